@@ -1,0 +1,297 @@
+/*
+ * Inventory model: counts and headroom.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctplan/analyze.h"
+#include "ctplan/flow.h"
+
+/* Add n to obj[key] (an integer), creating it. */
+static int bump(json_t *obj, const char *key, json_int_t n)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v)
+		return json_integer_set(v, json_integer_value(v) + n);
+	/* set_new: obj takes the new integer's only reference */
+	return json_object_set_new(obj, key, json_integer(n));
+}
+
+static json_t *u64_or_null(int have, uint64_t v)
+{
+	return have ? json_integer((json_int_t)v) : json_null();
+}
+
+static int inputs_section(const ctp_snapshot *snap, json_t *root)
+{
+	json_t *arr = json_array();
+	size_t n = ctp_snapshot_input_count(snap);
+
+	if (!arr)
+		return CTP_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const ctp_input_info *in = ctp_snapshot_input(snap, i);
+		json_t *ov = json_array(), *o;
+		char fmt[256];
+
+		ctp_format_names(in->formats, fmt, sizeof(fmt));
+		for (size_t j = 0; j < n; j++)
+			if (j != i && ctp_snapshot_inputs_overlap(snap, i, j))
+				json_array_append_new(
+					ov, json_string(
+						    ctp_snapshot_input(snap, j)
+							    ->path));
+		o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I,"
+			      " s:o, s:b, s:o}",
+			      "path", in->path, "format",
+			      in->skipped ? "unknown" : fmt, "namespace",
+			      in->ns, "lines", (json_int_t)in->lines,
+			      "records", (json_int_t)in->records, "rejected",
+			      (json_int_t)in->rejected, "other",
+			      (json_int_t)in->other, "flows",
+			      (json_int_t)in->flows, "duplicates",
+			      (json_int_t)in->duplicates, "summary_count",
+			      u64_or_null(in->has_summary, in->summary_count),
+			      "skipped", in->skipped, "overlaps", ov);
+		/* append_new steals o */
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return CTP_ENOMEM;
+		}
+	}
+	/* the root takes arr's only reference */
+	return json_object_set_new(root, "inputs", arr) ? CTP_ENOMEM : 0;
+}
+
+/* by_state key: TCP states bare ("ESTABLISHED"), others "sctp:CLOSED" */
+static void state_key(const ctp_flow *f, char *buf, size_t size)
+{
+	if (f->proto == CTP_P_TCP)
+		snprintf(buf, size, "%s", ctp_state_name(f->state));
+	else
+		snprintf(buf, size, "%s:%s", ctp_proto_name(f->proto),
+			 ctp_state_name(f->state));
+}
+
+static int entries_section(const ctp_snapshot *snap, json_t *root,
+			   uint64_t *total_out)
+{
+	const ctp_flow *flows = ctp_snapshot_flows(snap);
+	size_t n = ctp_snapshot_flow_count(snap);
+	json_t *fam = json_object(), *proto = json_object(),
+	       *state = json_object(), *zone = json_object();
+	uint64_t total = 0, assured = 0, unreplied = 0, offload = 0,
+		 events = 0, dups = 0;
+	int rc = CTP_ENOMEM;
+
+	if (!fam || !proto || !state || !zone)
+		goto done;
+	/* both families always present, so consumers need no default */
+	if (bump(fam, "ipv4", 0) || bump(fam, "ipv6", 0))
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		const ctp_flow *f = &flows[i];
+		char key[48];
+
+		if (f->flags & CTP_F_EVENT) {
+			events++;
+			continue;
+		}
+		if (f->flags & CTP_F_DUP) {
+			dups++;
+			continue;
+		}
+		total++;
+		if (bump(fam, ctp_family_name(f->family), 1) ||
+		    bump(proto, ctp_proto_name(f->proto), 1))
+			goto done;
+		if (f->state) {
+			state_key(f, key, sizeof(key));
+			if (bump(state, key, 1))
+				goto done;
+		}
+		snprintf(key, sizeof(key), "%u", f->zone);
+		if (bump(zone, key, 1))
+			goto done;
+		assured += !!(f->flags & CTP_F_ASSURED);
+		unreplied += !!(f->flags & CTP_F_UNREPLIED);
+		offload += !!(f->flags & (CTP_F_OFFLOAD | CTP_F_HW_OFFLOAD));
+	}
+	/* pack "o" steals the four objects whatever happens */
+	{
+		json_t *e = json_pack(
+			"{s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+			"total", (json_int_t)total, "by_family", fam,
+			"by_protocol", proto, "by_state", state, "by_zone",
+			zone, "assured", (json_int_t)assured, "unreplied",
+			(json_int_t)unreplied, "offloaded",
+			(json_int_t)offload, "duplicates_merged",
+			(json_int_t)dups, "events", (json_int_t)events);
+		fam = proto = state = zone = NULL;
+		if (!e || json_object_set_new(root, "entries", e))
+			goto done;
+	}
+	*total_out = total;
+	rc = 0;
+done:
+	json_decref(fam);
+	json_decref(proto);
+	json_decref(state);
+	json_decref(zone);
+	return rc;
+}
+
+static int table_section(const ctp_snapshot *snap, ctp_report *rep,
+			 uint64_t total)
+{
+	uint64_t count = 0, max = 0, buckets = 0;
+	int has_count, has_max, has_buckets;
+	const char *count_src = NULL, *buckets_src = NULL;
+	json_t *t;
+
+	has_count = ctp_snapshot_count(snap, &count);
+	if (has_count)
+		count_src = "conntrack -C";
+	else if ((has_count = ctp_snapshot_sysctl_u64(
+			  snap, "net.netfilter.nf_conntrack_count", &count)))
+		count_src = "sysctl net.netfilter.nf_conntrack_count";
+	else if ((has_count = ctp_snapshot_stat(snap, CTP_STAT_ENTRIES,
+						&count)))
+		count_src = "/proc/net/stat/nf_conntrack entries";
+	else if (total) {
+		has_count = 1;
+		count = total;
+		count_src = "entries listed";
+	}
+	has_max = ctp_snapshot_sysctl_u64(snap, "net.netfilter.nf_conntrack_max",
+					  &max) ||
+		  ctp_snapshot_sysctl_u64(snap, "net.nf_conntrack_max", &max);
+	if ((has_buckets = ctp_snapshot_sysctl_u64(
+		     snap, "net.netfilter.nf_conntrack_buckets", &buckets)))
+		buckets_src = "sysctl net.netfilter.nf_conntrack_buckets";
+	else if ((has_buckets = ctp_snapshot_sysctl_u64(
+			  snap, "module.nf_conntrack.hashsize", &buckets)))
+		buckets_src = "/sys/module/nf_conntrack/parameters/hashsize";
+
+	t = ctp_report_section(rep, "table");
+	if (!t)
+		return CTP_ENOMEM;
+	/* set_new: t takes each new value's only reference */
+	json_object_set_new(t, "count", u64_or_null(has_count, count));
+	json_object_set_new(t, "count_source",
+			    count_src ? json_string(count_src) : json_null());
+	json_object_set_new(t, "max", u64_or_null(has_max, max));
+	json_object_set_new(t, "buckets", u64_or_null(has_buckets, buckets));
+	json_object_set_new(t, "buckets_source", buckets_src
+							 ? json_string(buckets_src)
+							 : json_null());
+	if (has_count && has_max) {
+		double pct = max ? 100.0 * ((double)max - (double)count) /
+					   (double)max
+				 : 0.0;
+		json_object_set_new(t, "headroom",
+				    json_integer((json_int_t)max -
+						 (json_int_t)count));
+		json_object_set_new(t, "headroom_pct",
+				    json_real(round(pct * 100) / 100));
+		if (max && count >= max)
+			ctp_report_finding(rep, CTP_FINDING_CRIT,
+					   "table.full", (double)count,
+					   (double)max,
+					   "the table is full: new flows are "
+					   "dropped; raise nf_conntrack_max");
+		else if (pct < 20)
+			ctp_report_finding(rep, CTP_FINDING_WARN,
+					   "table.headroom_low", pct, 20,
+					   "less than 20%% headroom to "
+					   "nf_conntrack_max; plan a larger "
+					   "table");
+	} else {
+		json_object_set_new(t, "headroom", json_null());
+		json_object_set_new(t, "headroom_pct", json_null());
+	}
+	return 0;
+}
+
+/* Counters named in docs/report.md: always present, null when absent. */
+static const ctp_stat report_stats[] = {
+	CTP_STAT_FOUND,		 CTP_STAT_INVALID,	CTP_STAT_IGNORE,
+	CTP_STAT_INSERT,	 CTP_STAT_INSERT_FAILED, CTP_STAT_DROP,
+	CTP_STAT_EARLY_DROP,	 CTP_STAT_ERROR,	CTP_STAT_SEARCH_RESTART,
+	CTP_STAT_CLASH_RESOLVE, CTP_STAT_CHAINTOOLONG,	CTP_STAT_SEARCHED,
+	CTP_STAT_NEW,		 CTP_STAT_DELETE,	CTP_STAT_DELETE_LIST,
+	CTP_STAT_EXPECT_NEW,	 CTP_STAT_EXPECT_CREATE, CTP_STAT_EXPECT_DELETE,
+};
+
+static int stats_section(const ctp_snapshot *snap, ctp_report *rep)
+{
+	json_t *s = ctp_report_section(rep, "stats");
+	int src;
+	size_t cpus = ctp_snapshot_stat_cpus(snap, &src);
+
+	if (!s)
+		return CTP_ENOMEM;
+	for (size_t i = 0; i < sizeof(report_stats) / sizeof(report_stats[0]);
+	     i++) {
+		uint64_t v;
+		int have = ctp_snapshot_stat(snap, report_stats[i], &v);
+		json_object_set_new(s, ctp_stat_name(report_stats[i]),
+				    u64_or_null(have, v));
+	}
+	json_object_set_new(s, "cpus", json_integer((json_int_t)cpus));
+	json_object_set_new(s, "source",
+			    src >= 0 ? json_string(ctp_snapshot_input(
+					       snap, (size_t)src)->path)
+				     : json_null());
+	{
+		uint64_t v;
+		if (ctp_snapshot_stat(snap, CTP_STAT_DROP, &v) && v)
+			ctp_report_finding(rep, CTP_FINDING_WARN,
+					   "stats.drop", (double)v, NAN,
+					   "the kernel dropped %llu packets "
+					   "for want of a conntrack entry "
+					   "since boot",
+					   (unsigned long long)v);
+		if (ctp_snapshot_stat(snap, CTP_STAT_INSERT_FAILED, &v) && v)
+			ctp_report_finding(rep, CTP_FINDING_WARN,
+					   "stats.insert_failed", (double)v,
+					   NAN,
+					   "%llu inserts failed (clashes or "
+					   "NAT port exhaustion) since boot",
+					   (unsigned long long)v);
+	}
+	return 0;
+}
+
+static int rejected_findings(const ctp_snapshot *snap, ctp_report *rep)
+{
+	uint64_t rej = 0;
+
+	for (size_t i = 0; i < ctp_snapshot_input_count(snap); i++)
+		rej += ctp_snapshot_input(snap, i)->rejected;
+	if (rej)
+		return ctp_report_finding(rep, CTP_FINDING_WARN,
+					  "input.rejected_lines", (double)rej,
+					  NAN,
+					  "%llu input lines were rejected; "
+					  "see the messages on stderr",
+					  (unsigned long long)rej);
+	return 0;
+}
+
+int ctp_inventory_report(const ctp_snapshot *snap, ctp_report *rep,
+			 ctp_error *err)
+{
+	json_t *root = ctp_report_root(rep);
+	uint64_t total = 0;
+
+	if (inputs_section(snap, root) ||
+	    entries_section(snap, root, &total) ||
+	    table_section(snap, rep, total) || stats_section(snap, rep) ||
+	    rejected_findings(snap, rep))
+		return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
+				     "out of memory");
+	return 0;
+}

@@ -1,0 +1,665 @@
+#define _GNU_SOURCE /* qsort_r */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapshot_impl.h"
+
+static const char *const stat_names[CTP_STAT_COUNT] = {
+#define CTP_STAT_NAME(id, name) [CTP_STAT_##id] = name,
+	CTP_STAT_LIST(CTP_STAT_NAME)
+#undef CTP_STAT_NAME
+};
+
+const char *ctp_stat_name(ctp_stat id)
+{
+	return (unsigned)id < CTP_STAT_COUNT ? stat_names[id] : NULL;
+}
+
+int ctp_stat_lookup(const char *name, size_t len)
+{
+	/* /proc/net/stat/nf_conntrack column names that differ from the
+	 * netlink names (kernel nf_conntrack_standalone.c ct_cpu_seq_show;
+	 * conntrack-tools prints icmp_error as "error") */
+	static const struct {
+		const char *alias;
+		ctp_stat id;
+	} aliases[] = {
+		{ "chainlength", CTP_STAT_CHAINTOOLONG },
+		{ "clashres", CTP_STAT_CLASH_RESOLVE },
+		{ "icmp_error", CTP_STAT_ERROR },
+	};
+	for (int i = 0; i < CTP_STAT_COUNT; i++)
+		if (strlen(stat_names[i]) == len &&
+		    memcmp(stat_names[i], name, len) == 0)
+			return i;
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strlen(aliases[i].alias) == len &&
+		    memcmp(aliases[i].alias, name, len) == 0)
+			return (int)aliases[i].id;
+	return -1;
+}
+
+void ctp_format_names(unsigned fmt, char *buf, size_t size)
+{
+	static const char *const names[] = {
+		"conntrack-L", "conntrack-L-extended", "proc-nf_conntrack",
+		"conntrack-L-xml", "conntrack-L-save", "conntrack-S",
+		"proc-stat-nf_conntrack", "conntrack-C", "sysctl",
+		"uname", "meminfo", "conntrack-E",
+	};
+	size_t used = 0;
+
+	if (!size)
+		return;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(fmt & (1u << i)))
+			continue;
+		size_t n = strlen(names[i]);
+		if (used + n + 2 > size)
+			break;
+		if (used)
+			buf[used++] = '+';
+		memcpy(buf + used, names[i], n + 1);
+		used += n;
+	}
+	if (!used)
+		snprintf(buf, size, "unknown");
+}
+
+static int grow(void **ptr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 16;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / elem)
+			return CTP_ENOMEM;
+		ncap *= 2;
+	}
+	p = realloc(*ptr, ncap * elem);
+	if (!p)
+		return CTP_ENOMEM;
+	*ptr = p;
+	*cap = ncap;
+	return 0;
+}
+
+int ctp_snapshot_new(ctp_snapshot **out)
+{
+	ctp_snapshot *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s)
+		return CTP_ENOMEM;
+	s->pool = malloc(256);
+	if (!s->pool) {
+		free(s);
+		return CTP_ENOMEM;
+	}
+	s->pool[0] = '\0';
+	s->poollen = 1;
+	s->poolcap = 256;
+	*out = s;
+	return 0;
+}
+
+static void free_kv(ctp_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].val);
+	}
+	free(kv);
+}
+
+void ctp_snapshot_free(ctp_snapshot *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->ninputs; i++) {
+		free((char *)s->inputs[i].path);
+		free((char *)s->inputs[i].ns);
+	}
+	free(s->inputs);
+	free(s->stats);
+	free(s->overlap);
+	free(s->flows);
+	free(s->extras);
+	free(s->pool);
+	free_kv(s->sysctl, s->nsysctl);
+	free_kv(s->meminfo, s->nmeminfo);
+	free(s);
+}
+
+int ctp_snapshot_add_input(ctp_snapshot *s, const char *path, const char *ns,
+			   uint16_t *out)
+{
+	ctp_input_info *in;
+
+	if (s->ninputs >= UINT16_MAX)
+		return CTP_EFAIL;
+	if (grow((void **)&s->inputs, &s->capinputs, s->ninputs + 1,
+		 sizeof(*s->inputs)))
+		return CTP_ENOMEM;
+	/* stats grows in step with inputs; capinputs was set above */
+	{
+		ctp_stat_set *st = realloc(s->stats,
+					   s->capinputs * sizeof(*st));
+		if (!st)
+			return CTP_ENOMEM;
+		s->stats = st;
+	}
+	in = &s->inputs[s->ninputs];
+	memset(in, 0, sizeof(*in));
+	memset(&s->stats[s->ninputs], 0, sizeof(s->stats[0]));
+	in->path = strdup(path ? path : "-");
+	in->ns = strdup(ns ? ns : "");
+	if (!in->path || !in->ns) {
+		free((char *)in->path);
+		free((char *)in->ns);
+		return CTP_ENOMEM;
+	}
+	*out = (uint16_t)s->ninputs++;
+	return 0;
+}
+
+ctp_input_info *ctp_snapshot_input_mut(ctp_snapshot *s, uint16_t input)
+{
+	return input < s->ninputs ? &s->inputs[input] : NULL;
+}
+
+uint32_t ctp_snapshot_intern(ctp_snapshot *s, const char *str, size_t len)
+{
+	size_t off = s->poollen;
+
+	if (len == 0)
+		return 0;
+	if (off + len + 1 > UINT32_MAX)
+		return 0;
+	if (grow((void **)&s->pool, &s->poolcap, off + len + 1, 1))
+		return 0;
+	memcpy(s->pool + off, str, len);
+	s->pool[off + len] = '\0';
+	s->poollen += len + 1;
+	return (uint32_t)off;
+}
+
+const char *ctp_snapshot_str(const ctp_snapshot *s, uint32_t off)
+{
+	return off < s->poollen ? s->pool + off : "";
+}
+
+int ctp_snapshot_add_flow(ctp_snapshot *s, const ctp_flow *flow,
+			  const ctp_flow_extra *extra)
+{
+	ctp_flow *f;
+
+	if (grow((void **)&s->flows, &s->capflows, s->nflows + 1,
+		 sizeof(*s->flows)))
+		return CTP_ENOMEM;
+	f = &s->flows[s->nflows];
+	*f = *flow;
+	f->extra = CTP_NO_EXTRA;
+	if (extra && extra->present) {
+		if (s->nextras >= CTP_NO_EXTRA ||
+		    grow((void **)&s->extras, &s->capextras, s->nextras + 1,
+			 sizeof(*s->extras)))
+			return CTP_ENOMEM;
+		s->extras[s->nextras] = *extra;
+		f->extra = (uint32_t)s->nextras++;
+	}
+	s->nflows++;
+	if (flow->input < s->ninputs)
+		s->inputs[flow->input].flows++;
+	return 0;
+}
+
+int ctp_snapshot_add_stat(ctp_snapshot *s, uint16_t input, ctp_stat id,
+			  uint64_t value)
+{
+	ctp_stat_set *st;
+
+	if (input >= s->ninputs || (unsigned)id >= CTP_STAT_COUNT)
+		return CTP_EFAIL;
+	st = &s->stats[input];
+	/* entries is the global count, repeated on every CPU row of
+	 * /proc/net/stat/nf_conntrack: keep it, do not sum it */
+	if (id == CTP_STAT_ENTRIES)
+		st->v[id] = value;
+	else
+		st->v[id] += value;
+	st->present |= 1u << id;
+	return 0;
+}
+
+void ctp_snapshot_stat_row(ctp_snapshot *s, uint16_t input)
+{
+	if (input < s->ninputs)
+		s->stats[input].rows++;
+}
+
+static char *dupn(const char *p, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d) {
+		memcpy(d, p, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+/* Insert or replace key in a sorted kv array. */
+static int kv_set(ctp_kv **arr, size_t *n, size_t *cap, const char *key,
+		  size_t klen, const char *val, size_t vlen)
+{
+	size_t lo = 0, hi = *n;
+	char *v;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const char *k = (*arr)[mid].key;
+		int c = strncmp(k, key, klen);
+		if (c == 0 && k[klen] != '\0')
+			c = 1;
+		if (c == 0) {
+			v = dupn(val, vlen);
+			if (!v)
+				return CTP_ENOMEM;
+			free((*arr)[mid].val);
+			(*arr)[mid].val = v;
+			return 0;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (grow((void **)arr, cap, *n + 1, sizeof(**arr)))
+		return CTP_ENOMEM;
+	v = dupn(val, vlen);
+	char *k = dupn(key, klen);
+	if (!v || !k) {
+		free(v);
+		free(k);
+		return CTP_ENOMEM;
+	}
+	memmove(&(*arr)[lo + 1], &(*arr)[lo], (*n - lo) * sizeof(**arr));
+	(*arr)[lo].key = k;
+	(*arr)[lo].val = v;
+	(*n)++;
+	return 0;
+}
+
+static const ctp_kv *kv_get(const ctp_kv *arr, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(arr[mid].key, key);
+		if (c == 0)
+			return &arr[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int ctp_snapshot_set_sysctl(ctp_snapshot *s, const char *key, size_t klen,
+			    const char *val, size_t vlen)
+{
+	return kv_set(&s->sysctl, &s->nsysctl, &s->capsysctl, key, klen, val,
+		      vlen);
+}
+
+void ctp_snapshot_set_count(ctp_snapshot *s, uint64_t count)
+{
+	s->count = count;
+	s->has_count = 1;
+}
+
+void ctp_snapshot_set_kernel(ctp_snapshot *s, const ctp_kernel_info *k)
+{
+	s->kernel = *k;
+	s->has_kernel = 1;
+}
+
+int ctp_snapshot_set_meminfo(ctp_snapshot *s, const char *key, size_t klen,
+			     uint64_t value)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
+
+	return kv_set(&s->meminfo, &s->nmeminfo, &s->capmeminfo, key, klen,
+		      buf, (size_t)n);
+}
+
+/* ---- finalize: one table out of several forms of it ---- */
+
+typedef struct dkey {
+	uint64_t hash;
+	uint32_t flow;
+	uint32_t ns; /* interned ns label of the flow's input */
+} dkey;
+
+/* The match key: family, protocol, zone, original tuple.  ICMP type,
+ * code and id are left out because -o xml does not print them. */
+static void key_tuple(const ctp_flow *f, ctp_tuple *t)
+{
+	*t = f->orig;
+	if (ctp_proto_is_icmp(f->proto)) {
+		t->sport = 0;
+		t->dport = 0;
+	}
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static int key_cmp_flows(const ctp_snapshot *s, const dkey *a,
+			 const dkey *b)
+{
+	const ctp_flow *fa = &s->flows[a->flow], *fb = &s->flows[b->flow];
+	ctp_tuple ta, tb;
+
+	if (a->ns != b->ns)
+		return a->ns < b->ns ? -1 : 1;
+	if (fa->family != fb->family)
+		return fa->family < fb->family ? -1 : 1;
+	if (fa->proto != fb->proto)
+		return fa->proto < fb->proto ? -1 : 1;
+	if (fa->zone != fb->zone)
+		return fa->zone < fb->zone ? -1 : 1;
+	key_tuple(fa, &ta);
+	key_tuple(fb, &tb);
+	return memcmp(&ta, &tb, sizeof(ta));
+}
+
+static int dkey_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const dkey *a = pa, *b = pb;
+	int c;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	c = key_cmp_flows(ctx, a, b);
+	if (c)
+		return c;
+	return a->flow < b->flow ? -1 : a->flow > b->flow;
+}
+
+/* Does input a hold more of group keys[i..j) than input b (ties: the one
+ * with ICMP details, then the earlier input)? */
+static int has_icmp_details(const ctp_snapshot *s, const dkey *keys,
+			    size_t i, size_t j, size_t in)
+{
+	for (size_t k = i; k < j; k++) {
+		const ctp_flow *f = &s->flows[keys[k].flow];
+		if (f->input == in)
+			return !(f->flags & CTP_F_NO_ICMP);
+	}
+	return 0;
+}
+
+static int better_source(const ctp_snapshot *s, const size_t *per_input,
+			 size_t i, size_t j, const dkey *keys, size_t a,
+			 size_t b)
+{
+	int da, db;
+
+	if (per_input[a] != per_input[b])
+		return per_input[a] > per_input[b];
+	da = has_icmp_details(s, keys, i, j, a);
+	db = has_icmp_details(s, keys, i, j, b);
+	if (da != db)
+		return da > db;
+	return a < b;
+}
+
+int ctp_snapshot_finalize(ctp_snapshot *s)
+{
+	size_t n = 0, with_flows = 0;
+	dkey *keys;
+	uint32_t *ns_of;
+	size_t *per_input;
+
+	free(s->overlap);
+	s->overlap = calloc(s->ninputs ? s->ninputs * s->ninputs : 1, 1);
+	if (!s->overlap)
+		return CTP_ENOMEM;
+	for (size_t i = 0; i < s->ninputs; i++)
+		if (s->inputs[i].flows)
+			with_flows++;
+	if (with_flows < 2)
+		return 0;
+
+	keys = malloc(s->nflows * sizeof(*keys));
+	ns_of = calloc(s->ninputs, sizeof(*ns_of));
+	per_input = calloc(s->ninputs, sizeof(*per_input));
+	if (!keys || !ns_of || !per_input) {
+		free(keys);
+		free(ns_of);
+		free(per_input);
+		return CTP_ENOMEM;
+	}
+	/* label namespaces by the first input carrying the same label */
+	for (size_t i = 0; i < s->ninputs; i++) {
+		ns_of[i] = (uint32_t)i;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(s->inputs[i].ns, s->inputs[j].ns) == 0) {
+				ns_of[i] = ns_of[j];
+				break;
+			}
+	}
+	for (size_t i = 0; i < s->nflows; i++) {
+		const ctp_flow *f = &s->flows[i];
+		ctp_tuple t;
+		uint64_t h = 0xcbf29ce484222325ULL;
+		uint32_t ns = ns_of[f->input];
+
+		if (f->flags & CTP_F_EVENT)
+			continue;
+		key_tuple(f, &t);
+		h = fnv(h, &ns, sizeof(ns));
+		h = fnv(h, &f->family, 1);
+		h = fnv(h, &f->proto, 1);
+		h = fnv(h, &f->zone, sizeof(f->zone));
+		h = fnv(h, &t, sizeof(t));
+		keys[n].hash = h;
+		keys[n].flow = (uint32_t)i;
+		keys[n].ns = ns;
+		n++;
+	}
+	qsort_r(keys, n, sizeof(*keys), dkey_cmp, s);
+
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1, best_in, keep;
+
+		while (j < n && keys[j].hash == keys[i].hash &&
+		       key_cmp_flows(s, &keys[i], &keys[j]) == 0)
+			j++;
+		if (j - i > 1) {
+			/* The group's entries are the most any one input
+			 * shows; keep that input's records (on a tie, the
+			 * one with ICMP details, then the earliest). */
+			for (size_t k = i; k < j; k++)
+				per_input[s->flows[keys[k].flow].input]++;
+			best_in = s->flows[keys[i].flow].input;
+			for (size_t k = i; k < j; k++) {
+				const ctp_flow *f = &s->flows[keys[k].flow];
+				if (better_source(s, per_input, i, j, keys,
+						  f->input, best_in))
+					best_in = f->input;
+			}
+			keep = best_in;
+			for (size_t k = i; k < j; k++) {
+				ctp_flow *f = &s->flows[keys[k].flow];
+				if (f->input != keep) {
+					f->flags |= CTP_F_DUP;
+					s->inputs[f->input].duplicates++;
+					s->overlap[f->input * s->ninputs +
+						   keep] = 1;
+					s->overlap[keep * s->ninputs +
+						   f->input] = 1;
+				}
+			}
+			for (size_t k = i; k < j; k++)
+				per_input[s->flows[keys[k].flow].input] = 0;
+		}
+		i = j;
+	}
+	free(keys);
+	free(ns_of);
+	free(per_input);
+	return 0;
+}
+
+/* ---- reading ---- */
+
+size_t ctp_snapshot_input_count(const ctp_snapshot *s)
+{
+	return s->ninputs;
+}
+
+const ctp_input_info *ctp_snapshot_input(const ctp_snapshot *s, size_t i)
+{
+	return i < s->ninputs ? &s->inputs[i] : NULL;
+}
+
+int ctp_snapshot_inputs_overlap(const ctp_snapshot *s, size_t a, size_t b)
+{
+	if (!s->overlap || a >= s->ninputs || b >= s->ninputs)
+		return 0;
+	return s->overlap[a * s->ninputs + b];
+}
+
+size_t ctp_snapshot_flow_count(const ctp_snapshot *s)
+{
+	return s->nflows;
+}
+
+const ctp_flow *ctp_snapshot_flows(const ctp_snapshot *s)
+{
+	return s->flows;
+}
+
+const ctp_flow_extra *ctp_snapshot_extra(const ctp_snapshot *s,
+					 const ctp_flow *f)
+{
+	return f->extra < s->nextras ? &s->extras[f->extra] : NULL;
+}
+
+static const ctp_stat_set *stat_source(const ctp_snapshot *s, int *input)
+{
+	/* The first input with counters is the source, so -S and
+	 * /proc/net/stat of one host are not added up. */
+	for (size_t i = 0; i < s->ninputs; i++)
+		if (s->stats[i].present) {
+			if (input)
+				*input = (int)i;
+			return &s->stats[i];
+		}
+	if (input)
+		*input = -1;
+	return NULL;
+}
+
+int ctp_snapshot_stat(const ctp_snapshot *s, ctp_stat id, uint64_t *out)
+{
+	const ctp_stat_set *st = stat_source(s, NULL);
+
+	if (!st || (unsigned)id >= CTP_STAT_COUNT ||
+	    !(st->present & (1u << id)))
+		return 0;
+	*out = st->v[id];
+	return 1;
+}
+
+size_t ctp_snapshot_stat_cpus(const ctp_snapshot *s, int *input)
+{
+	const ctp_stat_set *st = stat_source(s, input);
+
+	return st ? st->rows : 0;
+}
+
+const char *ctp_snapshot_sysctl(const ctp_snapshot *s, const char *key)
+{
+	const ctp_kv *kv = kv_get(s->sysctl, s->nsysctl, key);
+
+	return kv ? kv->val : NULL;
+}
+
+int ctp_snapshot_sysctl_u64(const ctp_snapshot *s, const char *key,
+			    uint64_t *out)
+{
+	const char *v = ctp_snapshot_sysctl(s, key);
+	uint64_t x = 0;
+
+	if (!v || !*v)
+		return 0;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9' || x > (UINT64_MAX - 9) / 10)
+			return 0;
+		x = x * 10 + (uint64_t)(*v - '0');
+	}
+	*out = x;
+	return 1;
+}
+
+size_t ctp_snapshot_sysctl_count(const ctp_snapshot *s)
+{
+	return s->nsysctl;
+}
+
+const char *ctp_snapshot_sysctl_at(const ctp_snapshot *s, size_t i,
+				   const char **val)
+{
+	if (i >= s->nsysctl)
+		return NULL;
+	if (val)
+		*val = s->sysctl[i].val;
+	return s->sysctl[i].key;
+}
+
+int ctp_snapshot_count(const ctp_snapshot *s, uint64_t *out)
+{
+	if (!s->has_count)
+		return 0;
+	*out = s->count;
+	return 1;
+}
+
+const ctp_kernel_info *ctp_snapshot_kernel(const ctp_snapshot *s)
+{
+	return s->has_kernel ? &s->kernel : NULL;
+}
+
+int ctp_snapshot_meminfo(const ctp_snapshot *s, const char *key,
+			 uint64_t *out)
+{
+	const ctp_kv *kv = kv_get(s->meminfo, s->nmeminfo, key);
+	uint64_t x = 0;
+
+	if (!kv)
+		return 0;
+	for (const char *v = kv->val; *v; v++)
+		x = x * 10 + (uint64_t)(*v - '0');
+	*out = x;
+	return 1;
+}

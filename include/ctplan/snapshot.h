@@ -1,0 +1,177 @@
+/*
+ * ctplan snapshot: one host's conntrack state, as read from its dumps.
+ *
+ * Parsers fill it; the analyzer reads only it.  Memory rule: the snapshot
+ * owns everything it returns; pointers it hands out stay valid until the
+ * next call that adds to the same kind of data, or until
+ * ctp_snapshot_free().
+ */
+#ifndef CTPLAN_SNAPSHOT_H
+#define CTPLAN_SNAPSHOT_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "ctplan/error.h"
+#include "ctplan/flow.h"
+
+typedef struct ctp_snapshot ctp_snapshot;
+
+/*
+ * conntrack -S counters.  X(id, name): name is the key conntrack -S
+ * prints (netlink) or the /proc/net/stat/nf_conntrack column it maps to.
+ * The order is stable; the JSON report uses the names.
+ */
+#define CTP_STAT_LIST(X)                   \
+	X(FOUND, "found")                  \
+	X(INVALID, "invalid")              \
+	X(IGNORE, "ignore")                \
+	X(INSERT, "insert")                \
+	X(INSERT_FAILED, "insert_failed")  \
+	X(DROP, "drop")                    \
+	X(EARLY_DROP, "early_drop")        \
+	X(ERROR, "error")                  \
+	X(SEARCH_RESTART, "search_restart") \
+	X(CLASH_RESOLVE, "clash_resolve")  \
+	X(CHAINTOOLONG, "chaintoolong")    \
+	X(SEARCHED, "searched")            \
+	X(NEW, "new")                      \
+	X(DELETE, "delete")                \
+	X(DELETE_LIST, "delete_list")      \
+	X(EXPECT_NEW, "expect_new")        \
+	X(EXPECT_CREATE, "expect_create")  \
+	X(EXPECT_DELETE, "expect_delete")  \
+	X(ENTRIES, "entries")
+
+#define CTP_STAT_ENUM(id, name) CTP_STAT_##id,
+typedef enum ctp_stat {
+	CTP_STAT_LIST(CTP_STAT_ENUM) CTP_STAT_COUNT
+} ctp_stat;
+#undef CTP_STAT_ENUM
+
+/* "found", ...; NULL when out of range */
+const char *ctp_stat_name(ctp_stat id);
+/* id for a name, or -1 (also maps /proc's "icmp_error" to error,
+ * "clashres" to clash_resolve, "chainlength" to chaintoolong) */
+int ctp_stat_lookup(const char *name, size_t len);
+
+/* input formats; an input may hold several (bit set) */
+enum {
+	CTP_FMT_LIST = 1u << 0,     /* conntrack -L, default */
+	CTP_FMT_LIST_EXT = 1u << 1, /* -L -o extended */
+	CTP_FMT_PROC = 1u << 2,     /* /proc/net/nf_conntrack */
+	CTP_FMT_XML = 1u << 3,
+	CTP_FMT_SAVE = 1u << 4,
+	CTP_FMT_STATS = 1u << 5,      /* conntrack -S */
+	CTP_FMT_PROC_STAT = 1u << 6,  /* /proc/net/stat/nf_conntrack */
+	CTP_FMT_COUNT = 1u << 7,      /* conntrack -C, nf_conntrack_count */
+	CTP_FMT_SYSCTL = 1u << 8,
+	CTP_FMT_UNAME = 1u << 9,
+	CTP_FMT_MEMINFO = 1u << 10,
+	CTP_FMT_EVENTS = 1u << 11,    /* conntrack -E lines */
+};
+/* Names joined with '+', e.g. "conntrack-S+conntrack-L", into buf. */
+void ctp_format_names(unsigned fmt, char *buf, size_t size);
+
+typedef struct ctp_input_info {
+	const char *path;   /* as given, or archive!member */
+	const char *ns;     /* namespace label; "" for the host's own */
+	unsigned formats;   /* CTP_FMT_* seen */
+	uint64_t lines;     /* physical lines read */
+	uint64_t records;   /* lines that gave a record or setting */
+	uint64_t rejected;  /* malformed lines */
+	uint64_t other;     /* blank, header, summary, stderr lines */
+	uint64_t flows;     /* flow records added */
+	uint64_t duplicates; /* of those, already seen in another input */
+	uint64_t summary_count; /* "N flow entries have been shown", or 0 */
+	int has_summary;
+	/* a file inside a directory in no known format: read, not used */
+	int skipped;
+} ctp_input_info;
+
+typedef struct ctp_kernel_info {
+	char release[128]; /* "6.1.0-18-amd64" */
+	char machine[32];  /* "x86_64", "" if unknown */
+	int major, minor, patch; /* -1 if not parsed */
+} ctp_kernel_info;
+
+/* Create an empty snapshot.  Returns 0, or CTP_ENOMEM. */
+int ctp_snapshot_new(ctp_snapshot **out);
+void ctp_snapshot_free(ctp_snapshot *snap);
+
+/* ---- filling (parsers) ---- */
+
+/* Register an input; path and ns are copied.  *out gets its index. */
+int ctp_snapshot_add_input(ctp_snapshot *snap, const char *path,
+			   const char *ns, uint16_t *out);
+/* Mutable per-input bookkeeping for the parsers. */
+ctp_input_info *ctp_snapshot_input_mut(ctp_snapshot *snap, uint16_t input);
+
+/* Copy a flow (and its extra, if not NULL) in; flow->extra is ignored. */
+int ctp_snapshot_add_flow(ctp_snapshot *snap, const ctp_flow *flow,
+			  const ctp_flow_extra *extra);
+/* Intern a string; returns its offset (> 0), or 0 on out of memory. */
+uint32_t ctp_snapshot_intern(ctp_snapshot *snap, const char *s, size_t len);
+
+/* Add one CPU's value of a counter, read from input. */
+int ctp_snapshot_add_stat(ctp_snapshot *snap, uint16_t input, ctp_stat id,
+			  uint64_t value);
+/* Note that input holds one more CPU row of counters. */
+void ctp_snapshot_stat_row(ctp_snapshot *snap, uint16_t input);
+/* Set a sysctl key ("net.netfilter.nf_conntrack_max") to a value as read
+ * (multi-value keys keep their tabs).  A later input wins. */
+int ctp_snapshot_set_sysctl(ctp_snapshot *snap, const char *key, size_t klen,
+			    const char *val, size_t vlen);
+/* conntrack -C, or a saved nf_conntrack_count */
+void ctp_snapshot_set_count(ctp_snapshot *snap, uint64_t count);
+void ctp_snapshot_set_kernel(ctp_snapshot *snap, const ctp_kernel_info *k);
+/* A /proc/meminfo line: key without ':', value in kB (or a bare count). */
+int ctp_snapshot_set_meminfo(ctp_snapshot *snap, const char *key,
+			     size_t klen, uint64_t value);
+
+/*
+ * Done reading: match flows seen in several inputs of one namespace
+ * (same family, protocol, zone and original tuple) and mark the copies
+ * CTP_F_DUP, so each entry is counted once.
+ */
+int ctp_snapshot_finalize(ctp_snapshot *snap);
+
+/* ---- reading (analyzer) ---- */
+
+size_t ctp_snapshot_input_count(const ctp_snapshot *snap);
+const ctp_input_info *ctp_snapshot_input(const ctp_snapshot *snap,
+					 size_t i);
+/* Do inputs a and b share flows?  (valid after finalize) */
+int ctp_snapshot_inputs_overlap(const ctp_snapshot *snap, size_t a, size_t b);
+
+size_t ctp_snapshot_flow_count(const ctp_snapshot *snap);
+const ctp_flow *ctp_snapshot_flows(const ctp_snapshot *snap);
+const ctp_flow_extra *ctp_snapshot_extra(const ctp_snapshot *snap,
+					 const ctp_flow *flow);
+/* String at an interned offset; "" for 0. */
+const char *ctp_snapshot_str(const ctp_snapshot *snap, uint32_t off);
+
+/* Sum over CPUs of a counter from the first input that printed it.
+ * Returns 1 and sets *out if present, 0 if no input had it. */
+int ctp_snapshot_stat(const ctp_snapshot *snap, ctp_stat id, uint64_t *out);
+/* CPU rows behind the counters, 0 if none; input index of the source */
+size_t ctp_snapshot_stat_cpus(const ctp_snapshot *snap, int *input);
+
+/* Value of a sysctl key as read, or NULL. */
+const char *ctp_snapshot_sysctl(const ctp_snapshot *snap, const char *key);
+/* Parse a sysctl value as an unsigned number; 1 if present and valid. */
+int ctp_snapshot_sysctl_u64(const ctp_snapshot *snap, const char *key,
+			    uint64_t *out);
+size_t ctp_snapshot_sysctl_count(const ctp_snapshot *snap);
+/* i-th key in sorted order; value through *val */
+const char *ctp_snapshot_sysctl_at(const ctp_snapshot *snap, size_t i,
+				   const char **val);
+
+int ctp_snapshot_count(const ctp_snapshot *snap, uint64_t *out);
+/* NULL if no uname input */
+const ctp_kernel_info *ctp_snapshot_kernel(const ctp_snapshot *snap);
+/* /proc/meminfo value in kB; 1 if present */
+int ctp_snapshot_meminfo(const ctp_snapshot *snap, const char *key,
+			 uint64_t *out);
+
+#endif

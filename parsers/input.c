@@ -1,0 +1,585 @@
+/*
+ * Input reading: split files, directories and stdin into lines, sniff each
+ * line's format, and hand it to that format's parser.
+ *
+ * Lines are read through a fixed buffer, never whole files: a line longer
+ * than opts->max_line is reported and skipped up to its newline, so one
+ * giant "line" cannot exhaust memory.  Every physical line is accounted
+ * for: records + rejected + other == lines, per input.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctplan/parse.h"
+#include "cursor.h"
+#include "parsers.h"
+
+int ctp_pctx_fail(ctp_pctx *ctx, size_t col, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ctx->err)
+		return CTP_EINPUT;
+	ctx->err->code = CTP_EINPUT;
+	ctx->err->file = ctx->file;
+	ctx->err->line = ctx->line;
+	ctx->err->col = col + 1;
+	va_start(ap, fmt);
+	vsnprintf(ctx->err->msg, sizeof(ctx->err->msg), fmt, ap);
+	va_end(ap);
+	return CTP_EINPUT;
+}
+
+/* Tried in this order; the format of the section we are in goes first. */
+static const struct format {
+	unsigned fmt;
+	ctp_sniff_fn sniff;
+	ctp_line_fn line;
+} formats[] = {
+	{ CTP_FMT_LIST, ctp_list_sniff, ctp_list_line },
+	{ CTP_FMT_XML, ctp_xml_sniff, ctp_xml_line },
+	{ CTP_FMT_SAVE, ctp_save_sniff, ctp_save_line },
+	{ CTP_FMT_STATS, ctp_stats_sniff, ctp_stats_line },
+	{ CTP_FMT_PROC_STAT, ctp_proc_stat_sniff, ctp_proc_stat_line },
+	{ CTP_FMT_MEMINFO, ctp_meminfo_sniff, ctp_meminfo_line },
+	{ CTP_FMT_UNAME, ctp_uname_sniff, ctp_uname_line },
+	{ CTP_FMT_SYSCTL, ctp_sysctl_sniff, ctp_sysctl_line },
+	{ CTP_FMT_COUNT, ctp_count_sniff, ctp_count_line },
+};
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+static const struct format *sniff(const ctp_pctx *ctx, const char *s,
+				  size_t len)
+{
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (formats[i].fmt == ctx->cur &&
+		    formats[i].sniff(ctx, s, len))
+			return &formats[i];
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (formats[i].fmt != ctx->cur &&
+		    formats[i].sniff(ctx, s, len))
+			return &formats[i];
+	return NULL;
+}
+
+static int is_blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
+static int starts(const char *s, size_t len, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return len >= n && memcmp(s, lit, n) == 0;
+}
+
+/*
+ * Lines conntrack writes to stderr ("conntrack v1.4.7 (conntrack-tools):
+ * 12 flow entries have been shown."), which bundles merge in with 2>&1,
+ * and section headers such as the EKS collector's "*** Output of ... ***".
+ */
+/* Where a conntrack stderr message starts in the line, or NULL. */
+static const char *tool_message(const char *s, size_t len)
+{
+	const char *p = memmem(s, len, "conntrack v", 11);
+
+	if (p && memmem(p, len - (size_t)(p - s), " (conntrack-tools): ", 20))
+		return p;
+	return NULL;
+}
+
+/* stderr lines of the tools that write the dumps (2>&1 in bundles) */
+static const char *const stderr_prefixes[] = {
+	"nfct_labelmap_new: ", /* conntrack -o labels without connlabel.conf */
+	"conntrack: ",
+};
+
+static int other_line(ctp_pctx *ctx, const char *s, size_t len)
+{
+	ctp_input_info *in = ctp_snapshot_input_mut(ctx->snap, ctx->input);
+
+	if (starts(s, len, "***")) {
+		ctx->cur = 0;
+		return 1;
+	}
+	for (size_t i = 0;
+	     i < sizeof(stderr_prefixes) / sizeof(stderr_prefixes[0]); i++)
+		if (starts(s, len, stderr_prefixes[i]))
+			return 1;
+	if (starts(s, len, "conntrack v") &&
+	    memmem(s, len, "(conntrack-tools)", 17)) {
+		const char *p = memmem(s, len, "): ", 3);
+		uint64_t n;
+		if (p && memmem(s, len, "flow entries have been shown", 28)) {
+			p += 3;
+			if (ctp_cur_u64(&p, s + len, UINT64_MAX, &n) == 0) {
+				in->summary_count += n;
+				in->has_summary = 1;
+			}
+		}
+		return 1;
+	}
+	return 0;
+}
+
+typedef struct reader {
+	FILE *fp;
+	const char *buf; /* whole input when reading a buffer */
+	size_t buflen, bufpos;
+	char *chunk;     /* file mode: [start, fill) holds unread bytes */
+	size_t start, fill, cap;
+	int eof;
+} reader;
+
+/*
+ * Next line into line and len (no newline).  *toolong is set for a line over
+ * max (then *len is 0 and the rest of that line is skipped); *nonl is set
+ * when the last line had no newline.  Returns 0 at end of input.
+ */
+static int next_line(reader *r, size_t max, const char **line, size_t *len,
+		     int *toolong, int *nonl)
+{
+	*toolong = 0;
+	*nonl = 0;
+	if (r->buf) {
+		const char *p = r->buf + r->bufpos, *end = r->buf + r->buflen;
+		const char *nl;
+		if (p >= end)
+			return 0;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		*line = p;
+		*len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		*nonl = !nl;
+		r->bufpos += *len + (nl ? 1 : 0);
+		if (*len > max) {
+			*toolong = 1;
+			*len = 0;
+		}
+		return 1;
+	}
+	for (;;) {
+		char *p = r->chunk + r->start;
+		size_t avail = r->fill - r->start;
+		char *nl = memchr(p, '\n', avail);
+		if (nl || (r->eof && avail)) {
+			*line = p;
+			*len = nl ? (size_t)(nl - p) : avail;
+			*nonl = !nl;
+			r->start += *len + (nl ? 1 : 0);
+			if (*len > max) {
+				*toolong = 1;
+				*len = 0;
+			}
+			return 1;
+		}
+		if (r->eof)
+			return 0;
+		if (avail > max) {
+			/* overlong: drop what we have, then skip to '\n' */
+			int c;
+			while ((c = getc(r->fp)) != EOF && c != '\n')
+				;
+			r->start = r->fill = 0;
+			if (c == EOF)
+				r->eof = 1;
+			*toolong = 1;
+			*len = 0;
+			*line = r->chunk;
+			return 1;
+		}
+		memmove(r->chunk, p, avail);
+		r->start = 0;
+		r->fill = avail;
+		size_t got = fread(r->chunk + r->fill, 1, r->cap - r->fill,
+				   r->fp);
+		r->fill += got;
+		if (got == 0)
+			r->eof = 1;
+	}
+}
+
+typedef struct run {
+	ctp_snapshot *snap;
+	const ctp_parse_opts *opts;
+	ctp_error *err;
+	int in_dir; /* unknown files are skipped, not errors */
+} run;
+
+static void diag(const run *rn, ctp_severity sev, const ctp_error *e)
+{
+	if (rn->opts->diag)
+		rn->opts->diag(rn->opts->diag_ud, sev, e);
+}
+
+/*
+ * Does the input look like any known format?  Looks at up to 32 lines at
+ * the start; a partial first line (a tail-kept dump) is not held against
+ * it.
+ */
+static int looks_known(ctp_pctx *ctx, reader *probe, size_t max)
+{
+	const char *s;
+	size_t len;
+	int toolong, nonl, seen = 0;
+
+	while (seen < 32 && next_line(probe, max, &s, &len, &toolong, &nonl)) {
+		if (toolong)
+			continue;
+		if (len && s[len - 1] == '\r')
+			len--;
+		if (is_blank(s, len))
+			continue;
+		seen++;
+		if (starts(s, len, "***") ||
+		    (starts(s, len, "conntrack v") &&
+		     memmem(s, len, "(conntrack-tools)", 17)) ||
+		    sniff(ctx, s, len))
+			return 1;
+	}
+	return seen == 0; /* an empty file is a known, empty input */
+}
+
+static int parse_lines(run *rn, reader *r, ctp_pctx *ctx)
+{
+	ctp_input_info *in = ctp_snapshot_input_mut(rn->snap, ctx->input);
+	size_t max = rn->opts->max_line;
+	const char *s;
+	size_t len;
+	int toolong, nonl, first = 1;
+	ctp_error lerr = CTP_ERROR_INIT;
+	char *join = NULL; /* a line split by a stderr message */
+	size_t held = 0;
+	int ret = 0;
+
+	ctx->err = &lerr;
+	while (next_line(r, max, &s, &len, &toolong, &nonl)) {
+		const struct format *f;
+		const char *msg;
+		int rc;
+
+		ctx->line++;
+		in->lines++;
+		if (toolong) {
+			ctp_error_set(&lerr, CTP_EINPUT, ctx->file, ctx->line,
+				      1, "line longer than %zu bytes", max);
+			if (held)
+				in->rejected++; /* the held head, lost */
+			held = 0;
+			rc = CTP_EINPUT;
+			goto rejected;
+		}
+		if (len && s[len - 1] == '\r')
+			len--;
+		if (held) {
+			/* rejoin the line that conntrack's summary split; the
+			 * line that held the message counts as "other" */
+			in->other++;
+			if (held + len > max) {
+				held = 0;
+				ctp_error_set(&lerr, CTP_EINPUT, ctx->file,
+					      ctx->line, 1,
+					      "line longer than %zu bytes",
+					      max);
+				rc = CTP_EINPUT;
+				goto rejected;
+			}
+			memcpy(join + held, s, len);
+			s = join;
+			len += held;
+			held = 0;
+		}
+		/*
+		 * With 2>&1, conntrack's unbuffered summary on stderr lands
+		 * at a 4 KiB block boundary of its stdout, often mid-entry:
+		 * "...sport=53conntrack v1.4.7 (conntrack-tools): 35 flow
+		 * entries have been shown." then " dport=42557 ...".  Count
+		 * the message, hold the text before it for the next line.
+		 */
+		if ((msg = tool_message(s, len)) && msg > s &&
+		    !is_blank(s, (size_t)(msg - s))) {
+			if (!join && !(join = malloc(max + 1)))
+				return ctp_error_set(rn->err, CTP_ENOMEM,
+						     ctx->file, 0, 0,
+						     "out of memory");
+			held = (size_t)(msg - s);
+			memmove(join, s, held);
+			other_line(ctx, msg, len - (size_t)(msg - s));
+			continue;
+		}
+		if (is_blank(s, len) || other_line(ctx, s, len)) {
+			in->other++;
+			continue;
+		}
+		f = sniff(ctx, s, len);
+		if (!f) {
+			if (first) {
+				/* sosreport keeps the tail of long output:
+				 * the first line may be cut at its start */
+				first = 0;
+				ctp_error_set(&lerr, 0, ctx->file, ctx->line,
+					      1, "partial first line skipped "
+						 "(the dump starts mid-line)");
+				diag(rn, CTP_SEV_NOTE, &lerr);
+				in->other++;
+				continue;
+			}
+			ctp_error_set(&lerr, CTP_EINPUT, ctx->file, ctx->line,
+				      1, "unrecognised line: expected a "
+					 "conntrack, sysctl, uname or meminfo "
+					 "line");
+			rc = CTP_EINPUT;
+			goto rejected;
+		}
+		first = 0;
+		rc = f->line(ctx, s, len);
+		if (rc >= 0) {
+			ctx->cur = f->fmt;
+			if (rc == CTP_LINE_RECORD) {
+				in->records++;
+				/* list.c records its own variant */
+				if (f->fmt != CTP_FMT_LIST)
+					in->formats |= f->fmt;
+			} else {
+				in->other++;
+			}
+			continue;
+		}
+rejected:
+		first = 0;
+		in->rejected++;
+		if (nonl && rc == CTP_EINPUT) {
+			size_t n = strlen(lerr.msg);
+			snprintf(lerr.msg + n, sizeof(lerr.msg) - n,
+				 " (last line has no newline: truncated?)");
+		}
+		diag(rn, CTP_SEV_ERROR, &lerr);
+		if (rn->opts->strict) {
+			*rn->err = lerr;
+			ret = CTP_EINPUT;
+			break;
+		}
+	}
+	if (!ret && held) {
+		/* the message split the very last line: parse what we have */
+		ctp_error_set(&lerr, CTP_EINPUT, ctx->file, ctx->line, 1,
+			      "line cut by a conntrack message at the end "
+			      "of the input");
+		in->rejected++;
+		diag(rn, CTP_SEV_ERROR, &lerr);
+	}
+	free(join);
+	if (!ret && r->fp && ferror(r->fp))
+		ret = ctp_error_set(rn->err, CTP_EINPUT, ctx->file, 0, 0,
+				    "read error: %s", strerror(errno));
+	return ret;
+}
+
+static int parse_reader(run *rn, reader *r, const char *name,
+			const char *path)
+{
+	ctp_pctx ctx;
+	uint16_t idx;
+	int rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	if (ctp_snapshot_add_input(rn->snap, name, rn->opts->ns, &idx))
+		return ctp_error_set(rn->err, CTP_ENOMEM, name, 0, 0,
+				     "out of memory");
+	ctx.snap = rn->snap;
+	ctx.input = idx;
+	ctx.file = ctp_snapshot_input(rn->snap, idx)->path;
+	ctx.path = path ? path : "";
+
+	/* probe the start of the input for a known format */
+	{
+		reader probe = *r;
+		ctp_pctx pctx = ctx;
+		if (r->fp) {
+			/* fill the first chunk; the probe reads only it */
+			size_t got = fread(r->chunk, 1, r->cap, r->fp);
+			r->fill = got;
+			r->eof = got < r->cap;
+			probe = *r;
+			probe.eof = 1;
+		}
+		if (!looks_known(&pctx, &probe, rn->opts->max_line)) {
+			ctp_input_info *in = ctp_snapshot_input_mut(rn->snap,
+								    idx);
+			in->skipped = 1;
+			if (rn->in_dir) {
+				ctp_error e = CTP_ERROR_INIT;
+				ctp_error_set(&e, 0, ctx.file, 0, 0,
+					      "skipped: not a known format");
+				diag(rn, CTP_SEV_NOTE, &e);
+				return 0;
+			}
+			return ctp_error_set(rn->err, CTP_EINPUT, ctx.file, 0,
+					     0, "not a conntrack, sysctl, "
+						"uname or meminfo output");
+		}
+	}
+	rc = parse_lines(rn, r, &ctx);
+	{
+		/* an empty table's dump is just the summary line */
+		ctp_input_info *in = ctp_snapshot_input_mut(rn->snap, idx);
+		if (in->has_summary &&
+		    !(in->formats & (CTP_FMT_LIST | CTP_FMT_LIST_EXT |
+				     CTP_FMT_PROC | CTP_FMT_XML |
+				     CTP_FMT_SAVE | CTP_FMT_EVENTS)))
+			in->formats |= CTP_FMT_LIST;
+	}
+	return rc;
+}
+
+static int parse_file(run *rn, const char *path, FILE *fp)
+{
+	reader r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.fp = fp;
+	r.cap = rn->opts->max_line + 4096;
+	r.chunk = malloc(r.cap);
+	if (!r.chunk)
+		return ctp_error_set(rn->err, CTP_ENOMEM, path, 0, 0,
+				     "out of memory");
+	rc = parse_reader(rn, &r, path, strcmp(path, "-") ? path : "");
+	free(r.chunk);
+	return rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int parse_any(run *rn, const char *path, int depth);
+
+static int parse_dir(run *rn, const char *path, int depth)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	if (!d)
+		return ctp_error_set(rn->err, CTP_EINPUT, path, 0, 0,
+				     "cannot open directory: %s",
+				     strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **nn;
+			cap = cap ? cap * 2 : 32;
+			nn = realloc(names, cap * sizeof(*names));
+			if (!nn) {
+				rc = CTP_ENOMEM;
+				goto done;
+			}
+			names = nn;
+		}
+		size_t l = strlen(path) + strlen(de->d_name) + 2;
+		names[n] = malloc(l);
+		if (!names[n]) {
+			rc = CTP_ENOMEM;
+			goto done;
+		}
+		snprintf(names[n], l, "%s/%s", path, de->d_name);
+		n++;
+	}
+	/* sorted, so reports do not depend on directory order */
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = parse_any(rn, names[i], depth + 1);
+done:
+	if (rc == CTP_ENOMEM)
+		ctp_error_set(rn->err, rc, path, 0, 0, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+static int parse_any(run *rn, const char *path, int depth)
+{
+	struct stat st;
+	FILE *fp;
+	int rc;
+
+	if (strcmp(path, "-") == 0)
+		return parse_file(rn, "-", stdin);
+	/* lstat inside directories: links are not followed there */
+	if ((depth ? lstat(path, &st) : stat(path, &st)) != 0)
+		return ctp_error_set(rn->err, CTP_EINPUT, path, 0, 0,
+				     "cannot read: %s", strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		int saved = rn->in_dir;
+		if (depth > 32)
+			return ctp_error_set(rn->err, CTP_EINPUT, path, 0, 0,
+					     "directories nested too deep");
+		rn->in_dir = 1;
+		rc = parse_dir(rn, path, depth);
+		rn->in_dir = saved;
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		if (depth) {
+			ctp_error e = CTP_ERROR_INIT;
+			ctp_error_set(&e, 0, path, 0, 0,
+				      "skipped: not a regular file");
+			diag(rn, CTP_SEV_NOTE, &e);
+			return 0;
+		}
+	}
+	fp = fopen(path, "rb");
+	if (!fp)
+		return ctp_error_set(rn->err, CTP_EINPUT, path, 0, 0,
+				     "cannot open: %s", strerror(errno));
+	rc = parse_file(rn, path, fp);
+	fclose(fp);
+	return rc;
+}
+
+int ctp_parse_path(ctp_snapshot *snap, const char *path,
+		   const ctp_parse_opts *opts, ctp_error *err)
+{
+	ctp_parse_opts def = CTP_PARSE_OPTS_INIT;
+	run rn = { snap, opts ? opts : &def, err, 0 };
+
+	return parse_any(&rn, path, 0);
+}
+
+int ctp_parse_stream(ctp_snapshot *snap, FILE *fp, const char *name,
+		     const ctp_parse_opts *opts, ctp_error *err)
+{
+	ctp_parse_opts def = CTP_PARSE_OPTS_INIT;
+	run rn = { snap, opts ? opts : &def, err, 0 };
+
+	return parse_file(&rn, name, fp);
+}
+
+int ctp_parse_buffer(ctp_snapshot *snap, const char *name, const char *buf,
+		     size_t len, const ctp_parse_opts *opts, ctp_error *err)
+{
+	ctp_parse_opts def = CTP_PARSE_OPTS_INIT;
+	run rn = { snap, opts ? opts : &def, err, 0 };
+	reader r;
+
+	memset(&r, 0, sizeof(r));
+	r.buf = buf;
+	r.buflen = len;
+	return parse_reader(&rn, &r, name, name);
+}

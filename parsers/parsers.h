@@ -1,0 +1,75 @@
+/*
+ * Private interface between the input reader (input.c) and the per-format
+ * line parsers.
+ *
+ * The reader splits input into lines (without the newline, without a
+ * trailing '\r'; NUL bytes are passed through, so parsers must respect
+ * len, never strlen) and for each line asks the format modules, in a
+ * fixed order, whether the line is theirs (sniff), then hands it to that
+ * module's line function.  A module keeps its per-input state in
+ * struct ctp_pctx (no globals).
+ */
+#ifndef CTPLAN_PARSERS_H
+#define CTPLAN_PARSERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctplan/error.h"
+#include "ctplan/snapshot.h"
+
+/* line results (>= 0), or a negative ctp_errcode with ctx->err filled */
+enum {
+	CTP_LINE_RECORD = 1, /* gave a record or a setting */
+	CTP_LINE_OTHER = 2,  /* header, summary, blank: counted as "other" */
+};
+
+#define CTP_PROC_STAT_MAXCOLS 32
+
+typedef struct ctp_pctx {
+	ctp_snapshot *snap;
+	uint16_t input;
+	const char *file;  /* name for diagnostics */
+	const char *path;  /* file path, for formats keyed by path; or "" */
+	size_t line;       /* 1-based line number */
+	ctp_error *err;    /* filled by a line function that fails */
+	unsigned cur;      /* CTP_FMT_* of the section we are in, or 0 */
+
+	/* /proc/net/stat/nf_conntrack: stat id of each column, -1 unknown */
+	int proc_stat_cols[CTP_PROC_STAT_MAXCOLS];
+	int proc_stat_ncols;
+
+	/* xml: inside <conntrack> ... </conntrack> */
+	int xml_open;
+} ctp_pctx;
+
+/*
+ * Set ctx->err for a bad line: col is the 0-based offset into the line
+ * where the problem is (printed 1-based).  Returns CTP_EINPUT.
+ */
+int ctp_pctx_fail(ctp_pctx *ctx, size_t col, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Each format: sniff(line) -> 1 if the line belongs to the format, else 0;
+ * it must be cheap and must not change state.  line() parses it.
+ */
+typedef int (*ctp_sniff_fn)(const ctp_pctx *ctx, const char *s, size_t len);
+typedef int (*ctp_line_fn)(ctp_pctx *ctx, const char *s, size_t len);
+
+#define CTP_DECLARE_FORMAT(name)                                          \
+	int ctp_##name##_sniff(const ctp_pctx *ctx, const char *s,        \
+			       size_t len);                               \
+	int ctp_##name##_line(ctp_pctx *ctx, const char *s, size_t len);
+
+CTP_DECLARE_FORMAT(list)      /* -L default/extended, /proc, events */
+CTP_DECLARE_FORMAT(xml)       /* -L -o xml */
+CTP_DECLARE_FORMAT(save)      /* -L -o save */
+CTP_DECLARE_FORMAT(stats)     /* conntrack -S, both generations */
+CTP_DECLARE_FORMAT(proc_stat) /* /proc/net/stat/nf_conntrack */
+CTP_DECLARE_FORMAT(sysctl)    /* sysctl -a, key=value */
+CTP_DECLARE_FORMAT(uname)     /* uname -a, uname -r */
+CTP_DECLARE_FORMAT(meminfo)   /* /proc/meminfo */
+CTP_DECLARE_FORMAT(count)     /* a bare number: -C, /proc/sys files */
+
+#endif
