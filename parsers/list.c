@@ -579,6 +579,13 @@ int ctp_list_line(ctp_pctx *ctx, const char *s, size_t len)
 	line_state st;
 	int rc;
 
+	/* a NUL inside a line is damage, not text (the reader passes it) */
+	{
+		const char *nul = memchr(s, '\0', len);
+		if (nul)
+			return ctp_pctx_fail(ctx, (size_t)(nul - s),
+					     "unexpected NUL byte");
+	}
 	memset(&st, 0, sizeof(st));
 	st.ctx = ctx;
 	st.line = s;
@@ -601,9 +608,6 @@ int ctp_list_line(ctp_pctx *ctx, const char *s, size_t len)
 			if ((rc = kv_token(&st, tok, n)))
 				return rc;
 			p += n;
-		} else if (memchr(tok, '\0', n)) {
-			return ctp_pctx_fail(ctx, (size_t)(tok - s),
-					     "unexpected NUL byte");
 		} else {
 			/* vendor words such as "slan"; keep them */
 			keep_other(&st, tok, n);
