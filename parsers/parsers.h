@@ -57,6 +57,15 @@ int ctp_pctx_fail(ctp_pctx *ctx, size_t col, const char *fmt, ...)
 typedef int (*ctp_sniff_fn)(const ctp_pctx *ctx, const char *s, size_t len);
 typedef int (*ctp_line_fn)(ctp_pctx *ctx, const char *s, size_t len);
 
+/* Path rules (paths.c).  Text after a path component dir ("proc/sys/"),
+ * at the start, after '/' or after '!' (archive member), or NULL. */
+const char *ctp_path_after_dir(const char *path, const char *dir);
+/* Last component of path (after '/' or '!'). */
+const char *ctp_path_base(const char *path);
+/* Is path a saved settings file that sysctl.c reads (a /proc/sys file
+ * other than nf_conntrack_count, a module parameter, "hashsize")? */
+int ctp_sysctl_owns_path(const char *path);
+
 #define CTP_DECLARE_FORMAT(name)                                          \
 	int ctp_##name##_sniff(const ctp_pctx *ctx, const char *s,        \
 			       size_t len);                               \
