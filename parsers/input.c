@@ -437,6 +437,10 @@ static int parse_reader(run *rn, reader *r, const char *name,
 				     CTP_FMT_PROC | CTP_FMT_XML |
 				     CTP_FMT_SAVE | CTP_FMT_EVENTS)))
 			in->formats |= CTP_FMT_LIST;
+		/* only some /proc lines show it is /proc (IPv6 in full,
+		 * zone=0); the rest read like -o extended */
+		if (in->formats & CTP_FMT_PROC)
+			in->formats &= ~(unsigned)CTP_FMT_LIST_EXT;
 	}
 	return rc;
 }

@@ -150,7 +150,7 @@ static void stats(tctx *t, json_t *s)
 	}
 	json_object_foreach(s, k, v) {
 		char cell[64];
-		if (!json_is_integer(v))
+		if (!json_is_integer(v) || strcmp(k, "cpus") == 0)
 			continue;
 		snprintf(cell, sizeof(cell), "%s=%lld", k,
 			 (long long)json_integer_value(v));
@@ -161,7 +161,9 @@ static void stats(tctx *t, json_t *s)
 		fprintf(t->out, "  %s", cell);
 		col += (int)strlen(cell) + 2;
 	}
-	fputc('\n', t->out);
+	fprintf(t->out, "\n  (%lld CPU rows from %s)\n",
+		(long long)json_integer_value(json_object_get(s, "cpus")),
+		json_string_value(json_object_get(s, "source")));
 }
 
 static void findings(tctx *t, json_t *arr)
