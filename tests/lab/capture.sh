@@ -282,7 +282,6 @@ sleep 0.5   # let the last ACKs / FINs settle
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 MAN=$OUT/MANIFEST.tmp
-: >"$MAN"
 
 cap() {  # cap FILE MODE CMD...   MODE: both (2>&1) | out (2>/dev/null) | opt (2>&1, kept only if rc 0)
     local file=$1 mode=$2 rc=0 cmd; shift 2
@@ -321,26 +320,54 @@ cap_labels_with_map() {
     printf '%s\t%s\n' "$file" "conntrack -L -o labels 2>&1   (with a private /etc/xtables/connlabel.conf: 0 docker-bridge, 1 lab-udp, 2 lab-spare)" >>"$MAN"
 }
 
-T0=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-cap conntrack_-L                  both conntrack -L
-cap conntrack_-L_-o_extended      both conntrack -L -o extended
-cap conntrack_-L_-o_xml           out  conntrack -L -o xml
-cap conntrack_-L_-o_id            both conntrack -L -o id
-cap conntrack_-L_-o_ktimestamp    both conntrack -L -o ktimestamp
-cap conntrack_-L_-o_labels        both conntrack -L -o labels
-cap_labels_with_map
-cap conntrack_-L_-o_save          both conntrack -L -o save
-cap conntrack_-L_-o_extended,id   opt  conntrack -L -o extended,id
-cap proc_net_nf_conntrack         both cat /proc/net/nf_conntrack
-cap conntrack_-C                  both conntrack -C
-cap nf_conntrack_count            both cat /proc/sys/net/netfilter/nf_conntrack_count
-cap conntrack_-S                  both conntrack -S
-cap proc_net_stat_nf_conntrack    both cat /proc/net/stat/nf_conntrack
-hx bash -c 'echo "*** Output of conntrack -S *** "; conntrack -S; echo "*** Output of conntrack -L ***"; conntrack -L' \
-    >"$OUT/conntrack.txt" 2>/dev/null || true
-printf '%s\t%s\n' conntrack.txt \
-    "{ echo '*** Output of conntrack -S *** '; conntrack -S; echo '*** Output of conntrack -L ***'; conntrack -L; } 2>/dev/null" >>"$MAN"
-T1=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+# The table files are compared with each other (tests/lab/test_lab_counts.sh),
+# so they must show one table.  Flows are held open, but the kernel may
+# still add or drop an entry on its own (an IGMP report, an expiring CLOSE).
+# An xml dump right before and right after the table captures, with the
+# fields that tick (timeout, deltatime, use, counters, timestamps) removed,
+# must agree; if not, the table captures are taken once more.
+xml_state() {  # xml_state FILE: the table as sorted, stable xml lines
+    hx conntrack -L -o xml 2>/dev/null | grep '<flow' |
+        sed -E -e 's#<(timeout|deltatime|use)>[0-9]*</[a-z]+>##g' \
+            -e 's#<(counters|timestamp)>(<[a-z]+>[0-9]*</[a-z]+>)*</[a-z]+>##g' |
+        LC_ALL=C sort >"$1"
+}
+capture_tables() {
+    : >"$MAN"
+    T0=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+    cap conntrack_-L                  both conntrack -L
+    cap conntrack_-L_-o_extended      both conntrack -L -o extended
+    cap conntrack_-L_-o_xml           out  conntrack -L -o xml
+    cap conntrack_-L_-o_id            both conntrack -L -o id
+    cap conntrack_-L_-o_ktimestamp    both conntrack -L -o ktimestamp
+    cap conntrack_-L_-o_labels        both conntrack -L -o labels
+    cap_labels_with_map
+    cap conntrack_-L_-o_save          both conntrack -L -o save
+    cap conntrack_-L_-o_extended,id   opt  conntrack -L -o extended,id
+    cap proc_net_nf_conntrack         both cat /proc/net/nf_conntrack
+    cap conntrack_-C                  both conntrack -C
+    cap nf_conntrack_count            both cat /proc/sys/net/netfilter/nf_conntrack_count
+    cap conntrack_-S                  both conntrack -S
+    cap proc_net_stat_nf_conntrack    both cat /proc/net/stat/nf_conntrack
+    hx bash -c 'echo "*** Output of conntrack -S *** "; conntrack -S; echo "*** Output of conntrack -L ***"; conntrack -L' \
+        >"$OUT/conntrack.txt" 2>/dev/null || true
+    printf '%s\t%s\n' conntrack.txt \
+        "{ echo '*** Output of conntrack -S *** '; conntrack -S; echo '*** Output of conntrack -L ***'; conntrack -L; } 2>/dev/null" >>"$MAN"
+    T1=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+}
+STABLE=no
+for attempt in 1 2; do
+    xml_state "$TMP/xml.before"
+    capture_tables
+    xml_state "$TMP/xml.after"
+    if cmp -s "$TMP/xml.before" "$TMP/xml.after"; then
+        STABLE="yes (attempt $attempt)"
+        break
+    fi
+    say "the table changed during capture attempt $attempt:"
+    diff "$TMP/xml.before" "$TMP/xml.after" | grep '^[<>]' | cut -c1-300 >&2 || true
+done
+[[ $STABLE != no ]] || say "WARNING: the table files may show different tables"
 cap sysctl_-a                     both sysctl -a
 cap uname_-a                      both uname -a
 cap uname_-r                      both uname -r
@@ -357,6 +384,7 @@ printf '%s\t%s\n' traffic.log "per-helper action log of tests/lab/traffic.py (no
     echo "# ctplan lab capture, made by tests/lab/capture.sh"
     echo "# date -u: $(date -u)"
     echo "# tables captured between $T0 and $T1"
+    echo "# tables stable: $STABLE  (xml dumps just before and after agree)"
     echo "# kernel: $(uname -r)"
     echo "# $(conntrack --version 2>&1 | head -n1)"
     echo "# NAT backend: $NATBACKEND"
