@@ -59,6 +59,7 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 	cli_args a;
 	ctp_parse_opts popts = CTP_PARSE_OPTS_INIT;
 	ctp_render_opts ropts = CTP_RENDER_OPTS_INIT;
+	ctp_analyze_opts aopts = CTP_ANALYZE_OPTS_INIT;
 	ctp_snapshot *snap = NULL;
 	ctp_report *rep = NULL;
 	ctp_error err = CTP_ERROR_INIT;
@@ -126,9 +127,13 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		}
 	}
 	flush_suppressed(&ds);
-	if (ctp_snapshot_finalize(snap) ||
-	    ctp_inventory_report(snap, rep, &err)) {
+	if (ctp_snapshot_finalize(snap)) {
 		fprintf(stderr, "ctplan: out of memory\n");
+		goto done;
+	}
+	if (ctp_analyze_run(snap, &aopts, rep, &err)) {
+		ctp_error_format(&err, buf, sizeof(buf));
+		fprintf(stderr, "%s\n", buf);
 		goto done;
 	}
 	if (outpath && !(out = fopen(outpath, "w"))) {

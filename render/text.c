@@ -9,13 +9,9 @@
 
 #include "ctplan/error.h"
 #include "ctplan/render.h"
+#include "text_sections.h"
 
-typedef struct tctx {
-	FILE *out;
-	int color;
-} tctx;
-
-static void heading(tctx *t, const char *title)
+void ctp_text_heading(tctx *t, const char *title)
 {
 	if (t->color)
 		fprintf(t->out, "\n\033[1m%s\033[0m\n", title);
@@ -23,7 +19,7 @@ static void heading(tctx *t, const char *title)
 		fprintf(t->out, "\n%s\n", title);
 }
 
-static void scalar(FILE *out, json_t *v)
+void ctp_text_scalar(FILE *out, json_t *v)
 {
 	if (json_is_integer(v))
 		fprintf(out, "%lld", (long long)json_integer_value(v));
@@ -41,35 +37,58 @@ static void scalar(FILE *out, json_t *v)
 		fprintf(out, "(%s)", json_is_array(v) ? "list" : "object");
 }
 
+static long long ival(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
 static void inputs(tctx *t, json_t *arr)
 {
-	size_t i;
+	size_t i, w = 4, skipped = 0;
 	json_t *in;
 
-	heading(t, "Inputs");
-	fprintf(t->out, "  %-44s %-22s %8s %8s %6s %6s\n", "path", "format",
-		"lines", "records", "rej", "other");
+	ctp_text_heading(t, "Inputs");
+	json_array_foreach(arr, i, in) {
+		size_t pl = strlen(json_string_value(json_object_get(in, "path")));
+		if (json_is_true(json_object_get(in, "skipped")))
+			skipped++;
+		else if (pl > w)
+			w = pl;
+	}
+	/* 100 columns: path 40, format 22, four counts */
+	if (w > 40)
+		w = 40;
+	fprintf(t->out, "  %-*s %-22s %8s %8s %6s %6s\n", (int)w, "path",
+		"format", "lines", "records", "rej", "other");
 	json_array_foreach(arr, i, in) {
 		const char *path = json_string_value(json_object_get(in, "path"));
 		size_t pl = strlen(path);
 		json_t *ov = json_object_get(in, "overlaps");
+
+		if (json_is_true(json_object_get(in, "skipped")))
+			continue;
 		/* keep the tail of long paths: it names the file */
-		fprintf(t->out, "  %-44s %-22s %8lld %8lld %6lld %6lld\n",
-			pl > 44 ? path + pl - 44 : path,
+		fprintf(t->out, "  %-*s %-22s %8lld %8lld %6lld %6lld\n",
+			(int)w, pl > w ? path + pl - w : path,
 			json_string_value(json_object_get(in, "format")),
-			(long long)json_integer_value(json_object_get(in, "lines")),
-			(long long)json_integer_value(
-				json_object_get(in, "records")),
-			(long long)json_integer_value(
-				json_object_get(in, "rejected")),
-			(long long)json_integer_value(json_object_get(in, "other")));
-		if (json_array_size(ov))
-			fprintf(t->out, "  %44s same table as %zu other "
-					"input(s); %lld duplicate entries "
-					"merged\n",
-				"", json_array_size(ov),
-				(long long)json_integer_value(
-					json_object_get(in, "duplicates")));
+			ival(in, "lines"), ival(in, "records"),
+			ival(in, "rejected"), ival(in, "other"));
+		if (ival(in, "duplicates"))
+			fprintf(t->out, "  %*s %lld entries also in another "
+					"input, counted once\n",
+				(int)w, "", ival(in, "duplicates"));
+		else if (json_array_size(ov))
+			fprintf(t->out, "  %*s same table as %zu other "
+					"input(s)\n",
+				(int)w, "", json_array_size(ov));
+	}
+	if (skipped) {
+		fprintf(t->out, "  skipped (not a known format):");
+		json_array_foreach(arr, i, in)
+			if (json_is_true(json_object_get(in, "skipped")))
+				fprintf(t->out, " %s", json_string_value(
+					json_object_get(in, "path")));
+		fputc('\n', t->out);
 	}
 }
 
@@ -77,18 +96,18 @@ static void table(tctx *t, json_t *tab)
 {
 	json_t *pct = json_object_get(tab, "headroom_pct");
 
-	heading(t, "Table and headroom");
+	ctp_text_heading(t, "Table and headroom");
 	fprintf(t->out, "  %-12s ", "count");
-	scalar(t->out, json_object_get(tab, "count"));
+	ctp_text_scalar(t->out, json_object_get(tab, "count"));
 	if (json_is_string(json_object_get(tab, "count_source")))
 		fprintf(t->out, "  (%s)",
 			json_string_value(json_object_get(tab, "count_source")));
 	fprintf(t->out, "\n  %-12s ", "max");
-	scalar(t->out, json_object_get(tab, "max"));
+	ctp_text_scalar(t->out, json_object_get(tab, "max"));
 	fprintf(t->out, "\n  %-12s ", "buckets");
-	scalar(t->out, json_object_get(tab, "buckets"));
+	ctp_text_scalar(t->out, json_object_get(tab, "buckets"));
 	fprintf(t->out, "\n  %-12s ", "headroom");
-	scalar(t->out, json_object_get(tab, "headroom"));
+	ctp_text_scalar(t->out, json_object_get(tab, "headroom"));
 	if (json_is_number(pct))
 		fprintf(t->out, " (%.2f%% of max free)", json_number_value(pct));
 	fputc('\n', t->out);
@@ -120,7 +139,7 @@ static void counts(tctx *t, const char *label, json_t *obj)
 
 static void entries(tctx *t, json_t *e)
 {
-	heading(t, "Entries");
+	ctp_text_heading(t, "Entries");
 	fprintf(t->out, "  %-12s %lld (assured %lld, unreplied %lld, "
 			"offloaded %lld)\n",
 		"total", (long long)json_integer_value(json_object_get(e, "total")),
@@ -143,7 +162,7 @@ static void stats(tctx *t, json_t *s)
 	json_t *v;
 	int col = 0;
 
-	heading(t, "Counters (conntrack -S, summed over CPUs)");
+	ctp_text_heading(t, "Counters (conntrack -S, summed over CPUs)");
 	if (!json_integer_value(json_object_get(s, "cpus"))) {
 		fprintf(t->out, "  none read\n");
 		return;
@@ -171,7 +190,7 @@ static void findings(tctx *t, json_t *arr)
 	size_t i;
 	json_t *f;
 
-	heading(t, "Findings");
+	ctp_text_heading(t, "Findings");
 	if (!json_array_size(arr))
 		fprintf(t->out, "  none\n");
 	json_array_foreach(arr, i, f) {
@@ -210,15 +229,30 @@ static void generic(tctx *t, json_t *obj, int depth)
 					fprintf(t->out, "...");
 					break;
 				}
-				scalar(t->out, e);
+				ctp_text_scalar(t->out, e);
 				fputc(' ', t->out);
 			}
 		} else {
-			scalar(t->out, v);
+			ctp_text_scalar(t->out, v);
 		}
 		fputc('\n', t->out);
 	}
 }
+
+/*
+ * Sections with a layout of their own, in the order a reader wants them;
+ * other sections of the tree follow in tree order, printed generically.
+ */
+static const struct section {
+	const char *key;
+	void (*fn)(tctx *t, json_t *v);
+} sections[] = {
+	{ "inputs", inputs },
+	{ "table", table },
+	{ "entries", entries },
+	{ "stats", stats },
+};
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 int ctp_render_text(ctp_report *rep, FILE *out, const ctp_render_opts *o)
 {
@@ -228,25 +262,23 @@ int ctp_render_text(ctp_report *rep, FILE *out, const ctp_render_opts *o)
 
 	fprintf(out, "ctplan report (%s)\n",
 		json_string_value(json_object_get(root, "schema")));
+	for (size_t i = 0; i < NSECTIONS; i++)
+		if ((v = json_object_get(root, sections[i].key)))
+			sections[i].fn(&t, v);
 	json_object_foreach(root, k, v) {
-		if (strcmp(k, "schema") == 0 || strcmp(k, "findings") == 0)
+		size_t i;
+		for (i = 0; i < NSECTIONS; i++)
+			if (strcmp(k, sections[i].key) == 0)
+				break;
+		if (i < NSECTIONS || strcmp(k, "schema") == 0 ||
+		    strcmp(k, "findings") == 0 || !json_is_object(v))
 			continue;
-		if (strcmp(k, "inputs") == 0)
-			inputs(&t, v);
-		else if (strcmp(k, "table") == 0)
-			table(&t, v);
-		else if (strcmp(k, "entries") == 0)
-			entries(&t, v);
-		else if (strcmp(k, "stats") == 0)
-			stats(&t, v);
-		else if (json_is_object(v)) {
-			char title[64];
-			snprintf(title, sizeof(title), "%s", k);
-			if (title[0] >= 'a' && title[0] <= 'z')
-				title[0] = (char)(title[0] - 'a' + 'A');
-			heading(&t, title);
-			generic(&t, v, 0);
-		}
+		char title[64];
+		snprintf(title, sizeof(title), "%s", k);
+		if (title[0] >= 'a' && title[0] <= 'z')
+			title[0] = (char)(title[0] - 'a' + 'A');
+		ctp_text_heading(&t, title);
+		generic(&t, v, 0);
 	}
 	findings(&t, json_object_get(root, "findings"));
 	return ferror(out) ? CTP_EFAIL : 0;

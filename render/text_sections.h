@@ -1,0 +1,23 @@
+/*
+ * Private to the text renderer: shared helpers for section layouts kept
+ * in their own files (render/text_<section>.c) and listed in text.c's
+ * sections[] table.
+ */
+#ifndef CTPLAN_TEXT_SECTIONS_H
+#define CTPLAN_TEXT_SECTIONS_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+typedef struct tctx {
+	FILE *out;
+	int color;
+} tctx;
+
+/* Blank line and a bold (on a TTY) section title. */
+void ctp_text_heading(tctx *t, const char *title);
+/* A JSON scalar as text: integers plain, reals %.4g, null as "-". */
+void ctp_text_scalar(FILE *out, json_t *v);
+
+#endif
