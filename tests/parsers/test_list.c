@@ -13,27 +13,14 @@
 
 #include "ctplan/snapshot.h"
 #include "parsers.h"
-
-typedef struct fixture {
-	ctp_snapshot *snap;
-	ctp_pctx ctx;
-	ctp_error err;
-} fixture;
+#include "fixture.h"
 
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
-	uint16_t in;
 
 	assert_non_null(f);
-	assert_int_equal(ctp_snapshot_new(&f->snap), 0);
-	assert_int_equal(ctp_snapshot_add_input(f->snap, "t", NULL, &in), 0);
-	f->ctx.snap = f->snap;
-	f->ctx.input = in;
-	f->ctx.file = "t";
-	f->ctx.path = "";
-	f->ctx.line = 1;
-	f->ctx.err = &f->err;
+	fx_open_path(f, "");
 	*state = f;
 	return 0;
 }
@@ -42,7 +29,7 @@ static int teardown(void **state)
 {
 	fixture *f = *state;
 
-	ctp_snapshot_free(f->snap);
+	fx_close(f);
 	free(f);
 	return 0;
 }

@@ -11,8 +11,7 @@
 
 #include "ctplan/parse.h"
 #include "parsers.h"
-
-#define L(s) s, sizeof(s) - 1
+#include "fixture.h"
 
 /* kernel ct_cpu_seq_show headers: 6.1 - 6.18, 4.x - 5.9, 2.6.x */
 #define HDR_NEW                                                          \
@@ -28,31 +27,9 @@
 	"insert insert_failed drop early_drop icmp_error  expect_new "    \
 	"expect_create expect_delete"
 
-typedef struct fixture {
-	ctp_snapshot *snap;
-	uint16_t in;
-	ctp_error err;
-	ctp_pctx ctx;
-} fixture;
-
 static void fx_open(fixture *fx)
 {
-	memset(fx, 0, sizeof(*fx));
-	assert_int_equal(ctp_snapshot_new(&fx->snap), 0);
-	assert_int_equal(ctp_snapshot_add_input(fx->snap, "t", NULL, &fx->in),
-			 0);
-	fx->ctx.snap = fx->snap;
-	fx->ctx.input = fx->in;
-	fx->ctx.file = "t";
-	fx->ctx.path = "";
-	fx->ctx.line = 1;
-	fx->ctx.err = &fx->err;
-}
-
-static void fx_close(fixture *fx)
-{
-	ctp_snapshot_free(fx->snap);
-	fx->snap = NULL;
+	fx_open_path(fx, "");
 }
 
 static long long stat_of(const fixture *fx, ctp_stat id)

@@ -11,34 +11,11 @@
 
 #include "ctplan/parse.h"
 #include "parsers.h"
-
-#define L(s) s, sizeof(s) - 1
-
-typedef struct fixture {
-	ctp_snapshot *snap;
-	uint16_t in;
-	ctp_error err;
-	ctp_pctx ctx;
-} fixture;
+#include "fixture.h"
 
 static void fx_open(fixture *fx)
 {
-	memset(fx, 0, sizeof(*fx));
-	assert_int_equal(ctp_snapshot_new(&fx->snap), 0);
-	assert_int_equal(ctp_snapshot_add_input(fx->snap, "t", NULL, &fx->in),
-			 0);
-	fx->ctx.snap = fx->snap;
-	fx->ctx.input = fx->in;
-	fx->ctx.file = "t";
-	fx->ctx.path = "";
-	fx->ctx.line = 1;
-	fx->ctx.err = &fx->err;
-}
-
-static void fx_close(fixture *fx)
-{
-	ctp_snapshot_free(fx->snap);
-	fx->snap = NULL;
+	fx_open_path(fx, "");
 }
 
 /* value of a counter, or -1 if absent */
