@@ -68,6 +68,7 @@ cleanup() {
     [[ -n $TMP ]] && rm -rf "$TMP"
     exit "$rc"
 }
+. "$(dirname "$0")/lab_lock.sh"
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

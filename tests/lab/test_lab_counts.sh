@@ -26,6 +26,7 @@ set -uo pipefail
 CTPLAN=$1
 SRC=$2
 LAB=$SRC/tests/lab
+. "$LAB/lab_lock.sh"
 PYTHON=${PYTHON:-python3}
 START=$(date +%s.%N)
 
