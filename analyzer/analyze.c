@@ -4,6 +4,7 @@
  * section rather than failing the run.
  */
 #include "ctplan/analyze.h"
+#include "ctplan/plan.h"
 
 typedef int (*model_fn)(const ctp_snapshot *snap,
 			const ctp_analyze_opts *opts, ctp_report *rep,
@@ -16,8 +17,31 @@ static int inventory(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 	return ctp_inventory_report(snap, rep, err);
 }
 
+/* Hash chains, unless turned off (--no-hash). */
+static int hash_chains(const ctp_snapshot *snap,
+		       const ctp_analyze_opts *opts, ctp_report *rep,
+		       ctp_error *err)
+{
+	if (!opts->hash)
+		return 0;
+	return ctp_hash_report(snap, opts, rep, err);
+}
+
+/* Kernel log history; after the inventory, whose headroom it cites. */
+static int history(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
+		   ctp_report *rep, ctp_error *err)
+{
+	return ctp_history_report(snap, opts, rep, err);
+}
+
 static const model_fn models[] = {
 	inventory,
+	hash_chains,
+	history,
+	ctp_nat_report,
+	/* planner after the inventory, checks after every figure */
+	ctp_plan_report,
+	ctp_checks_report,
 };
 
 int ctp_analyze_run(const ctp_snapshot *snap, const ctp_analyze_opts *opts,

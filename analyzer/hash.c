@@ -398,10 +398,17 @@ typedef struct fpset {
 	size_t mask, used;
 } fpset;
 
-static int fpset_grow(fpset *s)
+/* Double the table, or make it the first time with room for at least
+ * hint values (a doubling from 2^16 up to the snapshot's size copied
+ * every value about twice and held the old and new table at the peak) */
+static int fpset_grow_to(fpset *s, size_t hint)
 {
 	size_t n = s->slot ? 2 * (s->mask + 1) : 1u << 16;
-	uint64_t *nt = calloc(n, sizeof(*nt));
+	uint64_t *nt;
+
+	while (!s->slot && n / 2 < hint && n < ((size_t)1 << 40))
+		n *= 2;
+	nt = calloc(n, sizeof(*nt));
 
 	if (!nt)
 		return -1;
@@ -419,6 +426,11 @@ static int fpset_grow(fpset *s)
 	s->slot = nt;
 	s->mask = n - 1;
 	return 0;
+}
+
+static int fpset_grow(fpset *s)
+{
+	return fpset_grow_to(s, 0);
 }
 
 static size_t fpset_slot(const fpset *s, uint64_t v)
@@ -590,9 +602,28 @@ static void candidate_fp(const pool *p, const pentry *pe, uint64_t fp[2])
 static long pool_fill(pool *p, pentry *c, size_t n)
 {
 	if (!p->seeded) {
-		for (size_t i = 0; i < 2 * p->nentries; i++)
-			if (fpset_add(&p->set, fingerprint(&p->recs[i])) < 0)
-				return -1;
+		/* every tuple of the snapshot, and the first chunks */
+		if (!p->set.slot &&
+		    fpset_grow_to(&p->set, 2 * p->nentries + 4 * n))
+			return -1;
+		/* in batches, the slots prefetched: a set this large
+		 * misses the cache on every add (p->fp has room) */
+		for (size_t i = 0; i < 2 * p->nentries; i += 2 * n) {
+			size_t m = 2 * p->nentries - i < 2 * n
+					   ? 2 * p->nentries - i
+					   : 2 * n;
+			for (size_t j = 0; j < m; j++)
+				p->fp[j] = fingerprint(&p->recs[i + j]);
+			for (size_t j = 0; j < m; j++) {
+				if (j + AHEAD < m)
+					__builtin_prefetch(
+						&p->set.slot[fpset_slot(
+							&p->set,
+							p->fp[j + AHEAD])]);
+				if (fpset_add(&p->set, p->fp[j]) < 0)
+					return -1;
+			}
+		}
 		p->seeded = 1;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -739,10 +770,8 @@ static inline size_t bucket_of(const inserter *in, const hrec *r)
  * __nf_conntrack_confirm(): draw max_chainlen, refuse if the original or
  * the reply chain already holds max_chainlen + 2 nodes, else add both.
  */
-static inline int insert(inserter *in, const hrec *o, const hrec *r)
+static inline int insert_at(inserter *in, size_t bo, size_t br, uint16_t ns)
 {
-	size_t bo = bucket_of(in, o), br = bucket_of(in, r);
-
 	uint32_t longer;
 
 	in->attempts++;
@@ -762,8 +791,45 @@ static inline int insert(inserter *in, const hrec *o, const hrec *r)
 	in->cnt[bo]++;
 	in->cnt[br]++;
 	in->accepted++;
-	in->per_table[in->m->tables > 1 ? o->ns : 0]++;
+	in->per_table[in->m->tables > 1 ? ns : 0]++;
 	return 1;
+}
+
+static inline int insert(inserter *in, const hrec *o, const hrec *r)
+{
+	return insert_at(in, bucket_of(in, o), bucket_of(in, r), o->ns);
+}
+
+/*
+ * The snapshot's entries in order, as insert() would take them, with the
+ * buckets worked out AHEAD entries early and their counters prefetched:
+ * the counter array of a large table does not fit the cache, and a miss
+ * per tuple was most of this loop.  The inserts, and so the draws of the
+ * chain limit, come in the same order.  Returns the entries refused.
+ */
+#define RING 16 /* > AHEAD, a power of two */
+static uint64_t insert_snapshot(inserter *in)
+{
+	const model *m = in->m;
+	size_t ring[RING][2];
+	uint64_t refused = 0;
+
+	for (size_t e = 0; e < m->nentries + AHEAD; e++) {
+		if (e < m->nentries) {
+			size_t *b = ring[e % RING];
+			b[0] = bucket_of(in, &m->recs[2 * e]);
+			b[1] = bucket_of(in, &m->recs[2 * e + 1]);
+			__builtin_prefetch(&in->cnt[b[0]], 1);
+			__builtin_prefetch(&in->cnt[b[1]], 1);
+		}
+		if (e >= AHEAD) {
+			size_t k = e - AHEAD;
+			if (!insert_at(in, ring[k % RING][0], ring[k % RING][1],
+				       m->recs[2 * k].ns))
+				refused++;
+		}
+	}
+	return refused;
 }
 
 /* Probability the next insert is refused, from the bucket histogram. */
@@ -858,9 +924,7 @@ static int run_key(keyrun *kr)
 	for (unsigned i = 0; i < m->nns; i++)
 		in.mix[i] = (uint32_t)(ctp_rng_next(&in.rng) >> 32);
 
-	for (size_t e = 0; e < m->nentries; e++)
-		if (!insert(&in, &m->recs[2 * e], &m->recs[2 * e + 1]))
-			need++;
+	need = insert_snapshot(&in);
 	/* a refused entry was replaced by another flow like it, so the
 	 * table holds as many entries as the snapshot */
 	while (need && pool_get(m->pool, j, &avail, &pe)) {

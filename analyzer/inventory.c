@@ -3,6 +3,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctplan/analyze.h"
@@ -75,6 +76,42 @@ static void state_key(const ctp_flow *f, char *buf, size_t size)
 			 ctp_state_name(f->state));
 }
 
+/*
+ * Counters of one pass over the flows.  The JSON objects are built once
+ * at the end: a json_object_get per flow and key was most of the time of
+ * this model on a 4M-entry table.  Keys keep the order in which they were
+ * first seen (jansson objects keep insertion order, and the reports show
+ * it), so each counter table remembers that order beside the counts.
+ */
+typedef struct counts {
+	uint64_t family[256], proto[256];
+	uint64_t state[256][CTP_STATE_COUNT];
+	uint64_t zone[65536];
+	/* first-seen order: family and proto numbers, proto << 8 | state,
+	 * zones */
+	uint8_t family_order[256], proto_order[256];
+	uint16_t state_order[256 * CTP_STATE_COUNT];
+	uint16_t zone_order[65536];
+	size_t nfamily, nproto, nstate, nzone;
+} counts;
+
+static void count_flow(counts *c, const ctp_flow *f)
+{
+	uint8_t st = f->state < CTP_STATE_COUNT ? f->state : 0;
+
+	if (!c->family[f->family]++)
+		c->family_order[c->nfamily++] = f->family;
+	if (!c->proto[f->proto]++)
+		c->proto_order[c->nproto++] = f->proto;
+	/* a state out of range is named "" by ctp_state_name(), as state
+	 * 0 is: count it in slot 0, under the same key */
+	if (f->state && !c->state[f->proto][st]++)
+		c->state_order[c->nstate++] =
+			(uint16_t)(f->proto * CTP_STATE_COUNT + st);
+	if (!c->zone[f->zone]++)
+		c->zone_order[c->nzone++] = f->zone;
+}
+
 static int entries_section(const ctp_snapshot *snap, json_t *root,
 			   uint64_t *total_out)
 {
@@ -84,16 +121,16 @@ static int entries_section(const ctp_snapshot *snap, json_t *root,
 	       *state = json_object(), *zone = json_object();
 	uint64_t total = 0, assured = 0, unreplied = 0, offload = 0,
 		 events = 0, dups = 0;
+	counts *c = calloc(1, sizeof(*c));
 	int rc = CTP_ENOMEM;
 
-	if (!fam || !proto || !state || !zone)
+	if (!fam || !proto || !state || !zone || !c)
 		goto done;
 	/* both families always present, so consumers need no default */
 	if (bump(fam, "ipv4", 0) || bump(fam, "ipv6", 0))
 		goto done;
 	for (size_t i = 0; i < n; i++) {
 		const ctp_flow *f = &flows[i];
-		char key[48];
 
 		if (f->flags & CTP_F_EVENT) {
 			events++;
@@ -104,20 +141,38 @@ static int entries_section(const ctp_snapshot *snap, json_t *root,
 			continue;
 		}
 		total++;
-		if (bump(fam, ctp_family_name(f->family), 1) ||
-		    bump(proto, ctp_proto_name(f->proto), 1))
-			goto done;
-		if (f->state) {
-			state_key(f, key, sizeof(key));
-			if (bump(state, key, 1))
-				goto done;
-		}
-		snprintf(key, sizeof(key), "%u", f->zone);
-		if (bump(zone, key, 1))
-			goto done;
+		count_flow(c, f);
 		assured += !!(f->flags & CTP_F_ASSURED);
 		unreplied += !!(f->flags & CTP_F_UNREPLIED);
 		offload += !!(f->flags & (CTP_F_OFFLOAD | CTP_F_HW_OFFLOAD));
+	}
+	/* names may repeat ("unknown" for every unnamed protocol): bump
+	 * adds them up under the first one's key, as one bump per flow did */
+	for (size_t i = 0; i < c->nfamily; i++) {
+		uint8_t v = c->family_order[i];
+		if (bump(fam, ctp_family_name(v), (json_int_t)c->family[v]))
+			goto done;
+	}
+	for (size_t i = 0; i < c->nproto; i++) {
+		uint8_t v = c->proto_order[i];
+		if (bump(proto, ctp_proto_name(v), (json_int_t)c->proto[v]))
+			goto done;
+	}
+	for (size_t i = 0; i < c->nstate; i++) {
+		ctp_flow f;
+		char key[48];
+		f.proto = (uint8_t)(c->state_order[i] / CTP_STATE_COUNT);
+		f.state = (uint8_t)(c->state_order[i] % CTP_STATE_COUNT);
+		state_key(&f, key, sizeof(key));
+		if (bump(state, key, (json_int_t)c->state[f.proto][f.state]))
+			goto done;
+	}
+	for (size_t i = 0; i < c->nzone; i++) {
+		char key[8];
+		uint16_t z = c->zone_order[i];
+		snprintf(key, sizeof(key), "%u", z);
+		if (bump(zone, key, (json_int_t)c->zone[z]))
+			goto done;
 	}
 	/* pack "o" steals the four objects whatever happens */
 	{
@@ -136,6 +191,7 @@ static int entries_section(const ctp_snapshot *snap, json_t *root,
 	*total_out = total;
 	rc = 0;
 done:
+	free(c);
 	json_decref(fam);
 	json_decref(proto);
 	json_decref(state);

@@ -222,3 +222,417 @@ void ctp_kernel_chain_limit(const ctp_kver *v, ctp_chain_limit *out)
 			l = limit_from[i].limit;
 	*out = *l;
 }
+
+/*
+ * Conntrack's kernel log messages.  Sources, besides [6.1] (above):
+ *
+ *   [2.6ip]  ip_conntrack_core.c of 2.6.x (read through the code index):
+ *            if (net_ratelimit()) printk(KERN_WARNING "ip_conntrack:
+ *            table full, dropping packet.\n")
+ *   [3.x]    torvalds/linux @011e3c63 nf_conntrack_core.c: the same with
+ *            "nf_conntrack: ...", "nf_conntrack: falling back to
+ *            vmalloc.\n", KERN_INFO "nf_conntrack version %s (%u buckets,
+ *            %d max)\n"; nf_conntrack_expect.c "nf_conntrack: expectation
+ *            table full\n"
+ *   [3.5]    e87cc4728f0e "net: Convert net_ratelimit uses to
+ *            net_<level>_ratelimited" (v3.5): net_warn_ratelimited(
+ *            "nf_conntrack: table full, dropping packet\n"), no period;
+ *            logs of 3.10 and 4.2 kernels show it with one prefix
+ *   [4.9v]   0ctobot/neutrino_kernel_oneplus_sdm845 @da6e3e3e (4.9):
+ *            #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt, so the
+ *            net_warn_ratelimited text gets a second "nf_conntrack: ";
+ *            the version line is a bare printk (no pr_fmt); vzalloc
+ *            fallback without a message
+ *   [5.4v]   (above): pr_fmt, no version line
+ *   [6.17]   "netfilter: conntrack: table full detailed log" (lvxiafei,
+ *            net-next pull of 25 Jul 2025 for v6.17): init_net keeps the
+ *            old text, other namespaces print "nf_conntrack: table full
+ *            in netns %u, dropping packet\n" with net->ns.inum; seen
+ *            on this lab's 6.18 (samples/kmsg/)
+ *   [helper] nf_conntrack_helper.c, pr_info: "nf_conntrack: automatic
+ *            helper assignment is deprecated ..." (3.5 - 4.6), "...
+ *            default automatic helper assignment has been turned off
+ *            ..." (4.7 - 5.19; gone with the nf_conntrack_helper sysctl
+ *            in 6.0, absent in [6.1]); quoted from real dmesg output
+ *   [rl]     lib/ratelimit.c ___ratelimit(), [6.1] and torvalds/linux
+ *            @084a990d: "%s: %d callbacks suppressed\n" with func
+ *            "net_ratelimit" for net_ratelimit_state (net/core/utils.c,
+ *            DEFINE_RATELIMIT_STATE(net_ratelimit_state, 5 * HZ, 10))
+ */
+static const ctp_kmsg_text kmsg_texts[] = {
+	{ CTP_KEV_TABLE_FULL,
+	  "nf_conntrack: nf_conntrack: table full in netns %u, dropping "
+	  "packet",
+	  { CTP_KMSG_ARG_NETNS, 0 }, 1, "6.17+ (not the initial netns)",
+	  "[6.17] __nf_conntrack_alloc()" },
+	{ CTP_KEV_TABLE_FULL,
+	  "nf_conntrack: nf_conntrack: table full, dropping packet",
+	  { 0, 0 }, 1, "4.9 at the latest - 6.16; 6.17+ in the initial netns",
+	  "[4.9v], [5.4v], [6.1] __nf_conntrack_alloc() with pr_fmt" },
+	{ CTP_KEV_TABLE_FULL, "nf_conntrack: table full, dropping packet.",
+	  { 0, 0 }, 1, "2.6.15 - 3.4", "[3.x] __nf_conntrack_alloc()" },
+	{ CTP_KEV_TABLE_FULL, "nf_conntrack: table full, dropping packet",
+	  { 0, 0 }, 1, "3.5 - (before pr_fmt; seen on 3.10, 4.2)", "[3.5]" },
+	{ CTP_KEV_TABLE_FULL, "ip_conntrack: table full, dropping packet.",
+	  { 0, 0 }, 1, "2.4 - 2.6.22 (ip_conntrack)", "[2.6ip]" },
+	{ CTP_KEV_TABLE_FULL, "ip_conntrack: table full, dropping packet",
+	  { 0, 0 }, 1, "ip_conntrack, logs without the period", "[2.6ip]" },
+	{ CTP_KEV_EXPECT_FULL, "nf_conntrack: expectation table full",
+	  { 0, 0 }, 1, "all", "[3.x], [6.1] nf_ct_expect_insert()" },
+	{ CTP_KEV_SUPPRESSED, "net_ratelimit: %u callbacks suppressed",
+	  { CTP_KMSG_ARG_VALUE, 0 }, 0, "all", "[rl]" },
+	{ CTP_KEV_CT_SIZE,
+	  "nf_conntrack version 0.5.0 (%u buckets, %u max)",
+	  { CTP_KMSG_ARG_VALUE, CTP_KMSG_ARG_VALUE2 }, 0, "2.6.15 - 4.9+",
+	  "[3.x], [4.9v] nf_conntrack_init_start(); gone in [5.4v]" },
+	{ CTP_KEV_VMALLOC, "nf_conntrack: falling back to vmalloc.",
+	  { 0, 0 }, 0, "2.6.x - 3.x", "[3.x] nf_ct_alloc_hashtable()" },
+	{ CTP_KEV_HELPER,
+	  "nf_conntrack: automatic helper assignment is deprecated*",
+	  { 0, 0 }, 0, "3.5 - 4.6", "[helper]" },
+	{ CTP_KEV_HELPER,
+	  "nf_conntrack: default automatic helper assignment has been "
+	  "turned off*",
+	  { 0, 0 }, 0, "4.7 - 5.19", "[helper]" },
+};
+
+const ctp_kmsg_text *ctp_kernel_kmsg_texts(size_t *n)
+{
+	*n = sizeof(kmsg_texts) / sizeof(kmsg_texts[0]);
+	return kmsg_texts;
+}
+
+int ctp_kernel_kmsg_netns(const ctp_kver *v)
+{
+	static const ctp_kver from = { 6, 17, 0 };
+
+	return ctp_kver_cmp(v, &from) >= 0;
+}
+
+/*
+ * Source NAT port choice.  Sources:
+ *   [6.1]     Debian linux-source-6.1 6.1.192-2, net/netfilter/
+ *             nf_nat_core.c: get_unique_tuple(),
+ *             nf_nat_l4proto_unique_tuple() ("u16 off",
+ *             get_random_u16(), max_attempts 128, "attempts >=
+ *             range_size || attempts < 16", "attempts /= 2")
+ *   [6.16t]   Kingxukai/linux @9b44fff6 (a mainline tree without DCCP
+ *             NAT, 6.16 era): the same loop calling
+ *             nf_nat_used_tuple_harder(tuple, ct, attempts - i),
+ *             NF_NAT_HARDER_THRESH = NF_NAT_MAX_ATTEMPTS / 4
+ *   [5.10t]   Rtoax/linux-5.10.13, [5.4t] HateTM/kernel-5.4.124:
+ *             the 6.1 loop with prandom_u32() into the u16 offset
+ *   [4.x]     4.9 - 4.19 nf_nat_proto_common.c: "off = *rover" /
+ *             secure_port() / prandom_u32(), "for (i = 0; ; ++off)"
+ *             until "++i != range_size"
+ *   [mails]   6ed5943f8735 "remove l4 protocol port rovers" and
+ *             a504b703bb1d "limit port clash resolution attempts"
+ *             (upstream for 5.0, "at most 248 attempts (128 + 64 + 32
+ *             + 16 + 8)"; stable 4.9.300, 4.14.265, 4.19.228 from the
+ *             reviews of Feb 2022); 4589725502871e "snat: evict
+ *             closing tcp entries on reply tuple collision" (net-next
+ *             pull of 26 Jun 2023, v6.5)
+ */
+static const ctp_nat_algo nat_algos[CTP_NAT_ERA_COUNT] = {
+	{ CTP_NAT_ROVER, "rover-scan",
+	  "<= 4.20 (4.9.y < 4.9.300, 4.14.y < 4.14.265, 4.19.y < 4.19.228)",
+	  "[4.x] nf_nat_proto_common.c: start at the protocol's rover, "
+	  "try every port of the range once",
+	  0, 0, 0, 65536,
+	  "start at secure_port(), a keyed hash of the tuple; the original "
+	  "port is not kept",
+	  "start at prandom_u32(); the original port is not kept" },
+	{ CTP_NAT_BOUNDED, "bounded", "5.0 - 6.4, 4.9.300+, 4.14.265+, "
+	  "4.19.228+",
+	  "a504b703bb1d + 6ed5943f8735; [6.1], [5.10t], [5.4t] "
+	  "nf_nat_l4proto_unique_tuple(): u16 random start, rounds of "
+	  "128, 64, 32, 16, 8 probes",
+	  128, 16, 0, 65536,
+	  "the original port is not kept (get_unique_tuple skips it for "
+	  "NF_NAT_RANGE_PROTO_RANDOM_ALL); the start is random as always "
+	  "(4.x backports: secure_port())",
+	  "the original port is not kept; the start is random as always" },
+	{ CTP_NAT_BOUNDED_EVICT, "bounded-evict", "6.5+",
+	  "4589725502871e; [6.16t] nf_nat_used_tuple_harder(): the last "
+	  "32 probes of a round may evict a TIME_WAIT/CLOSE source-NAT "
+	  "TCP entry whose sequence the new SYN has passed",
+	  128, 16, 32, 65536,
+	  "the original port is not kept; the start is random as always",
+	  "the original port is not kept; the start is random as always" },
+};
+
+/* From which version on each era holds; sorted.  The 4.x stable rows
+ * come from the backport reviews ([mails]); 4.20 had the rover. */
+static const struct {
+	ctp_kver from;
+	ctp_nat_era era;
+} nat_from[] = {
+	{ { 2, 0, 0 }, CTP_NAT_ROVER },
+	{ { 4, 9, 300 }, CTP_NAT_BOUNDED },
+	{ { 4, 10, 0 }, CTP_NAT_ROVER },
+	{ { 4, 14, 265 }, CTP_NAT_BOUNDED },
+	{ { 4, 15, 0 }, CTP_NAT_ROVER },
+	{ { 4, 19, 228 }, CTP_NAT_BOUNDED },
+	{ { 4, 20, 0 }, CTP_NAT_ROVER },
+	{ { 5, 0, 0 }, CTP_NAT_BOUNDED },
+	{ { 6, 5, 0 }, CTP_NAT_BOUNDED_EVICT },
+};
+
+void ctp_kernel_nat_algo(const ctp_kver *v, ctp_nat_algo *out)
+{
+	ctp_nat_era era = CTP_NAT_ROVER;
+
+	for (size_t i = 0; i < sizeof(nat_from) / sizeof(nat_from[0]); i++)
+		if (ctp_kver_cmp(v, &nat_from[i].from) >= 0)
+			era = nat_from[i].era;
+	*out = nat_algos[era];
+}
+
+const ctp_nat_algo *ctp_kernel_nat_algo_info(ctp_nat_era era)
+{
+	if ((unsigned)era >= CTP_NAT_ERA_COUNT)
+		return NULL;
+	return &nat_algos[era];
+}
+
+/*
+ * "If no range specified" in nf_nat_l4proto_unique_tuple(): a port
+ * stays in its class ("Loose convention: >> 512 is credential
+ * passing"); the same in [4.x], [5.4t], [5.10t], [6.1], [6.16t].
+ * Sorted by orig_hi.
+ */
+static const struct {
+	unsigned orig_hi, lo, hi;
+} nat_default_ports[] = {
+	{ 511, 1, 511 },
+	{ 1023, 600, 1023 },
+	{ 65535, 1024, 65535 },
+};
+
+int ctp_kernel_nat_default_range(uint8_t proto, unsigned orig_port,
+				 unsigned *lo, unsigned *hi)
+{
+	switch (proto) {
+	case CTP_P_ICMP:
+	case CTP_P_ICMPV6:
+		/* "min = 0; range_size = 65536": every id */
+		*lo = 0;
+		*hi = 65535;
+		return 1;
+	case CTP_P_TCP:
+	case CTP_P_UDP:
+	case CTP_P_UDPLITE:
+	case CTP_P_SCTP:
+	case CTP_P_DCCP:
+		break;
+	default:
+		/* GRE keys change only for PPTP children (ct->master) */
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(nat_default_ports) /
+				      sizeof(nat_default_ports[0]);
+	     i++)
+		if (orig_port <= nat_default_ports[i].orig_hi) {
+			*lo = nat_default_ports[i].lo;
+			*hi = nat_default_ports[i].hi;
+			return 1;
+		}
+	return 0;
+}
+
+/*
+ * Default table sizes, nf_conntrack_init_start().  Sources:
+ *   [3.18v]  AstroProfundis/android_kernel_oneplus_msm8996 (3.18.47):
+ *            "> 1GB machines have 16384 buckets", floor 32, max_factor
+ *            4, nf_conntrack_max set before the per-netns table is
+ *            allocated (and rounded) in nf_conntrack_init_net(); the
+ *            same in torvalds/linux @011e3c63 (3.x)
+ *   [4.0v]   zhanglin496/linux-4.0.5: the "> 4GB: 65536" rung added,
+ *            still max from the unrounded size
+ *   [4.x]    4.7+ trees (one global table): nf_ct_alloc_hashtable()
+ *            before "nf_conntrack_max = max_factor *
+ *            nf_conntrack_htable_size", so max is 4 x the rounded size
+ *   [6.1]    Debian linux-source-6.1: the 5.15 rules below
+ *   [mails]  d532bcd0b269 "netfilter: conntrack: sanitize table size
+ *            default settings" (nf, 26 Aug 2021; net pull of 3 Sep
+ *            2021 with the siphash switch: v5.15): "Change the default
+ *            multiplier to 1 and increase the chosen bucket sizes"
+ * Rounding: nf_ct_alloc_hashtable() rounds up to PAGE_SIZE /
+ * sizeof(struct hlist_nulls_head) in every tree read.  The 4 GiB rung
+ * is absent in 3.18.47 and present in 4.0.5; 3.19 was not read and is
+ * taken as 3.18.
+ */
+static const ctp_default_rule default_rules[CTP_DEFAULT_ERA_COUNT] = {
+	{ CTP_DEFAULT_1G, "factor4-16k", "3.x", "[3.18v], torvalds/linux "
+	  "@011e3c63: RAM/16384/sizeof(hlist_head), > 1 GiB: 16384, "
+	  "floor 32, max = 4 x that (unrounded)",
+	  4, 32, 16384, 0, 0, 0 },
+	{ CTP_DEFAULT_4G, "factor4-64k", "4.0 - 4.6", "[4.0v]: > 4 GiB: "
+	  "65536, > 1 GiB: 16384, floor 32, max = 4 x the unrounded size",
+	  4, 32, 16384, 65536, 0, 0 },
+	{ CTP_DEFAULT_4G_ROUNDED, "factor4-64k-rounded", "4.7 - 5.14",
+	  "[4.x]: the same rungs; the global table is allocated first, "
+	  "max = 4 x the rounded size",
+	  4, 32, 16384, 65536, 0, 1 },
+	{ CTP_DEFAULT_SANE, "factor1-256k", "5.15+", "d532bcd0b269 (v5.15), "
+	  "[6.1]: 64-bit > 4 GiB: 262144, > 1 GiB: 65536, floor 1024, "
+	  "max_factor 1 (\"keep the average hash chain length at 2\")",
+	  1, 1024, 65536, 262144, 1, 1 },
+};
+
+static const struct {
+	ctp_kver from;
+	ctp_default_era era;
+} default_from[] = {
+	{ { 2, 0, 0 }, CTP_DEFAULT_1G },
+	{ { 4, 0, 0 }, CTP_DEFAULT_4G },
+	{ { 4, 7, 0 }, CTP_DEFAULT_4G_ROUNDED },
+	{ { 5, 15, 0 }, CTP_DEFAULT_SANE },
+};
+
+const ctp_default_rule *ctp_kernel_default_rule(const ctp_kver *v)
+{
+	ctp_default_era era = CTP_DEFAULT_1G;
+
+	for (size_t i = 0; i < sizeof(default_from) / sizeof(default_from[0]);
+	     i++)
+		if (ctp_kver_cmp(v, &default_from[i].from) >= 0)
+			era = default_from[i].era;
+	return &default_rules[era];
+}
+
+int ctp_kernel_table_default(const ctp_kver *v, uint64_t ram_pages,
+			     unsigned page_size, unsigned bits,
+			     ctp_table_default *out)
+{
+	const ctp_default_rule *r = ctp_kernel_default_rule(v);
+	uint64_t gib_pages, raw, step;
+
+	if (page_size < 1024 || (page_size & (page_size - 1)) ||
+	    (bits != 32 && bits != 64))
+		return CTP_EFAIL;
+	/* the kernel's own integer steps: "(1024 * 1024 * 1024 /
+	 * PAGE_SIZE)", strictly greater than */
+	gib_pages = (1024ull * 1024 * 1024) / page_size;
+	raw = ram_pages * page_size / 16384 / (bits / 8);
+	if (r->rung_4g && ram_pages > 4 * gib_pages &&
+	    (!r->rung_4g_64bit || bits >= 64))
+		raw = r->rung_4g;
+	else if (ram_pages > gib_pages)
+		raw = r->rung_1g;
+	if (raw < r->floor)
+		raw = r->floor;
+	/* heads are pointers: page_size / (bits / 8) per page */
+	step = page_size / (bits / 8);
+	out->rule = r;
+	out->raw = raw;
+	out->buckets = (raw + step - 1) / step * step;
+	out->max = r->factor * (r->max_of_rounded ? out->buckets : raw);
+	return 0;
+}
+
+/*
+ * early_drop().  Sources: [3.x] torvalds/linux @011e3c63 (per-netns
+ * table, "Use oldest entry, which is roughly LRU", stop after
+ * NF_CT_EVICTION_RANGE nodes); [4.0v] (first non-assured entry, nodes
+ * counted); a 4.7/4.8 tree (global table, "hash = scale_hash(_hash++)"
+ * eight times) and a later one with early_drop_list() and
+ * "reciprocal_scale(_hash++, hsize)": the raw hash is incremented
+ * before scaling, so all eight tries land in the flow's own bucket;
+ * [4.9v] 0ctobot/neutrino_kernel_oneplus_sdm845 (4.9.y), the 4.14
+ * CodeLinaro tree and [6.1]: "bucket = (bucket + 1) % hsize" and
+ * early_drop_list() evicting every non-assured, non-dying entry of the
+ * namespace in the bucket (IPS_OFFLOAD skipped from the 4.14 tree on).
+ * Upstream kept the one-bucket loop after 4.9 for a while; the 4.9.y
+ * tree read has the fix, so ctplan gives 4.9+ the eight buckets.
+ */
+static const ctp_evict_rule evict_rules[CTP_EVICT_ERA_COUNT] = {
+	{ CTP_EVICT_NODES, "scan-8-nodes", "<= 4.6",
+	  "[3.x], [4.0v]: whole buckets from the flow's own until a "
+	  "non-assured entry is found or 8 nodes were passed; one evicted",
+	  CTP_EVICTION_RANGE, 0, 0 },
+	{ CTP_EVICT_ONE_BUCKET, "one-bucket", "4.7 - 4.8",
+	  "scale_hash(_hash++) 8 times: the flow's own bucket only",
+	  1, 0, 0 },
+	{ CTP_EVICT_BUCKETS, "8-buckets", "4.9+",
+	  "[4.9v], [6.1] early_drop(): the flow's bucket and the next 7, "
+	  "every evictable entry of the first bucket holding one",
+	  CTP_EVICTION_RANGE, 1, 1 },
+};
+
+static const struct {
+	ctp_kver from;
+	ctp_evict_era era;
+} evict_from[] = {
+	{ { 2, 0, 0 }, CTP_EVICT_NODES },
+	{ { 4, 7, 0 }, CTP_EVICT_ONE_BUCKET },
+	{ { 4, 9, 0 }, CTP_EVICT_BUCKETS },
+};
+
+const ctp_evict_rule *ctp_kernel_early_drop(const ctp_kver *v)
+{
+	ctp_evict_era era = CTP_EVICT_NODES;
+
+	for (size_t i = 0; i < sizeof(evict_from) / sizeof(evict_from[0]);
+	     i++)
+		if (ctp_kver_cmp(v, &evict_from[i].from) >= 0)
+			era = evict_from[i].era;
+	return &evict_rules[era];
+}
+
+/*
+ * Entry size.  [6.18m]: this lab's 6.18.44 x86_64 kernel, pahole -C
+ * nf_conn /sys/kernel/btf/vmlinux: "size: 248", and /proc/slabinfo
+ * "nf_conntrack ... 256 16 1" (object size 256, 16 per page); struct
+ * nf_ct_ext 16 bytes.  [6.1]: the same members in struct nf_conn
+ * (zones, NAT, mark and secmark built in, as Debian builds them) and
+ * nf_conntrack_extend.c: NF_CT_EXT_PREALLOC 128u, "newoff =
+ * ALIGN(oldlen, __alignof__(struct nf_ct_ext))", krealloc().  Older
+ * kernels were not measured: their struct held a timer_list before
+ * 4.9, so the 6.1 figure is low for them; the report says so.
+ */
+static const ctp_conn_size conn_sizes[] = {
+	{ 248, 256, 16, 128, 0, "<= 6.0 (not measured; the 6.1 layout)",
+	  "[6.1] layout, taken for older kernels too" },
+	{ 248, 256, 16, 128, 1, "6.1 - 6.18",
+	  "[6.18m] BTF size 248, slab object 256; [6.1] same members" },
+};
+
+const ctp_conn_size *ctp_kernel_conn_size(const ctp_kver *v)
+{
+	static const ctp_kver from61 = { 6, 1, 0 };
+
+	return &conn_sizes[ctp_kver_cmp(v, &from61) >= 0];
+}
+
+/* Extension sizes, [6.18m] pahole: nf_conn_help 56, nf_conn_nat 8,
+ * nf_conn_seqadj 24, nf_conn_acct 32, nf_conntrack_ecache 32,
+ * nf_conn_tstamp 16, nf_conn_timeout 8, nf_conn_labels 16,
+ * nf_conn_synproxy 12; in CTP_EXT_* bit order. */
+static const unsigned char ext_len[] = { 56, 8, 24, 32, 32, 16, 8, 16,
+					 12 };
+
+/* kmalloc size classes (mm/slab_common.c kmalloc_info[]) */
+static unsigned kmalloc_size(unsigned n)
+{
+	static const unsigned sizes[] = { 8, 16, 32, 64, 96, 128, 192, 256,
+					  512, 1024 };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (n <= sizes[i])
+			return sizes[i];
+	return n;
+}
+
+unsigned ctp_kernel_ext_bytes(const ctp_kver *v, unsigned ext_mask)
+{
+	const ctp_conn_size *c = ctp_kernel_conn_size(v);
+	unsigned len = c->ext_header;
+
+	if (!ext_mask)
+		return 0;
+	for (size_t i = 0; i < sizeof(ext_len); i++)
+		if (ext_mask & (1u << i))
+			len = (len + 7u) / 8u * 8u + ext_len[i];
+	return kmalloc_size(len < c->ext_prealloc ? c->ext_prealloc : len);
+}

@@ -7,7 +7,11 @@
 #define CTPLAN_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "ctplan/analyze.h"
+#include "ctplan/parse.h"
 
 /* Exit codes, documented in --help and README.md. */
 enum ctp_exit {
@@ -55,5 +59,42 @@ int cli_opt_index(const cli_cmd *cmd, const char *name);
 const char *cli_get(const cli_cmd *cmd, const cli_args *a, const char *name);
 
 int cmd_analyze(const cli_cmd *cmd, int argc, char **argv);
+int cmd_buckets(const cli_cmd *cmd, int argc, char **argv);
+int cmd_fleet(const cli_cmd *cmd, int argc, char **argv);
+int cmd_diff(const cli_cmd *cmd, int argc, char **argv);
+int cmd_plan(const cli_cmd *cmd, int argc, char **argv);
+int cmd_check(const cli_cmd *cmd, int argc, char **argv);
+
+/* cli/cmd_plan.c: the planner options cmd has (--margin, --max-chain,
+ * --growth, --peak, --cores, --mem, --max-nat-util, --evictable, and
+ * --kernel into ao when ao is not NULL) into o; CTP_EXIT_INPUT after a
+ * message on a bad value. */
+struct ctp_plan_opts;
+int cli_plan_options(const cli_cmd *cmd, const cli_args *a,
+		     struct ctp_plan_opts *o, ctp_analyze_opts *ao);
+
+/* cli/run.c: read path into a new snapshot and run the models on it;
+ * 0, or CTP_EXIT_INPUT after a message on stderr (then both are NULL).
+ * The caller frees both. */
+int cli_analyze_path(const char *path, const ctp_parse_opts *popts,
+		     const ctp_analyze_opts *aopts, ctp_snapshot **snap,
+		     ctp_report **rep);
+/* The host's name: sysctl kernel.hostname, else the bundle's file name
+ * without "sosreport-" and archive suffixes.  Returns buf. */
+const char *cli_host_name(const ctp_snapshot *snap, const char *path,
+			  char *buf, size_t size);
+
+/* cli/progress.c: a status line on stderr for runs over a second, only
+ * when stderr is a terminal (start returns NULL otherwise; every other
+ * function accepts NULL). */
+typedef struct cli_progress cli_progress;
+cli_progress *cli_progress_start(const ctp_snapshot *snap);
+/* ctp_parse_opts.progress, with the cli_progress as ud */
+void cli_progress_bytes(void *ud, uint64_t bytes);
+void cli_progress_phase(cli_progress *p, const char *phase);
+/* erase the line and keep it off while the caller prints to stderr */
+void cli_progress_hold(cli_progress *p);
+void cli_progress_release(cli_progress *p);
+void cli_progress_stop(cli_progress *p);
 
 #endif

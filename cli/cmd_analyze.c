@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include "ctplan/analyze.h"
+#include "ctplan/csv.h"
 #include "ctplan/parse.h"
+#include "ctplan/plan.h"
 #include "ctplan/render.h"
 #include "cli.h"
 
 typedef struct diag_state {
+	cli_progress *progress; /* erased while a message prints */
 	unsigned long max_errors;
 	int quiet;
 	const char *file; /* input the counts below belong to */
@@ -41,8 +44,127 @@ static void on_diag(void *ud, ctp_severity sev, const ctp_error *e)
 		return;
 	}
 	ctp_error_format(e, buf, sizeof(buf));
+	cli_progress_hold(d->progress);
 	fprintf(stderr, "%s%s\n", buf,
 		sev == CTP_SEV_NOTE ? "" : "");
+	cli_progress_release(d->progress);
+}
+
+/* A decimal number in [min, max], digits only; 0, or -1 when not. */
+static int parse_num(const char *s, uint64_t min, uint64_t max,
+		     uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* --keys, --seed, --kernel, --no-hash into o; CTP_EXIT_INPUT after a
+ * message on a bad value. */
+static int hash_options(const cli_cmd *cmd, const cli_args *a,
+			ctp_analyze_opts *o)
+{
+	const char *keys = cli_get(cmd, a, "keys");
+	const char *seed = cli_get(cmd, a, "seed");
+	const char *kern = cli_get(cmd, a, "kernel");
+	ctp_error err = CTP_ERROR_INIT;
+	uint64_t v;
+
+	o->hash = cli_get(cmd, a, "no-hash") == NULL;
+	if (keys) {
+		/* the model's own bound (ctp_hash_model_run) */
+		if (parse_num(keys, 1, 65536, &v)) {
+			fprintf(stderr, "ctplan analyze: --keys takes a number "
+					"from 1 to 65536, not '%s'\n"
+					"Try 'ctplan analyze --help'.\n",
+				keys);
+			return CTP_EXIT_INPUT;
+		}
+		o->hash_keys = (unsigned)v;
+	}
+	if (seed) {
+		if (parse_num(seed, 0, UINT64_MAX, &v)) {
+			fprintf(stderr, "ctplan analyze: --seed takes a "
+					"number, not '%s'\n"
+					"Try 'ctplan analyze --help'.\n",
+				seed);
+			return CTP_EXIT_INPUT;
+		}
+		o->seed = v;
+	}
+	if (kern) {
+		if (ctp_kver_parse(kern, strlen(kern), &o->kernel, &err)) {
+			fprintf(stderr, "ctplan analyze: %s\n"
+					"Try 'ctplan analyze --help'.\n",
+				err.msg);
+			return CTP_EXIT_INPUT;
+		}
+		o->has_kernel = 1;
+	}
+	return 0;
+}
+
+/* --nat-range LO-HI into o; CTP_EXIT_INPUT after a message. */
+static int nat_options(const cli_cmd *cmd, const cli_args *a,
+		       ctp_analyze_opts *o)
+{
+	const char *r = cli_get(cmd, a, "nat-range"), *dash;
+	char lo[8], hi[8];
+	uint64_t vl, vh;
+
+	if (!r)
+		return 0;
+	dash = strchr(r, '-');
+	if (!dash || (size_t)(dash - r) >= sizeof(lo) ||
+	    strlen(dash + 1) >= sizeof(hi))
+		goto bad;
+	memcpy(lo, r, (size_t)(dash - r));
+	lo[dash - r] = '\0';
+	strcpy(hi, dash + 1);
+	if (parse_num(lo, 1, 65535, &vl) || parse_num(hi, 1, 65535, &vh) ||
+	    vl > vh)
+		goto bad;
+	o->has_nat_range = 1;
+	o->nat_range_lo = (unsigned)vl;
+	o->nat_range_hi = (unsigned)vh;
+	return 0;
+bad:
+	fprintf(stderr, "ctplan analyze: --nat-range takes LO-HI, ports "
+			"from 1 to 65535 with LO <= HI, not '%s'\n"
+			"Try 'ctplan analyze --help'.\n",
+		r);
+	return CTP_EXIT_INPUT;
+}
+
+static const struct format {
+	const char *name;
+	int (*render)(ctp_report *rep, FILE *out, const ctp_render_opts *o);
+} formats[] = {
+	/* the headline row, the columns of ctplan fleet: it takes the
+	 * host's name, so it is called apart */
+	{ "csv", NULL },
+	{ "html", ctp_render_html },
+	{ "json", ctp_render_json },
+	{ "prom", ctp_render_prom },
+	{ "text", ctp_render_text },
+};
+
+static const struct format *find_format(const char *name)
+{
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcmp(formats[i].name, name) == 0)
+			return &formats[i];
+	return NULL;
 }
 
 static int use_color(const char *when, FILE *out)
@@ -60,10 +182,12 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 	ctp_parse_opts popts = CTP_PARSE_OPTS_INIT;
 	ctp_render_opts ropts = CTP_RENDER_OPTS_INIT;
 	ctp_analyze_opts aopts = CTP_ANALYZE_OPTS_INIT;
+	ctp_plan_opts po = CTP_PLAN_OPTS_INIT;
 	ctp_snapshot *snap = NULL;
 	ctp_report *rep = NULL;
 	ctp_error err = CTP_ERROR_INIT;
-	diag_state ds = { 20, 0, NULL, 0, 0 };
+	diag_state ds = { NULL, 20, 0, NULL, 0, 0 };
+	char host[128];
 	const char *fmt, *outpath, *color, *maxe;
 	FILE *out = stdout;
 	int rc, ret = CTP_EXIT_INPUT;
@@ -78,9 +202,9 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 	maxe = cli_get(cmd, &a, "max-errors");
 	if (!fmt)
 		fmt = "text";
-	if (strcmp(fmt, "text") && strcmp(fmt, "json")) {
+	if (!find_format(fmt)) {
 		fprintf(stderr, "ctplan analyze: unknown format '%s' "
-				"(text or json)\n", fmt);
+				"(text, json, csv, html or prom)\n", fmt);
 		return CTP_EXIT_INPUT;
 	}
 	if (color && strcmp(color, "auto") && strcmp(color, "always") &&
@@ -99,6 +223,26 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		}
 	}
 	ds.quiet = a.val[cli_opt_index(cmd, "quiet")] != NULL;
+	if (hash_options(cmd, &a, &aopts))
+		return CTP_EXIT_INPUT;
+	if (nat_options(cmd, &a, &aopts))
+		return CTP_EXIT_INPUT;
+	/* --growth, --peak, --margin, ... (cmd_plan.c) */
+	if (cli_plan_options(cmd, &a, &po, NULL))
+		return CTP_EXIT_INPUT;
+	aopts.plan = &po;
+	if (cli_get(cmd, &a, "burst-gap")) {
+		const char *g = cli_get(cmd, &a, "burst-gap");
+		uint64_t v;
+		if (parse_num(g, 0, 366u * 86400u, &v)) {
+			fprintf(stderr, "ctplan analyze: --burst-gap takes "
+					"seconds from 0 to 31622400, not "
+					"'%s'\nTry 'ctplan analyze --help'.\n",
+				g);
+			return CTP_EXIT_INPUT;
+		}
+		aopts.burst_gap = (unsigned)v;
+	}
 	if (!a.npos) {
 		fprintf(stderr, "ctplan analyze: no input given\n"
 				"Try 'ctplan analyze --help'.\n");
@@ -112,6 +256,9 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "ctplan: out of memory\n");
 		goto done;
 	}
+	ds.progress = cli_progress_start(snap);
+	popts.progress = cli_progress_bytes;
+	popts.progress_ud = ds.progress;
 	for (int i = 0; i < a.npos; i++) {
 		const char *p = a.pos[i];
 		if (strncmp(p, "--ns", 4) == 0) {
@@ -131,7 +278,11 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "ctplan: out of memory\n");
 		goto done;
 	}
-	if (ctp_analyze_run(snap, &aopts, rep, &err)) {
+	cli_progress_phase(ds.progress, "analyzing");
+	rc = ctp_analyze_run(snap, &aopts, rep, &err);
+	cli_progress_stop(ds.progress);
+	ds.progress = NULL;
+	if (rc) {
 		ctp_error_format(&err, buf, sizeof(buf));
 		fprintf(stderr, "%s\n", buf);
 		goto done;
@@ -142,16 +293,31 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		goto done;
 	}
 	ropts.color = strcmp(fmt, "text") == 0 && use_color(color, out);
-	rc = strcmp(fmt, "json") == 0 ? ctp_render_json(rep, out, &ropts)
-				      : ctp_render_text(rep, out, &ropts);
+	if (find_format(fmt)->render)
+		rc = find_format(fmt)->render(rep, out, &ropts);
+	else
+		rc = ctp_render_csv_summary(
+			rep, out, 1,
+			cli_host_name(snap, a.pos[0], host, sizeof(host)),
+			ctp_snapshot_kernel(snap)
+				? ctp_snapshot_kernel(snap)->release
+				: "");
 	if (rc || (out != stdout && fclose(out) != 0)) {
 		fprintf(stderr, "ctplan: error writing the report\n");
 		out = stdout;
 		goto done;
 	}
 	out = stdout;
+	if (cli_get(cmd, &a, "csv-dir") &&
+	    (ctp_render_csv_dir(rep, cli_get(cmd, &a, "csv-dir"), &err) ||
+	     ctp_render_csv_tables(rep, snap, cli_get(cmd, &a, "csv-dir"),
+				   &err))) {
+		fprintf(stderr, "ctplan analyze: %s\n", err.msg);
+		goto done;
+	}
 	ret = CTP_EXIT_OK;
 done:
+	cli_progress_stop(ds.progress);
 	if (out != stdout)
 		fclose(out);
 	ctp_report_free(rep);

@@ -5,9 +5,30 @@
 
 #include "cli.h"
 
+/* the planner's options, shared by analyze, plan and check
+ * (cli_plan_options in cmd_plan.c) */
+#define PLAN_OPT_GROWTH                                                   \
+	{ "growth", 0, CLI_VALUE, "F", "plan for count x F entries at the " \
+				       "peak (default 1)" }
+#define PLAN_OPT_PEAK                                                     \
+	{ "peak", 0, CLI_VALUE, "ENTRIES", "plan for this many entries at " \
+					   "the peak" }
+#define PLAN_OPT_MARGIN                                                   \
+	{ "margin", 0, CLI_VALUE, "SHARE", "headroom kept at the peak, "    \
+					   "\"25%\" or \"0.25\" (default " \
+					   "25%)" }
+#define PLAN_OPT_MAX_CHAIN                                                \
+	{ "max-chain", 0, CLI_VALUE, "N", "chains longer than N are too "   \
+					  "long (default 8)" }
+#define PLAN_OPT_CORES                                                    \
+	{ "cores", 0, CLI_VALUE, "N", "CPUs, for the kube-proxy rule" }
+#define PLAN_OPT_MEM                                                      \
+	{ "mem", 0, CLI_VALUE, "SIZE", "MemTotal, e.g. 16G (default: the "  \
+				       "input's /proc/meminfo)" }
+
 static const cli_opt analyze_opts[] = {
-	{ "format", 'f', CLI_VALUE, "FMT", "output format: text or json "
-					   "(default text)" },
+	{ "format", 'f', CLI_VALUE, "FMT", "output format: text, json, csv, "
+					   "html or prom (default text)" },
 	{ "output", 'o', CLI_VALUE, "FILE", "write the report to FILE "
 					    "instead of stdout" },
 	{ "strict", 0, CLI_FLAG, NULL, "stop at the first malformed line "
@@ -20,6 +41,98 @@ static const cli_opt analyze_opts[] = {
 					   "input (default 20; all are "
 					   "counted)" },
 	{ "quiet", 'q', CLI_FLAG, NULL, "print no notes, only errors" },
+	{ "keys", 0, CLI_VALUE, "K", "sample K hash keys for the chain "
+				     "model (default 8)" },
+	{ "seed", 0, CLI_VALUE, "N", "seed of every random draw (default "
+				     "1)" },
+	{ "kernel", 0, CLI_VALUE, "VERSION", "model this kernel version "
+					     "(default: uname, else newest)" },
+	{ "no-hash", 0, CLI_FLAG, NULL, "skip the hash chain model" },
+	{ "burst-gap", 0, CLI_VALUE, "SECONDS", "kernel log history: "
+						"messages further apart are "
+						"separate bursts (default "
+						"60)" },
+	{ "nat-range", 0, CLI_VALUE, "LO-HI", "NAT: the rule's --to-ports "
+					      "range (default: inferred from "
+					      "the table, else the kernel's)" },
+	PLAN_OPT_GROWTH,
+	PLAN_OPT_PEAK,
+	PLAN_OPT_MARGIN,
+	PLAN_OPT_MAX_CHAIN,
+	PLAN_OPT_CORES,
+	PLAN_OPT_MEM,
+	{ "csv-dir", 0, CLI_VALUE, "DIR", "also write CSV tables into DIR "
+					  "(histogram, nat_groups, findings, "
+					  "flows)" },
+	{ "help", 'h', CLI_FLAG, NULL, "show this help" },
+	{ 0 },
+};
+
+static const cli_opt buckets_opts[] = {
+	{ "key", 0, CLI_VALUE, "HEX32", "hash key: 16 bytes as 32 hex "
+					"digits, memory order (required)" },
+	{ "netmix", 0, CLI_VALUE, "HEX", "the namespace's 32-bit hash mix "
+					 "(default 0)" },
+	{ "buckets", 0, CLI_VALUE, "N", "table size (default: "
+					"nf_conntrack_buckets of the input)" },
+	{ "kernel", 0, CLI_VALUE, "VERSION", "hash of this kernel version "
+					     "(default: uname, else newest)" },
+	{ "strict", 0, CLI_FLAG, NULL, "stop at the first malformed line "
+				       "(exit 2)" },
+	{ "quiet", 'q', CLI_FLAG, NULL, "print no notes, only errors" },
+	{ "help", 'h', CLI_FLAG, NULL, "show this help" },
+	{ 0 },
+};
+
+static const cli_opt fleet_opts[] = {
+	{ "format", 'f', CLI_VALUE, "FMT", "csv (default: one row per host) "
+					   "or text (the worst hosts)" },
+	{ "top", 0, CLI_VALUE, "N", "text: hosts listed (default 10)" },
+	{ "no-hash", 0, CLI_FLAG, NULL, "skip the hash chain model (no "
+				       "chain p99)" },
+	{ "help", 'h', CLI_FLAG, NULL, "show this help" },
+	{ 0 },
+};
+
+static const cli_opt diff_opts[] = {
+	{ "format", 'f', CLI_VALUE, "FMT", "text (default) or json" },
+	{ "help", 'h', CLI_FLAG, NULL, "show this help" },
+	{ 0 },
+};
+
+static const cli_opt plan_opts[] = {
+	{ "entries", 0, CLI_VALUE, "N", "entries the table holds today "
+					"(required)" },
+	{ "kernel", 0, CLI_VALUE, "VERSION", "kernel version (default: the "
+					     "newest known)" },
+	PLAN_OPT_MEM,
+	PLAN_OPT_CORES,
+	PLAN_OPT_GROWTH,
+	PLAN_OPT_MARGIN,
+	PLAN_OPT_MAX_CHAIN,
+	{ "evictable", 0, CLI_VALUE, "SHARE", "share of entries not ASSURED "
+					      "(default 0.1): what a full "
+					      "table may evict" },
+	{ "format", 'f', CLI_VALUE, "FMT", "text (default) or json" },
+	{ "help", 'h', CLI_FLAG, NULL, "show this help" },
+	{ 0 },
+};
+
+static const cli_opt check_opts[] = {
+	PLAN_OPT_MAX_CHAIN,
+	PLAN_OPT_MARGIN,
+	{ "max-nat-util", 0, CLI_VALUE, "SHARE", "busiest NAT group's port "
+						 "range use allowed (default "
+						 "0.8)" },
+	PLAN_OPT_GROWTH,
+	PLAN_OPT_PEAK,
+	{ "kernel", 0, CLI_VALUE, "VERSION", "model this kernel version "
+					     "(default: uname, else newest)" },
+	{ "no-hash", 0, CLI_FLAG, NULL, "judge chains by balls into bins, "
+				       "not the hash model" },
+	{ "strict", 0, CLI_FLAG, NULL, "stop at the first malformed line "
+				       "(exit 2)" },
+	{ "format", 'f', CLI_VALUE, "FMT", "text (default) or json" },
 	{ "help", 'h', CLI_FLAG, NULL, "show this help" },
 	{ 0 },
 };
@@ -27,8 +140,29 @@ static const cli_opt analyze_opts[] = {
 static const cli_cmd commands[] = {
 	{ "analyze", "PATH...",
 	  "read conntrack dumps, counters, sysctl, uname and meminfo outputs "
-	  "(files, directories or - for stdin) and print an inventory",
+	  "and kernel logs (files, directories or - for stdin) and print an "
+	  "inventory",
 	  analyze_opts, cmd_analyze },
+	{ "buckets", "PATH...",
+	  "print the kernel's hash and bucket of every tuple for a known "
+	  "key, as CSV",
+	  buckets_opts, cmd_buckets },
+	{ "fleet", "PATH...",
+	  "analyze one host per PATH (bundles, directories, dumps) and "
+	  "print a CSV row per host",
+	  fleet_opts, cmd_fleet },
+	{ "diff", "OLD NEW",
+	  "compare two snapshots of one host: growth by protocol and "
+	  "state, new NAT remaps, counter deltas",
+	  diff_opts, cmd_diff },
+	{ "plan", "",
+	  "recommend nf_conntrack_max and nf_conntrack_buckets for a number "
+	  "of entries, without a dump",
+	  plan_opts, cmd_plan },
+	{ "check", "PATH...",
+	  "check each host's dump against limits for CI: exit 0 all pass, 1 "
+	  "a check failed, 2 bad input",
+	  check_opts, cmd_check },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -46,7 +46,7 @@ void ctp_format_names(unsigned fmt, char *buf, size_t size)
 		"conntrack-L", "conntrack-L-extended", "proc-nf_conntrack",
 		"conntrack-L-xml", "conntrack-L-save", "conntrack-S",
 		"proc-stat-nf_conntrack", "conntrack-C", "sysctl",
-		"uname", "meminfo", "conntrack-E",
+		"uname", "meminfo", "conntrack-E", "kmsg",
 	};
 	size_t used = 0;
 
@@ -133,6 +133,7 @@ void ctp_snapshot_free(ctp_snapshot *s)
 	free(s->pool);
 	free_kv(s->sysctl, s->nsysctl);
 	free_kv(s->meminfo, s->nmeminfo);
+	free(s->kevents);
 	free(s);
 }
 
@@ -340,6 +341,15 @@ int ctp_snapshot_set_meminfo(ctp_snapshot *s, const char *key, size_t klen,
 
 	return kv_set(&s->meminfo, &s->nmeminfo, &s->capmeminfo, key, klen,
 		      buf, (size_t)n);
+}
+
+int ctp_snapshot_add_kevent(ctp_snapshot *s, const ctp_kevent *ev)
+{
+	if (grow((void **)&s->kevents, &s->capkevents, s->nkevents + 1,
+		 sizeof(*s->kevents)))
+		return CTP_ENOMEM;
+	s->kevents[s->nkevents++] = *ev;
+	return 0;
 }
 
 /* ---- finalize: one table out of several forms of it ---- */
@@ -662,4 +672,14 @@ int ctp_snapshot_meminfo(const ctp_snapshot *s, const char *key,
 		x = x * 10 + (uint64_t)(*v - '0');
 	*out = x;
 	return 1;
+}
+
+size_t ctp_snapshot_kevent_count(const ctp_snapshot *s)
+{
+	return s->nkevents;
+}
+
+const ctp_kevent *ctp_snapshot_kevents(const ctp_snapshot *s)
+{
+	return s->kevents;
 }

@@ -41,6 +41,9 @@ struct ctp_snapshot {
 	ctp_kv *meminfo;
 	size_t nmeminfo, capmeminfo;
 
+	ctp_kevent *kevents; /* kernel log events, in reading order */
+	size_t nkevents, capkevents;
+
 	uint64_t count;
 	int has_count;
 	ctp_kernel_info kernel;

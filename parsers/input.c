@@ -10,14 +10,20 @@
 #define _GNU_SOURCE /* memmem */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctplan/parse.h"
+#include "bundle.h"
 #include "cursor.h"
+#include "list.h"
 #include "parsers.h"
 
 int ctp_pctx_fail(ctp_pctx *ctx, size_t col, const char *fmt, ...)
@@ -47,6 +53,9 @@ static const struct format {
 	{ CTP_FMT_SAVE, ctp_save_sniff, ctp_save_line },
 	{ CTP_FMT_STATS, ctp_stats_sniff, ctp_stats_line },
 	{ CTP_FMT_PROC_STAT, ctp_proc_stat_sniff, ctp_proc_stat_line },
+	/* before the key = value formats: a log line's message may hold
+	 * one, its timestamp prefix says what it is */
+	{ CTP_FMT_KMSG, ctp_kmsg_sniff, ctp_kmsg_line },
 	{ CTP_FMT_MEMINFO, ctp_meminfo_sniff, ctp_meminfo_line },
 	{ CTP_FMT_UNAME, ctp_uname_sniff, ctp_uname_line },
 	{ CTP_FMT_SYSCTL, ctp_sysctl_sniff, ctp_sysctl_line },
@@ -132,6 +141,63 @@ static int other_line(ctp_pctx *ctx, const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * Read-ahead parsing, file mode.  Most of the time of a large dump goes
+ * into ctp_list_parse(), which touches nothing shared.  So when a chunk
+ * is read, worker threads parse the -L lines of its later part into
+ * records, while this thread works through the earlier part and then
+ * takes the workers' records.  Where a worker has not got to a line yet,
+ * this thread parses it itself rather than wait, and tells the workers
+ * where it is so they skip ahead: the work splits itself by speed, also
+ * on a loaded machine.  A record is used only for a line this thread
+ * would have given to the list parser anyway (the fast path in
+ * parse_lines), in input order, so the result is the same as reading
+ * alone.  The chunk is not touched while a worker runs: workers are
+ * joined before a refill.  Memory is bounded: CTP_READ_CHUNK of text,
+ * PF_RECS records and PF_OTHER bytes of unknown tokens per worker.
+ */
+#define CTP_READ_CHUNK (2u << 20) /* bytes per read: few syscalls */
+#define PF_MIN_REGION (256u << 10) /* less is not worth a thread */
+#define PF_RECS 8192		   /* ~2 MiB of records per worker */
+#define PF_OTHER (64u << 10)
+#define PF_MAX_WORKERS 3
+
+typedef struct pf_rec {
+	size_t off; /* chunk offset of the line */
+	ctp_list_rec rec;
+} pf_rec;
+
+typedef struct pf_worker {
+	/* written by the worker, read by the reading thread: lines before
+	 * pub_pos are done, records [0, pub_n) are complete (pub_n is
+	 * stored first, both with release) */
+	_Alignas(64) atomic_size_t pub_pos;
+	atomic_size_t pub_n;
+	/* the reading thread's side, on its own cache line */
+	_Alignas(64) pthread_t tid;
+	int running;         /* to be joined */
+	int started;         /* on the chunk's current data */
+	const char *base;    /* the chunk */
+	size_t from, to;     /* whole lines [from, to) of the chunk */
+	size_t max;          /* longest line read */
+	uint16_t input;
+	size_t used;         /* records taken */
+	pf_rec *recs;        /* PF_RECS */
+	char *other;         /* PF_OTHER */
+	const atomic_size_t *reader_pos; /* the reading thread's line */
+} pf_worker;
+
+typedef struct prefetch {
+	pf_worker w[PF_MAX_WORKERS];
+	/* the offset of the line the reading thread parses itself; the
+	 * workers skip past it */
+	_Alignas(64) atomic_size_t reader_pos;
+	_Alignas(64) unsigned nw; /* workers */
+	unsigned cur;   /* the worker whose records come next */
+	int armed;      /* workers started on the chunk's current data */
+	uint16_t input; /* for the records */
+} prefetch;
+
 typedef struct reader {
 	FILE *fp;
 	const char *buf; /* whole input when reading a buffer */
@@ -139,18 +205,202 @@ typedef struct reader {
 	char *chunk;     /* file mode: [start, fill) holds unread bytes */
 	size_t start, fill, cap;
 	int eof;
+	prefetch *pf;    /* file mode with spare CPUs, or NULL */
 } reader;
+
+static void *pf_main(void *arg)
+{
+	pf_worker *w = arg;
+	ctp_error err = CTP_ERROR_INIT;
+	ctp_pctx ctx;
+	size_t pos = w->from, oused = 0, n = 0;
+
+	/* ctp_list_parse uses only these fields; errors are dropped here,
+	 * the reading thread parses a failed line again and reports it */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.input = w->input;
+	ctx.file = "";
+	ctx.err = &err;
+	while (pos < w->to && n < PF_RECS &&
+	       oused + CTP_LIST_OTHER_MAX <= PF_OTHER) {
+		size_t rpos = atomic_load_explicit(w->reader_pos,
+						   memory_order_relaxed);
+		const char *s, *nl;
+		size_t len;
+		pf_rec *pr = &w->recs[n];
+
+		if (rpos >= pos) {
+			/* overtaken: go on after the reader's line */
+			if (rpos >= w->to)
+				break;
+			nl = memchr(w->base + rpos, '\n', w->to - rpos);
+			pos = nl ? (size_t)(nl - w->base) + 1 : w->to;
+			atomic_store_explicit(&w->pub_pos, pos,
+					      memory_order_release);
+			continue;
+		}
+		s = w->base + pos;
+		nl = memchr(s, '\n', w->to - pos);
+		len = nl ? (size_t)(nl - s) : w->to - pos;
+		if (len <= w->max) {
+			size_t l = len && s[len - 1] == '\r' ? len - 1 : len;
+			if (ctp_list_parse(&ctx, s, l, &pr->rec,
+					   w->other + oused) == 0) {
+				pr->off = pos;
+				oused += pr->rec.str_len[CTP_LIST_S_OTHER];
+				atomic_store_explicit(&w->pub_n, ++n,
+						      memory_order_release);
+			}
+		}
+		pos += len + 1;
+		atomic_store_explicit(&w->pub_pos, pos, memory_order_release);
+	}
+	/* lines left over (records full, overtaken) are the reader's */
+	return NULL;
+}
+
+static void pf_join(prefetch *pf)
+{
+	/* send the workers to the end of the chunk first */
+	atomic_store_explicit(&pf->reader_pos, SIZE_MAX, memory_order_relaxed);
+	for (unsigned i = 0; i < pf->nw; i++)
+		if (pf->w[i].running) {
+			pthread_join(pf->w[i].tid, NULL);
+			pf->w[i].running = 0;
+		}
+}
+
+/* Start the workers on the whole lines of [r->start, r->fill). */
+static void pf_arm(reader *r, size_t max)
+{
+	prefetch *pf = r->pf;
+	size_t avail = r->fill - r->start, from, to;
+	const char *last;
+
+	pf->armed = 1;
+	pf->cur = 0;
+	for (unsigned i = 0; i < pf->nw; i++)
+		pf->w[i].started = 0;
+	last = memrchr(r->chunk + r->start, '\n', avail);
+	if (!last || avail < PF_MIN_REGION)
+		return;
+	to = (size_t)(last - r->chunk) + 1;
+	atomic_store_explicit(&pf->reader_pos, r->start, memory_order_relaxed);
+	/* the reading thread starts alone on the first share (it also
+	 * splits and commits every line); the workers share the rest */
+	from = r->start + avail / (pf->nw + 2);
+	for (unsigned i = 0; i < pf->nw; i++) {
+		pf_worker *w = &pf->w[i];
+		size_t end = i + 1 == pf->nw
+				     ? to
+				     : from + (to - from) / (pf->nw - i);
+		const char *nl;
+
+		/* regions start and end at line starts */
+		nl = memchr(r->chunk + from, '\n', to - from);
+		if (!nl)
+			break;
+		w->from = (size_t)(nl - r->chunk) + 1;
+		nl = end < to ? memchr(r->chunk + end, '\n', to - end) : NULL;
+		w->to = nl ? (size_t)(nl - r->chunk) + 1 : to;
+		if (w->from >= w->to)
+			break;
+		w->base = r->chunk;
+		w->max = max;
+		w->input = pf->input;
+		w->used = 0;
+		w->reader_pos = &pf->reader_pos;
+		atomic_store_explicit(&w->pub_pos, w->from,
+				      memory_order_relaxed);
+		atomic_store_explicit(&w->pub_n, 0, memory_order_relaxed);
+		if (pthread_create(&w->tid, NULL, pf_main, w))
+			break; /* fine: this thread parses the lines itself */
+		w->running = w->started = 1;
+		from = w->to - 1; /* the newline ending w's region */
+	}
+}
+
+/* The worker's record of the line at chunk offset off, or NULL (then
+ * the reading thread parses the line itself). */
+static const ctp_list_rec *pf_take(prefetch *pf, size_t off)
+{
+	while (pf->cur < pf->nw) {
+		pf_worker *w = &pf->w[pf->cur];
+		size_t pos, n;
+
+		if (!w->started || off < w->from)
+			return NULL; /* nor was any later worker */
+		if (off >= w->to) {
+			pf->cur++;
+			continue;
+		}
+		pos = atomic_load_explicit(&w->pub_pos, memory_order_acquire);
+		if (pos <= off) {
+			/* not there yet: ours, and the workers skip it */
+			atomic_store_explicit(&pf->reader_pos, off,
+					      memory_order_relaxed);
+			return NULL;
+		}
+		n = atomic_load_explicit(&w->pub_n, memory_order_acquire);
+		while (w->used < n && w->recs[w->used].off < off)
+			w->used++;
+		if (w->used < n && w->recs[w->used].off == off)
+			return &w->recs[w->used++].rec;
+		return NULL;
+	}
+	return NULL;
+}
+
+static void pf_free(prefetch *pf)
+{
+	if (!pf)
+		return;
+	pf_join(pf);
+	for (unsigned i = 0; i < pf->nw; i++) {
+		free(pf->w[i].recs);
+		free(pf->w[i].other);
+	}
+	free(pf);
+}
+
+/* Workers for the CPUs beyond this one, or NULL (one CPU, no memory). */
+static prefetch *pf_new(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	prefetch *pf;
+
+	if (cpus < 2)
+		return NULL;
+	/* aligned for the atomics' cache lines */
+	pf = aligned_alloc(64, (sizeof(*pf) + 63) / 64 * 64);
+	if (!pf)
+		return NULL;
+	memset(pf, 0, sizeof(*pf));
+	pf->nw = cpus - 1 > PF_MAX_WORKERS ? PF_MAX_WORKERS
+					   : (unsigned)(cpus - 1);
+	for (unsigned i = 0; i < pf->nw; i++) {
+		pf->w[i].recs = malloc(PF_RECS * sizeof(pf_rec));
+		pf->w[i].other = malloc(PF_OTHER);
+		if (!pf->w[i].recs || !pf->w[i].other) {
+			pf_free(pf);
+			return NULL;
+		}
+	}
+	return pf;
+}
 
 /*
  * Next line into line and len (no newline).  *toolong is set for a line over
  * max (then *len is 0 and the rest of that line is skipped); *nonl is set
- * when the last line had no newline.  Returns 0 at end of input.
+ * when the last line had no newline.  *pre gets a worker's parse of the
+ * line as a -L line, or NULL.  Returns 0 at end of input.
  */
 static int next_line(reader *r, size_t max, const char **line, size_t *len,
-		     int *toolong, int *nonl)
+		     int *toolong, int *nonl, const ctp_list_rec **pre)
 {
 	*toolong = 0;
 	*nonl = 0;
+	*pre = NULL;
 	if (r->buf) {
 		const char *p = r->buf + r->bufpos, *end = r->buf + r->buflen;
 		const char *nl;
@@ -170,8 +420,13 @@ static int next_line(reader *r, size_t max, const char **line, size_t *len,
 	for (;;) {
 		char *p = r->chunk + r->start;
 		size_t avail = r->fill - r->start;
-		char *nl = memchr(p, '\n', avail);
+		char *nl;
+		if (r->pf && !r->pf->armed)
+			pf_arm(r, max);
+		nl = memchr(p, '\n', avail);
 		if (nl || (r->eof && avail)) {
+			if (r->pf)
+				*pre = pf_take(r->pf, r->start);
 			*line = p;
 			*len = nl ? (size_t)(nl - p) : avail;
 			*nonl = !nl;
@@ -184,6 +439,11 @@ static int next_line(reader *r, size_t max, const char **line, size_t *len,
 		}
 		if (r->eof)
 			return 0;
+		if (r->pf) {
+			/* the workers read the chunk: done with it first */
+			pf_join(r->pf);
+			r->pf->armed = 0;
+		}
 		if (avail > max) {
 			/* overlong: drop what we have, then skip to '\n' */
 			int c;
@@ -231,8 +491,10 @@ static int looks_known(ctp_pctx *ctx, reader *probe, size_t max)
 	const char *s;
 	size_t len;
 	int toolong, nonl, seen = 0;
+	const ctp_list_rec *pre;
 
-	while (seen < 32 && next_line(probe, max, &s, &len, &toolong, &nonl)) {
+	while (seen < 32 &&
+	       next_line(probe, max, &s, &len, &toolong, &nonl, &pre)) {
 		if (toolong)
 			continue;
 		if (len && s[len - 1] == '\r')
@@ -260,15 +522,26 @@ static int parse_lines(run *rn, reader *r, ctp_pctx *ctx)
 	char *join = NULL; /* a line split by a stderr message */
 	size_t held = 0;
 	int ret = 0;
+	const ctp_list_rec *pre;
+	ctp_list_rec own;
+	char other[CTP_LIST_OTHER_MAX];
+	uint64_t nbytes = 0; /* for opts->progress */
 
 	ctx->err = &lerr;
-	while (next_line(r, max, &s, &len, &toolong, &nonl)) {
+	if (r->pf)
+		r->pf->input = ctx->input;
+	while (next_line(r, max, &s, &len, &toolong, &nonl, &pre)) {
 		const struct format *f;
 		const char *msg;
 		int rc;
 
 		ctx->line++;
 		in->lines++;
+		nbytes += len + 1;
+		if ((ctx->line & 0xffff) == 0 && rn->opts->progress) {
+			rn->opts->progress(rn->opts->progress_ud, nbytes);
+			nbytes = 0;
+		}
 		if (toolong) {
 			ctp_error_set(&lerr, CTP_EINPUT, ctx->file, ctx->line,
 				      1, "line longer than %zu bytes", max);
@@ -297,6 +570,30 @@ static int parse_lines(run *rn, reader *r, ctp_pctx *ctx)
 			s = join;
 			len += held;
 			held = 0;
+			pre = NULL; /* a worker saw only the tail */
+		}
+		/*
+		 * Fast path, most lines of a large dump: inside a -L section
+		 * sniff() offers the line to the list parser first.  A line
+		 * that parser reads in full is neither blank nor a tool line,
+		 * and unless it holds free text (unknown tokens, helper=,
+		 * ...) it cannot hold a conntrack message either, so the
+		 * checks below would hand it to the list parser too: do that
+		 * now, with a worker's parse if there is one.  Any other
+		 * line goes the long way, which also reports its error.
+		 */
+		if (ctx->cur == CTP_FMT_LIST) {
+			const ctp_list_rec *rec = pre;
+			if (!rec && ctp_list_parse(ctx, s, len, &own, other) == 0)
+				rec = &own;
+			if (rec && (!rec->free_text || !tool_message(s, len))) {
+				first = 0;
+				rc = ctp_list_commit(ctx, rec);
+				if (rc < 0)
+					goto rejected;
+				in->records++;
+				continue;
+			}
 		}
 		/*
 		 * With 2>&1, conntrack's unbuffered summary on stderr lands
@@ -378,6 +675,8 @@ rejected:
 		diag(rn, CTP_SEV_ERROR, &lerr);
 	}
 	free(join);
+	if (rn->opts->progress)
+		rn->opts->progress(rn->opts->progress_ud, nbytes);
 	if (!ret && r->fp && ferror(r->fp))
 		ret = ctp_error_set(rn->err, CTP_EINPUT, ctx->file, 0, 0,
 				    "read error: %s", strerror(errno));
@@ -404,6 +703,7 @@ static int parse_reader(run *rn, reader *r, const char *name,
 	{
 		reader probe = *r;
 		ctp_pctx pctx = ctx;
+		probe.pf = NULL; /* the workers start with parse_lines */
 		if (r->fp) {
 			/* fill the first chunk; the probe reads only it */
 			size_t got = fread(r->chunk, 1, r->cap, r->fp);
@@ -411,6 +711,7 @@ static int parse_reader(run *rn, reader *r, const char *name,
 			r->eof = got < r->cap;
 			probe = *r;
 			probe.eof = 1;
+			probe.pf = NULL;
 		}
 		if (!looks_known(&pctx, &probe, rn->opts->max_line)) {
 			ctp_input_info *in = ctp_snapshot_input_mut(rn->snap,
@@ -445,19 +746,35 @@ static int parse_reader(run *rn, reader *r, const char *name,
 	return rc;
 }
 
+/* name: the input's name in reports; path: for formats keyed by path */
+static int parse_file_as(run *rn, const char *name, const char *path,
+			 FILE *fp);
+
 static int parse_file(run *rn, const char *path, FILE *fp)
+{
+	return parse_file_as(rn, path, strcmp(path, "-") ? path : "", fp);
+}
+
+static int parse_file_as(run *rn, const char *path, const char *ppath,
+			 FILE *fp)
 {
 	reader r;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
 	r.fp = fp;
+	/* room for the longest line, and big reads */
 	r.cap = rn->opts->max_line + 4096;
+	if (r.cap < CTP_READ_CHUNK)
+		r.cap = CTP_READ_CHUNK;
 	r.chunk = malloc(r.cap);
 	if (!r.chunk)
 		return ctp_error_set(rn->err, CTP_ENOMEM, path, 0, 0,
 				     "out of memory");
-	rc = parse_reader(rn, &r, path, strcmp(path, "-") ? path : "");
+	r.pf = pf_new(); /* none is fine: this thread parses alone */
+	rc = parse_reader(rn, &r, path, ppath);
+	/* joins the workers before the chunk they read goes */
+	pf_free(r.pf);
 	free(r.chunk);
 	return rc;
 }
@@ -535,7 +852,12 @@ static int parse_any(run *rn, const char *path, int depth)
 			return ctp_error_set(rn->err, CTP_EINPUT, path, 0, 0,
 					     "directories nested too deep");
 		rn->in_dir = 1;
-		rc = parse_dir(rn, path, depth);
+		/* an unpacked sosreport is read by its sos names */
+		if (ctp_bundle_is_sos_dir(path))
+			rc = ctp_bundle_read_sos_dir(rn->snap, path,
+						     rn->opts, rn->err);
+		else
+			rc = parse_dir(rn, path, depth);
 		rn->in_dir = saved;
 		return rc;
 	}
@@ -552,9 +874,31 @@ static int parse_any(run *rn, const char *path, int depth)
 	if (!fp)
 		return ctp_error_set(rn->err, CTP_EINPUT, path, 0, 0,
 				     "cannot open: %s", strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		/* a tar archive or a compressed dump (parsers/bundle.c) */
+		unsigned char head[512];
+		size_t n = fread(head, 1, sizeof(head), fp);
+		rewind(fp);
+		if (ctp_bundle_is_archive(head, n)) {
+			rc = ctp_bundle_read_archive(rn->snap, path, fp,
+						     (uint64_t)st.st_size,
+						     rn->opts, rn->err);
+			fclose(fp);
+			return rc;
+		}
+	}
 	rc = parse_file(rn, path, fp);
 	fclose(fp);
 	return rc;
+}
+
+int ctp_input_member(ctp_snapshot *snap, FILE *fp, const char *name,
+		     const char *path, const ctp_parse_opts *opts,
+		     ctp_error *err)
+{
+	run rn = { snap, opts, err, 1 };
+
+	return parse_file_as(&rn, name, path, fp);
 }
 
 int ctp_parse_path(ctp_snapshot *snap, const char *path,

@@ -17,13 +17,17 @@
  * are kept verbatim in the flow's "other" string, never dropped.
  *
  * This is the hot path of a 4M-line dump: no allocation per line, no
- * regular expressions, every byte looked at about once.
+ * regular expressions, every byte looked at about once, no library call
+ * per token (numbers and IPv4 addresses are read inline here, keys are
+ * found without strlen), and parsing a line touches nothing shared, so
+ * the reader can run it on worker threads (list.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctplan/flow.h"
 #include "cursor.h"
+#include "list.h"
 #include "parsers.h"
 
 enum key_id {
@@ -50,23 +54,40 @@ enum key_id {
 	K_ZONE_REPLY,
 };
 
-/* MUST be sorted by name (bsearch). */
+/* MUST be sorted by name (bsearch).  len spares a strlen per probe. */
+#define KEY(name, id) { name, sizeof(name) - 1, id }
 static const struct key_def {
 	const char *name;
+	size_t len;
 	enum key_id id;
 } keys[] = {
-	{ "bytes", K_BYTES },	    { "code", K_CODE },
-	{ "delta-time", K_DELTA },  { "dport", K_DPORT },
-	{ "dst", K_DST },	    { "dstkey", K_DSTKEY },
-	{ "helper", K_HELPER },	    { "id", K_ID },
-	{ "labels", K_LABELS },	    { "mark", K_MARK },
-	{ "packets", K_PACKETS },   { "secctx", K_SECCTX },
-	{ "secmark", K_SECMARK },   { "sport", K_SPORT },
-	{ "src", K_SRC },	    { "srckey", K_SRCKEY },
-	{ "type", K_TYPE },	    { "use", K_USE },
-	{ "zone", K_ZONE },	    { "zone-orig", K_ZONE_ORIG },
-	{ "zone-reply", K_ZONE_REPLY },
+	KEY("bytes", K_BYTES),	   KEY("code", K_CODE),
+	KEY("delta-time", K_DELTA), KEY("dport", K_DPORT),
+	KEY("dst", K_DST),	   KEY("dstkey", K_DSTKEY),
+	KEY("helper", K_HELPER),   KEY("id", K_ID),
+	KEY("labels", K_LABELS),   KEY("mark", K_MARK),
+	KEY("packets", K_PACKETS), KEY("secctx", K_SECCTX),
+	KEY("secmark", K_SECMARK), KEY("sport", K_SPORT),
+	KEY("src", K_SRC),	   KEY("srckey", K_SRCKEY),
+	KEY("type", K_TYPE),	   KEY("use", K_USE),
+	KEY("zone", K_ZONE),	   KEY("zone-orig", K_ZONE_ORIG),
+	KEY("zone-reply", K_ZONE_REPLY),
 };
+#undef KEY
+
+/* memcmp order of two short strings, byte by byte: keys are a few bytes
+ * long and most probes differ in the first, where a library call would
+ * cost more than the comparison */
+static int key_cmp(const char *k, size_t kl, const char *s, size_t n)
+{
+	size_t m = kl < n ? kl : n;
+
+	for (size_t i = 0; i < m; i++)
+		if (k[i] != s[i])
+			return (unsigned char)k[i] < (unsigned char)s[i] ? -1
+									 : 1;
+	return kl < n ? -1 : kl > n;
+}
 
 static const struct key_def *find_key(const char *s, size_t n)
 {
@@ -74,11 +95,7 @@ static const struct key_def *find_key(const char *s, size_t n)
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		const char *k = keys[mid].name;
-		size_t kl = strlen(k);
-		int c = memcmp(k, s, kl < n ? kl : n);
-		if (c == 0)
-			c = kl < n ? -1 : kl > n;
+		int c = key_cmp(keys[mid].name, keys[mid].len, s, n);
 		if (c == 0)
 			return &keys[mid];
 		if (c < 0)
@@ -87,6 +104,24 @@ static const struct key_def *find_key(const char *s, size_t n)
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* ctp_cur_toklen() and ctp_cur_blank(), inlined: the header of every
+ * line calls them a dozen times, and a call each cost more than the
+ * loop */
+static inline size_t tok_len(const char *p, const char *end)
+{
+	const char *s = p;
+
+	while (s < end && *s != ' ' && *s != '\t')
+		s++;
+	return (size_t)(s - p);
+}
+
+static inline void skip_blank(const char **p, const char *end)
+{
+	while (*p < end && (**p == ' ' || **p == '\t'))
+		(*p)++;
 }
 
 static const char *const event_tags[] = { NULL, "[NEW]", "[UPDATE]",
@@ -113,21 +148,22 @@ static int tok_is(const char *p, size_t n, const char *lit)
 static const char *skip_prefix(const char *p, const char *end, int *event)
 {
 	*event = 0;
-	ctp_cur_blank(&p, end);
+	skip_blank(&p, end);
 	if (p < end && *p == '[' && end - p > 1 && p[1] >= '0' &&
 	    p[1] <= '9') {
 		const char *q = memchr(p, ']', (size_t)(end - p));
 		if (q) {
 			p = q + 1;
-			ctp_cur_blank(&p, end);
+			skip_blank(&p, end);
 		}
 	}
-	for (int i = 1; i <= 3; i++) {
+	/* every tag starts with '[': most lines are spared the loop */
+	for (int i = 1; i <= 3 && p < end && *p == '['; i++) {
 		size_t n = strlen(event_tags[i]);
 		if ((size_t)(end - p) >= n && memcmp(p, event_tags[i], n) == 0) {
 			*event = i;
 			p += n;
-			ctp_cur_blank(&p, end);
+			skip_blank(&p, end);
 			break;
 		}
 	}
@@ -142,24 +178,24 @@ int ctp_list_sniff(const ctp_pctx *ctx, const char *s, size_t len)
 
 	(void)ctx;
 	p = skip_prefix(s, end, &event);
-	n = ctp_cur_toklen(p, end);
+	n = tok_len(p, end);
 	if (!is_word(p, n))
 		return 0;
 	if (tok_is(p, n, "ipv4") || tok_is(p, n, "ipv6")) {
 		p += n;
-		ctp_cur_blank(&p, end);
+		skip_blank(&p, end);
 		if (p >= end || *p < '0' || *p > '9')
 			return 0;
-		p += ctp_cur_toklen(p, end);
-		ctp_cur_blank(&p, end);
-		n = ctp_cur_toklen(p, end);
+		p += tok_len(p, end);
+		skip_blank(&p, end);
+		n = tok_len(p, end);
 	}
 	if (ctp_proto_lookup(p, n) < 0 && !tok_is(p, n, "unknown"))
 		return 0;
 	p += n;
 	if (p >= end || (*p != ' ' && *p != '\t'))
 		return 0;
-	ctp_cur_blank(&p, end);
+	skip_blank(&p, end);
 	return p < end && *p >= '0' && *p <= '9';
 }
 
@@ -193,7 +229,7 @@ static int parse_ctime(const char *p, const char *end, int64_t *out)
 	if (!mon)
 		return -1;
 	p += 3;
-	ctp_cur_blank(&p, end);
+	skip_blank(&p, end);
 	if (ctp_cur_u64(&p, end, 31, &d) || !ctp_cur_lit(&p, end, " ") ||
 	    ctp_cur_u64(&p, end, 23, &hh) || !ctp_cur_lit(&p, end, ":") ||
 	    ctp_cur_u64(&p, end, 59, &mm) || !ctp_cur_lit(&p, end, ":") ||
@@ -219,14 +255,14 @@ enum {
 typedef struct line_state {
 	ctp_pctx *ctx;
 	const char *line;
-	ctp_flow f;
-	ctp_flow_extra x;
+	ctp_list_rec *r; /* the result */
 	unsigned have[2];
 	int dir;
 	int family_seen;
 	int proc_hint; /* printed as only /proc/net/nf_conntrack does */
-	/* unknown tokens, copied for the "other" string */
-	char other[512];
+	/* unknown tokens, copied for the "other" string: the caller's
+	 * buffer of CTP_LIST_OTHER_MAX bytes, never cleared (other_len) */
+	char *other;
 	size_t other_len;
 } line_state;
 
@@ -238,12 +274,44 @@ static int fail_tok(line_state *st, const char *tok, size_t n,
 			     tok, why);
 }
 
+/*
+ * ctp_cur_u64() for the hot path: the same result (CTP_NUM_RANGE as soon
+ * as the digits exceed max, whatever follows), inlined and without its
+ * division per digit.  Up to 19 digits cannot overflow 64 bits; longer
+ * runs are checked with the overflow builtins.
+ */
+static inline int dec(const char **pp, const char *end, uint64_t max,
+		      uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	int over = 0;
+
+	if (p >= end || (unsigned)(*p - '0') > 9)
+		return CTP_NUM_NONE;
+	for (; p < end && (unsigned)(*p - '0') <= 9; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (p - *pp < 19)
+			v = v * 10 + d;
+		else if (__builtin_mul_overflow(v, 10, &v) ||
+			 __builtin_add_overflow(v, d, &v))
+			over = 1;
+		if (over)
+			return CTP_NUM_RANGE;
+	}
+	if (v > max)
+		return CTP_NUM_RANGE;
+	*out = v;
+	*pp = p;
+	return CTP_NUM_OK;
+}
+
 static int num(line_state *st, const char *tok, size_t n, const char *v,
 	       const char *end, uint64_t max, int hex, uint64_t *out)
 {
 	const char *p = v;
 	int rc = hex ? ctp_cur_hex(&p, end, max, out)
-		     : ctp_cur_u64(&p, end, max, out);
+		     : dec(&p, end, max, out);
 
 	if (rc == CTP_NUM_RANGE)
 		return fail_tok(st, tok, n, "number out of range");
@@ -255,7 +323,8 @@ static int num(line_state *st, const char *tok, size_t n, const char *v,
 
 static int keep_other(line_state *st, const char *tok, size_t n)
 {
-	if (st->other_len + n + 1 >= sizeof(st->other))
+	st->r->free_text = 1;
+	if (st->other_len + n + 1 >= CTP_LIST_OTHER_MAX)
 		return 0; /* absurdly many vendor tokens: keep the first */
 	if (st->other_len)
 		st->other[st->other_len++] = ' ';
@@ -264,17 +333,116 @@ static int keep_other(line_state *st, const char *tok, size_t n)
 	return 0;
 }
 
+/*
+ * A dotted quad as ctp_parse_addr() reads it (each part 0-255, at most 3
+ * digits, no leading zero), inlined for the hot path: 0 if it is not
+ * one, and the caller then asks ctp_parse_addr() for the final word.
+ */
+static inline int fast_v4(const char *s, size_t len, uint8_t out[16])
+{
+	const char *p = s, *end = s + len;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0;
+		const char *q = p;
+		while (p < end && (unsigned)(*p - '0') <= 9 && p - q < 3)
+			v = v * 10 + (unsigned)(*p++ - '0');
+		if (p == q || v > 255 || (p - q > 1 && *q == '0'))
+			return 0;
+		out[i] = (uint8_t)v;
+		if (i < 3) {
+			if (p >= end || *p != '.')
+				return 0;
+			p++;
+		}
+	}
+	if (p != end)
+		return 0;
+	memset(out + 4, 0, 12);
+	return CTP_AF_INET;
+}
+
+static inline int hexdig(char c)
+{
+	if ((unsigned)(c - '0') <= 9)
+		return c - '0';
+	if ((unsigned)((c | 0x20) - 'a') <= 5)
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/*
+ * An IPv6 address of hex groups and colons, inlined for the hot path
+ * (inet_pton costs more than the rest of a line).  It takes only forms
+ * inet_pton certainly accepts, 1-4 hex digits a group, eight groups or
+ * fewer around one "::", and gives the same bytes; anything else (an
+ * embedded dotted quad, a stray colon, ...) returns 0 and goes to
+ * ctp_parse_addr(), which has the final word.
+ */
+static int fast_v6(const char *s, size_t len, uint8_t out[16])
+{
+	unsigned g[8];
+	int n = 0, gap = -1;
+	size_t i = 0;
+
+	if (len < 2 || len > 39)
+		return 0;
+	if (s[0] == ':') {
+		if (s[1] != ':')
+			return 0;
+		gap = 0;
+		i = 2;
+	}
+	while (i < len) {
+		unsigned v = 0, d = 0;
+		int h;
+		while (i < len && d < 5 && (h = hexdig(s[i])) >= 0) {
+			v = v * 16 + (unsigned)h;
+			d++;
+			i++;
+		}
+		if (d == 0 || d > 4 || n == 8)
+			return 0;
+		g[n++] = v;
+		if (i == len)
+			break;
+		if (s[i++] != ':' || i == len)
+			return 0;
+		if (s[i] == ':') {
+			if (gap >= 0)
+				return 0;
+			gap = n;
+			i++;
+		}
+	}
+	if (gap < 0 ? n != 8 : n > 7)
+		return 0;
+	memset(out, 0, 16);
+	for (int k = 0; k < n; k++) {
+		/* groups after the gap go to the end */
+		int at = gap >= 0 && k >= gap ? 8 - (n - k) : k;
+		out[2 * at] = (uint8_t)(g[k] >> 8);
+		out[2 * at + 1] = (uint8_t)g[k];
+	}
+	return CTP_AF_INET6;
+}
+
 static int set_addr(line_state *st, const char *tok, size_t n,
 		    const char *v, size_t vn, uint8_t out[16], unsigned bit)
 {
-	int fam = ctp_parse_addr(v, vn, out);
+	int fam = fast_v4(v, vn, out);
+
+	if (!fam)
+		fam = fast_v6(v, vn, out);
+	if (!fam)
+		fam = ctp_parse_addr(v, vn, out);
 
 	if (!fam)
 		return fail_tok(st, tok, n, "expected an IPv4 or IPv6 address");
-	if (st->f.family && st->f.family != fam)
+	if (st->r->f.family && st->r->f.family != fam)
 		return fail_tok(st, tok, n, "address family differs from the "
 					    "rest of the line");
-	st->f.family = (uint8_t)fam;
+	st->r->f.family = (uint8_t)fam;
 	st->have[st->dir] |= bit;
 	/* the kernel's %pI6 writes all 8 groups in full: /proc form */
 	if (vn == 39)
@@ -282,20 +450,22 @@ static int set_addr(line_state *st, const char *tok, size_t n,
 	return 0;
 }
 
-static int set_str(line_state *st, uint32_t *field, unsigned bit,
-		   const char *v, size_t vn)
+/* A string field: kept as a piece of the line, interned at commit. */
+static int set_str(line_state *st, int which, unsigned bit, const char *v,
+		   size_t vn)
 {
-	*field = ctp_snapshot_intern(st->ctx->snap, v, vn);
-	if (vn && !*field)
-		return ctp_pctx_fail(st->ctx, 0, "out of memory");
-	st->x.present |= (uint16_t)bit;
+	st->r->str[which] = v;
+	st->r->str_len[which] = (uint32_t)vn;
+	st->r->free_text = 1;
+	st->r->x.present |= (uint16_t)bit;
 	return 0;
 }
 
 /* One key=value token after the header. */
-static int kv_token(line_state *st, const char *tok, size_t n)
+static int kv_token(line_state *st, const char *tok, size_t n,
+		    const char *eq)
 {
-	const char *eq = memchr(tok, '=', n), *end = tok + n, *v;
+	const char *end = tok + n, *v;
 	const struct key_def *k;
 	ctp_tuple *t;
 	uint64_t x;
@@ -308,7 +478,7 @@ static int kv_token(line_state *st, const char *tok, size_t n)
 	if (k->id == K_SRC && (st->have[0] & H_SRC))
 		st->dir = 1;
 	d = st->dir;
-	t = d ? &st->f.reply : &st->f.orig;
+	t = d ? &st->r->f.reply : &st->r->f.orig;
 	switch (k->id) {
 	case K_SRC:
 		if (d && (st->have[1] & H_SRC))
@@ -323,20 +493,20 @@ static int kv_token(line_state *st, const char *tok, size_t n)
 	case K_SPORT:
 	case K_SRCKEY:
 	case K_ID:
-		if (k->id == K_ID && !ctp_proto_is_icmp(st->f.proto)) {
+		if (k->id == K_ID && !ctp_proto_is_icmp(st->r->f.proto)) {
 			/* -o id: the entry's id, after use= */
 			if (num(st, tok, n, v, end, UINT32_MAX, 0, &x))
 				return CTP_EINPUT;
-			st->x.id = (uint32_t)x;
-			st->x.present |= CTP_X_ID;
+			st->r->x.id = (uint32_t)x;
+			st->r->x.present |= CTP_X_ID;
 			return 0;
 		}
 		if (k->id == K_ID && (st->have[d] & H_ID)) {
 			/* icmp: id= after the tuples is the entry's id */
 			if (num(st, tok, n, v, end, UINT32_MAX, 0, &x))
 				return CTP_EINPUT;
-			st->x.id = (uint32_t)x;
-			st->x.present |= CTP_X_ID;
+			st->r->x.id = (uint32_t)x;
+			st->r->x.present |= CTP_X_ID;
 			return 0;
 		}
 		if (num(st, tok, n, v, end, UINT16_MAX, k->id == K_SRCKEY,
@@ -368,10 +538,10 @@ static int kv_token(line_state *st, const char *tok, size_t n)
 		if (num(st, tok, n, v, end, UINT64_MAX, 0, &x))
 			return CTP_EINPUT;
 		if (k->id == K_PACKETS)
-			st->x.packets[d] = x;
+			st->r->x.packets[d] = x;
 		else
-			st->x.bytes[d] = x;
-		st->x.present |= CTP_X_COUNTERS;
+			st->r->x.bytes[d] = x;
+		st->r->x.present |= CTP_X_COUNTERS;
 		return 0;
 	case K_ZONE_ORIG:
 	case K_ZONE_REPLY:
@@ -383,64 +553,139 @@ static int kv_token(line_state *st, const char *tok, size_t n)
 			 * ct_show_zone prints it */
 			if (x == 0)
 				st->proc_hint = 1;
-			st->f.zone = (uint16_t)x;
-			st->f.flags |= CTP_F_HAS_ZONE;
+			st->r->f.zone = (uint16_t)x;
+			st->r->f.flags |= CTP_F_HAS_ZONE;
 		} else if (k->id == K_ZONE_ORIG) {
-			st->x.zone_orig = (uint16_t)x;
-			st->x.present |= CTP_X_ZONE_ORIG;
+			st->r->x.zone_orig = (uint16_t)x;
+			st->r->x.present |= CTP_X_ZONE_ORIG;
 		} else {
-			st->x.zone_reply = (uint16_t)x;
-			st->x.present |= CTP_X_ZONE_REPLY;
+			st->r->x.zone_reply = (uint16_t)x;
+			st->r->x.present |= CTP_X_ZONE_REPLY;
 		}
 		return 0;
 	case K_MARK:
 		if (num(st, tok, n, v, end, UINT32_MAX, 0, &x))
 			return CTP_EINPUT;
-		st->f.mark = (uint32_t)x;
-		st->f.flags |= CTP_F_HAS_MARK;
+		st->r->f.mark = (uint32_t)x;
+		st->r->f.flags |= CTP_F_HAS_MARK;
 		return 0;
 	case K_SECMARK:
 		if (num(st, tok, n, v, end, UINT32_MAX, 0, &x))
 			return CTP_EINPUT;
-		st->x.secmark = (uint32_t)x;
-		st->x.present |= CTP_X_SECMARK;
+		st->r->x.secmark = (uint32_t)x;
+		st->r->x.present |= CTP_X_SECMARK;
 		return 0;
 	case K_DELTA:
 		if (num(st, tok, n, v, end, UINT32_MAX, 0, &x))
 			return CTP_EINPUT;
-		st->x.delta_time = (uint32_t)x;
-		st->x.present |= CTP_X_DELTA;
+		st->r->x.delta_time = (uint32_t)x;
+		st->r->x.present |= CTP_X_DELTA;
 		return 0;
 	case K_USE:
 		if (num(st, tok, n, v, end, UINT32_MAX, 0, &x))
 			return CTP_EINPUT;
-		st->f.use = x > UINT16_MAX ? UINT16_MAX : (uint16_t)x;
-		st->f.flags |= CTP_F_HAS_USE;
+		st->r->f.use = x > UINT16_MAX ? UINT16_MAX : (uint16_t)x;
+		st->r->f.flags |= CTP_F_HAS_USE;
 		return 0;
 	case K_HELPER:
-		return set_str(st, &st->x.helper, CTP_X_HELPER, v,
+		return set_str(st, CTP_LIST_S_HELPER, CTP_X_HELPER, v,
 			       (size_t)(end - v));
 	case K_SECCTX:
-		return set_str(st, &st->x.secctx, CTP_X_SECCTX, v,
+		return set_str(st, CTP_LIST_S_SECCTX, CTP_X_SECCTX, v,
 			       (size_t)(end - v));
 	case K_LABELS:
-		return set_str(st, &st->x.labels, CTP_X_LABELS, v,
+		return set_str(st, CTP_LIST_S_LABELS, CTP_X_LABELS, v,
 			       (size_t)(end - v));
 	}
 	return keep_other(st, tok, n);
+}
+
+/* Is p the end of a token? */
+static inline int tok_end(const char *p, const char *end)
+{
+	return p == end || *p == ' ' || *p == '\t';
+}
+
+/* An address up to the end of its token, as set_addr() reads the
+ * common forms: its family, or 0 */
+static inline int hot_addr(const char *v, const char **pp, const char *end,
+			   uint8_t out[16])
+{
+	const char *p = v;
+
+	while (p < end && *p != ' ' && *p != '\t')
+		p++;
+	*pp = p;
+	if (fast_v4(v, (size_t)(p - v), out))
+		return CTP_AF_INET;
+	return fast_v6(v, (size_t)(p - v), out);
+}
+
+/*
+ * The tokens of nearly every line: src= and dst= with an address, sport=
+ * and dport= with a port, read straight off the line.  Returns
+ * the end of the token, or NULL to leave it to kv_token(), which reads
+ * every other form and says what is wrong; what is set here before a
+ * NULL, kv_token() sets the same way again.
+ */
+static const char *hot_token(line_state *st, const char *p, const char *end)
+{
+	ctp_tuple *t;
+	const char *q;
+	uint64_t x;
+	int d, src, fam;
+
+	if (end - p < 5)
+		return NULL;
+	if (p[0] == 's' && p[1] == 'r' && p[2] == 'c' && p[3] == '=') {
+		src = 1;
+	} else if (p[0] == 'd' && p[1] == 's' && p[2] == 't' && p[3] == '=') {
+		src = 0;
+	} else if (end - p > 6 && (p[0] == 's' || p[0] == 'd') &&
+		   memcmp(p + 1, "port=", 5) == 0) {
+		t = st->dir ? &st->r->f.reply : &st->r->f.orig;
+		q = p + 6;
+		if (dec(&q, end, UINT16_MAX, &x) || !tok_end(q, end))
+			return NULL;
+		if (p[0] == 's') {
+			t->sport = (uint16_t)x;
+			st->have[st->dir] |= H_SPORT;
+		} else {
+			t->dport = (uint16_t)x;
+			st->have[st->dir] |= H_DPORT;
+		}
+		return q;
+	} else {
+		return NULL;
+	}
+	if (src && (st->have[0] & H_SRC))
+		st->dir = 1;
+	d = st->dir;
+	if (src ? d && (st->have[1] & H_SRC) : (st->have[d] & H_DST))
+		return NULL;
+	t = d ? &st->r->f.reply : &st->r->f.orig;
+	fam = hot_addr(p + 4, &q, end, src ? t->src : t->dst);
+	if (!fam || (st->r->f.family && st->r->f.family != fam))
+		return NULL;
+	st->r->f.family = (uint8_t)fam;
+	st->have[d] |= src ? H_SRC : H_DST;
+	/* the kernel's %pI6 writes all 8 groups in full: /proc form */
+	if (q - (p + 4) == 39)
+		st->proc_hint = 1;
+	return q;
 }
 
 /* A [TAG] token. */
 static int tag_token(line_state *st, const char *tok, size_t n)
 {
 	if (tok_is(tok, n, "[ASSURED]"))
-		st->f.flags |= CTP_F_ASSURED;
+		st->r->f.flags |= CTP_F_ASSURED;
 	else if (tok_is(tok, n, "[UNREPLIED]"))
-		st->f.flags |= CTP_F_UNREPLIED;
+		st->r->f.flags |= CTP_F_UNREPLIED;
 	else if (tok_is(tok, n, "[OFFLOAD]"))
-		st->f.flags |= CTP_F_OFFLOAD;
+		st->r->f.flags |= CTP_F_OFFLOAD;
 	else if (tok_is(tok, n, "[HW_OFFLOAD]"))
-		st->f.flags |= CTP_F_HW_OFFLOAD;
+		st->r->f.flags |= CTP_F_HW_OFFLOAD;
 	else
 		return keep_other(st, tok, n);
 	return 0;
@@ -460,11 +705,11 @@ static int stamp_token(line_state *st, const char **pp, const char *end)
 		return fail_tok(st, p, (size_t)(close + 1 - p),
 				"expected a ctime(3) date");
 	if (start) {
-		st->x.start = t;
-		st->x.present |= CTP_X_START;
+		st->r->x.start = t;
+		st->r->x.present |= CTP_X_START;
 	} else {
-		st->x.stop = t;
-		st->x.present |= CTP_X_STOP;
+		st->r->x.stop = t;
+		st->r->x.present |= CTP_X_STOP;
 	}
 	*pp = close + 1;
 	return 0;
@@ -475,9 +720,9 @@ static int check_tuple(line_state *st, int d, const char *end)
 	unsigned h = st->have[d], need = H_SRC | H_DST;
 	const char *what = d ? "reply" : "original";
 
-	if (ctp_proto_has_ports(st->f.proto) || st->f.proto == CTP_P_GRE)
+	if (ctp_proto_has_ports(st->r->f.proto) || st->r->f.proto == CTP_P_GRE)
 		need |= H_SPORT | H_DPORT;
-	else if (ctp_proto_is_icmp(st->f.proto))
+	else if (ctp_proto_is_icmp(st->r->f.proto))
 		need |= H_TYPE | H_CODE;
 	if ((h & need) == need)
 		return 0;
@@ -485,14 +730,35 @@ static int check_tuple(line_state *st, int d, const char *end)
 			     "incomplete %s tuple: missing '%s'", what,
 			     !(h & H_SRC)     ? "src="
 			     : !(h & H_DST)   ? "dst="
-			     : !(h & H_SPORT) ? (st->f.proto == CTP_P_GRE
+			     : !(h & H_SPORT) ? (st->r->f.proto == CTP_P_GRE
 						     ? "srckey="
 						     : "sport=")
-			     : !(h & H_DPORT) ? (st->f.proto == CTP_P_GRE
+			     : !(h & H_DPORT) ? (st->r->f.proto == CTP_P_GRE
 						     ? "dstkey="
 						     : "dport=")
 			     : !(h & H_TYPE)  ? "type="
 					      : "code=");
+}
+
+/* ctp_proto_lookup() with the two protocols of most lines first: it
+ * runs once per line, and the table walk costs a strlen per row */
+static int proto_lookup(const char *p, size_t n)
+{
+	if (n == 3 && p[1] == 'c' && p[0] == 't' && p[2] == 'p')
+		return CTP_P_TCP;
+	if (n == 3 && p[1] == 'd' && p[0] == 'u' && p[2] == 'p')
+		return CTP_P_UDP;
+	return ctp_proto_lookup(p, n);
+}
+
+/* ctp_state_lookup() with the two states of most TCP lines first */
+static int state_lookup(uint8_t proto, const char *p, size_t n)
+{
+	if (proto == CTP_P_TCP && n == 11 && memcmp(p, "ESTABLISHED", 11) == 0)
+		return CTP_TCP_ESTABLISHED;
+	if (proto == CTP_P_TCP && n == 9 && memcmp(p, "TIME_WAIT", 9) == 0)
+		return CTP_TCP_TIME_WAIT;
+	return ctp_state_lookup(proto, p, n);
 }
 
 static int parse_header(line_state *st, const char **pp, const char *end)
@@ -503,36 +769,36 @@ static int parse_header(line_state *st, const char **pp, const char *end)
 	int proto, event;
 
 	p = skip_prefix(p, end, &event);
-	st->f.event = (uint8_t)event;
+	st->r->f.event = (uint8_t)event;
 	if (event)
-		st->f.flags |= CTP_F_EVENT;
+		st->r->f.flags |= CTP_F_EVENT;
 	tok = p;
-	n = ctp_cur_toklen(p, end);
+	n = tok_len(p, end);
 	if (tok_is(tok, n, "ipv4") || tok_is(tok, n, "ipv6")) {
 		p += n;
-		ctp_cur_blank(&p, end);
+		skip_blank(&p, end);
 		const char *nt = p;
-		size_t nn = ctp_cur_toklen(p, end);
+		size_t nn = tok_len(p, end);
 		if (num(st, nt, nn, nt, nt + nn, 255, 0, &x))
 			return CTP_EINPUT;
 		if (x != (tok[3] == '4' ? CTP_AF_INET : CTP_AF_INET6))
 			return fail_tok(st, nt, nn, "does not match the "
 						    "l3 protocol name");
-		st->f.family = (uint8_t)x;
+		st->r->f.family = (uint8_t)x;
 		st->family_seen = 1;
 		p += nn;
-		ctp_cur_blank(&p, end);
+		skip_blank(&p, end);
 		tok = p;
-		n = ctp_cur_toklen(p, end);
+		n = tok_len(p, end);
 	}
-	proto = ctp_proto_lookup(tok, n);
+	proto = proto_lookup(tok, n);
 	if (proto < 0 && !tok_is(tok, n, "unknown"))
 		return fail_tok(st, tok, n, "expected a protocol name");
 	p += n;
-	ctp_cur_blank(&p, end);
+	skip_blank(&p, end);
 	{
 		const char *nt = p;
-		size_t nn = ctp_cur_toklen(p, end);
+		size_t nn = tok_len(p, end);
 		if (num(st, nt, nn, nt, nt + nn, 255, 0, &x))
 			return CTP_EINPUT;
 		if (proto >= 0 && x != (uint64_t)proto)
@@ -543,37 +809,38 @@ static int parse_header(line_state *st, const char **pp, const char *end)
 							  (uint8_t)x))) >= 0)
 			return fail_tok(st, nt, nn, "is a named protocol, "
 						    "not 'unknown'");
-		st->f.proto = (uint8_t)x;
+		st->r->f.proto = (uint8_t)x;
 		p += nn;
-		ctp_cur_blank(&p, end);
+		skip_blank(&p, end);
 	}
 	/* timeout: absent for offloaded flows and DESTROY events */
 	if (p < end && *p >= '0' && *p <= '9') {
 		const char *nt = p;
-		size_t nn = ctp_cur_toklen(p, end);
+		size_t nn = tok_len(p, end);
 		if (num(st, nt, nn, nt, nt + nn, UINT32_MAX, 0, &x))
 			return CTP_EINPUT;
-		st->f.timeout = (uint32_t)x;
-		st->f.flags |= CTP_F_HAS_TIMEOUT;
+		st->r->f.timeout = (uint32_t)x;
+		st->r->f.flags |= CTP_F_HAS_TIMEOUT;
 		p += nn;
-		ctp_cur_blank(&p, end);
+		skip_blank(&p, end);
 	}
 	/* state: an upper-case word (the tuple starts with "src=") */
-	n = ctp_cur_toklen(p, end);
+	n = tok_len(p, end);
 	if (n && *p >= 'A' && *p <= 'Z' && !memchr(p, '=', n)) {
-		int s = ctp_state_lookup(st->f.proto, p, n);
+		int s = state_lookup(st->r->f.proto, p, n);
 		if (s < 0)
 			return fail_tok(st, p, n, "unknown state for this "
 						  "protocol");
-		st->f.state = (uint8_t)s;
+		st->r->f.state = (uint8_t)s;
 		p += n;
-		ctp_cur_blank(&p, end);
+		skip_blank(&p, end);
 	}
 	*pp = p;
 	return 0;
 }
 
-int ctp_list_line(ctp_pctx *ctx, const char *s, size_t len)
+int ctp_list_parse(ctp_pctx *ctx, const char *s, size_t len,
+		   ctp_list_rec *rec, char *other)
 {
 	const char *p = s, *end = s + len;
 	line_state st;
@@ -586,53 +853,115 @@ int ctp_list_line(ctp_pctx *ctx, const char *s, size_t len)
 			return ctp_pctx_fail(ctx, (size_t)(nul - s),
 					     "unexpected NUL byte");
 	}
+	/* field by field: one memset of the whole record compiles to a
+	 * "rep stos" that costs more than the fields' stores */
+	memset(&rec->f, 0, sizeof(rec->f));
+	memset(&rec->x, 0, sizeof(rec->x));
+	memset(rec->str_len, 0, sizeof(rec->str_len));
+	rec->fmt = 0;
+	rec->free_text = 0;
+	rec->f.extra = CTP_NO_EXTRA;
+	rec->f.input = ctx->input;
 	memset(&st, 0, sizeof(st));
 	st.ctx = ctx;
 	st.line = s;
+	st.r = rec;
+	st.other = other;
 	if ((rc = parse_header(&st, &p, end)))
 		return rc;
 	while (p < end) {
-		const char *tok = p;
-		size_t n = ctp_cur_toklen(p, end);
+		const char *tok = p, *eq = NULL, *q;
+		size_t n;
 
-		if (*p == '[' && end - p > 7 &&
-		    (memcmp(p, "[start=", 7) == 0 ||
-		     memcmp(p, "[stop=", 6) == 0)) {
+		if ((q = hot_token(&st, p, end))) {
+			p = q;
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			continue;
+		}
+		/* the token and its first '=' in one pass */
+		while (p < end && *p != ' ' && *p != '\t') {
+			if (*p == '=' && !eq)
+				eq = p;
+			p++;
+		}
+		n = (size_t)(p - tok);
+		if (*tok == '[' && end - tok > 7 &&
+		    (memcmp(tok, "[start=", 7) == 0 ||
+		     memcmp(tok, "[stop=", 6) == 0)) {
+			p = tok;
 			if ((rc = stamp_token(&st, &p, end)))
 				return rc;
-		} else if (*p == '[') {
+		} else if (*tok == '[') {
 			if ((rc = tag_token(&st, tok, n)))
 				return rc;
-			p += n;
-		} else if (memchr(tok, '=', n)) {
-			if ((rc = kv_token(&st, tok, n)))
+		} else if (eq) {
+			if ((rc = kv_token(&st, tok, n, eq)))
 				return rc;
-			p += n;
 		} else {
 			/* vendor words such as "slan"; keep them */
 			keep_other(&st, tok, n);
-			p += n;
 		}
-		ctp_cur_blank(&p, end);
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
 	}
 	if ((rc = check_tuple(&st, 0, end)) || (rc = check_tuple(&st, 1, end)))
 		return rc;
 	if (st.other_len) {
-		st.x.other = ctp_snapshot_intern(ctx->snap, st.other,
-						 st.other_len);
-		st.x.present |= CTP_X_OTHER;
+		rec->str[CTP_LIST_S_OTHER] = other;
+		rec->str_len[CTP_LIST_S_OTHER] = (uint32_t)st.other_len;
+		rec->x.present |= CTP_X_OTHER;
 	}
-	st.f.input = ctx->input;
-	if (ctp_snapshot_add_flow(ctx->snap, &st.f, &st.x))
+	rec->fmt = rec->f.event ? CTP_FMT_EVENTS
+		   : !st.family_seen ? CTP_FMT_LIST
+		   : st.proc_hint    ? CTP_FMT_PROC
+				     : CTP_FMT_LIST_EXT;
+	return 0;
+}
+
+int ctp_list_commit(ctp_pctx *ctx, const ctp_list_rec *rec)
+{
+	static const unsigned bits[CTP_LIST_S_COUNT] = {
+		CTP_X_HELPER, CTP_X_SECCTX, CTP_X_LABELS, CTP_X_OTHER,
+	};
+	ctp_flow_extra x;
+	const ctp_flow_extra *xp = NULL;
+
+	if (rec->x.present) {
+		uint32_t *field[CTP_LIST_S_COUNT] = { &x.helper, &x.secctx,
+						      &x.labels, &x.other };
+		x = rec->x;
+		for (int i = 0; i < CTP_LIST_S_COUNT; i++) {
+			size_t n = rec->str_len[i];
+			if (!(x.present & bits[i]))
+				continue;
+			*field[i] = ctp_snapshot_intern(ctx->snap, rec->str[i],
+							n);
+			/* an unknown tokens string that found no room is
+			 * dropped quietly, as it always was */
+			if (n && !*field[i] && i != CTP_LIST_S_OTHER)
+				return ctp_pctx_fail(ctx, 0, "out of memory");
+		}
+		xp = &x;
+	}
+	if (ctp_snapshot_add_flow(ctx->snap, &rec->f, xp))
 		return ctp_pctx_fail(ctx, 0, "out of memory");
 	{
 		ctp_input_info *in = ctp_snapshot_input_mut(ctx->snap,
 							    ctx->input);
 		if (in)
-			in->formats |= st.f.event ? CTP_FMT_EVENTS
-				       : !st.family_seen ? CTP_FMT_LIST
-				       : st.proc_hint	? CTP_FMT_PROC
-							: CTP_FMT_LIST_EXT;
+			in->formats |= rec->fmt;
 	}
 	return CTP_LINE_RECORD;
+}
+
+int ctp_list_line(ctp_pctx *ctx, const char *s, size_t len)
+{
+	ctp_list_rec rec;
+	char other[CTP_LIST_OTHER_MAX];
+	int rc = ctp_list_parse(ctx, s, len, &rec, other);
+
+	if (rc)
+		return rc;
+	return ctp_list_commit(ctx, &rec);
 }

@@ -41,6 +41,11 @@ typedef struct ctp_pctx {
 
 	/* xml: inside <conntrack> ... </conntrack> */
 	int xml_open;
+
+	/* kmsg: the last syslog date without a year (a wrap to an earlier
+	 * date starts a new year) and the years added so far */
+	int64_t kmsg_prev_noyear;
+	int kmsg_years;
 } ctp_pctx;
 
 /*
@@ -80,5 +85,6 @@ CTP_DECLARE_FORMAT(sysctl)    /* sysctl -a, key=value */
 CTP_DECLARE_FORMAT(uname)     /* uname -a, uname -r */
 CTP_DECLARE_FORMAT(meminfo)   /* /proc/meminfo */
 CTP_DECLARE_FORMAT(count)     /* a bare number: -C, /proc/sys files */
+CTP_DECLARE_FORMAT(kmsg)      /* kernel log: dmesg, journalctl, syslog */
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "ctplan/error.h"
 #include "ctplan/render.h"
+#include "actions.h"
 #include "text_sections.h"
 
 void ctp_text_heading(tctx *t, const char *title)
@@ -185,26 +186,92 @@ static void stats(tctx *t, json_t *s)
 		json_string_value(json_object_get(s, "source")));
 }
 
+/* Words of s from column indent, wrapped before column 100. */
+static void wrap(tctx *t, const char *s, int indent, int first)
+{
+	int col = first;
+
+	while (*s) {
+		size_t w = strcspn(s, " ");
+		if (col > indent && col + 1 + (int)w > 100) {
+			fprintf(t->out, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', t->out);
+			col++;
+		}
+		fprintf(t->out, "%.*s", (int)w, s);
+		col += (int)w;
+		s += w;
+		while (*s == ' ')
+			s++;
+	}
+	fputc('\n', t->out);
+}
+
+static void figure(char *buf, size_t size, json_t *v)
+{
+	if (!json_is_number(v))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.4g", json_number_value(v));
+}
+
+/* severity, code, figure and limit on one line, the advice below it;
+ * critical first */
 static void findings(tctx *t, json_t *arr)
 {
 	size_t i;
 	json_t *f;
 
 	ctp_text_heading(t, "Findings");
-	if (!json_array_size(arr))
+	if (!json_array_size(arr)) {
 		fprintf(t->out, "  none\n");
-	json_array_foreach(arr, i, f) {
-		const char *sev = json_string_value(json_object_get(f, "severity"));
-		const char *on = "", *off = "";
-		if (t->color) {
-			on = strcmp(sev, "critical") == 0  ? "\033[31m"
-			     : strcmp(sev, "warning") == 0 ? "\033[33m"
-							   : "\033[36m";
-			off = "\033[0m";
+		return;
+	}
+	fprintf(t->out, "  %-9s %-44s %12s %12s\n", "severity", "code",
+		"figure", "limit");
+	for (int want = CTP_FINDING_CRIT; want >= CTP_FINDING_INFO; want--) {
+		json_array_foreach(arr, i, f) {
+			const char *sev = json_string_value(
+				json_object_get(f, "severity"));
+			const char *on = "", *off = "";
+			char fig[32], lim[32];
+
+			if (!sev || strcmp(sev, ctp_finding_sev_name(
+						       (ctp_finding_sev)want)))
+				continue;
+			if (t->color) {
+				on = want == CTP_FINDING_CRIT	? "\033[31m"
+				     : want == CTP_FINDING_WARN ? "\033[33m"
+								: "\033[36m";
+				off = "\033[0m";
+			}
+			figure(fig, sizeof(fig), json_object_get(f, "figure"));
+			figure(lim, sizeof(lim), json_object_get(f, "limit"));
+			fprintf(t->out, "  %s%-9s%s %-44s %12s %12s\n%12s", on,
+				sev, off,
+				json_string_value(json_object_get(f, "code")),
+				fig, lim, "");
+			wrap(t, json_string_value(json_object_get(f, "advice")),
+			     12, 12);
 		}
-		fprintf(t->out, "  %s%-8s%s %s: %s\n", on, sev, off,
-			json_string_value(json_object_get(f, "code")),
-			json_string_value(json_object_get(f, "advice")));
+	}
+}
+
+/* the actions of the warning and critical findings, each once */
+static void recommendations(tctx *t, json_t *root)
+{
+	const char *act[64];
+	size_t n = ctp_render_actions(root, act, 64);
+
+	ctp_text_heading(t, "Recommendations");
+	if (!n)
+		fprintf(t->out, "  no action needed: no warning or critical "
+				"finding\n");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(t->out, "  %2zu. ", i + 1);
+		wrap(t, act[i], 6, 6);
 	}
 }
 
@@ -249,8 +316,16 @@ static const struct section {
 } sections[] = {
 	{ "inputs", inputs },
 	{ "table", table },
+	/* planner extras under "Table and headroom", no heading */
+	{ "headroom", ctp_text_headroom },
+	{ "defaults", ctp_text_defaults },
 	{ "entries", entries },
+	{ "hash", ctp_text_hash },
+	{ "nat", ctp_text_nat },
 	{ "stats", stats },
+	{ "history", ctp_text_history },
+	{ "recommendation", ctp_text_recommendation },
+	{ "checks", ctp_text_checks },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -281,5 +356,6 @@ int ctp_render_text(ctp_report *rep, FILE *out, const ctp_render_opts *o)
 		generic(&t, v, 0);
 	}
 	findings(&t, json_object_get(root, "findings"));
+	recommendations(&t, root);
 	return ferror(out) ? CTP_EFAIL : 0;
 }

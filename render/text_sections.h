@@ -20,4 +20,14 @@ void ctp_text_heading(tctx *t, const char *title);
 /* A JSON scalar as text: integers plain, reals %.4g, null as "-". */
 void ctp_text_scalar(FILE *out, json_t *v);
 
+/* Section layouts, one file each. */
+void ctp_text_hash(tctx *t, json_t *h); /* render/text_hash.c */
+void ctp_text_history(tctx *t, json_t *h); /* render/text_history.c */
+void ctp_text_nat(tctx *t, json_t *nat); /* render/text_nat.c */
+/* render/text_plan.c */
+void ctp_text_headroom(tctx *t, json_t *h);
+void ctp_text_defaults(tctx *t, json_t *d);
+void ctp_text_recommendation(tctx *t, json_t *rc);
+void ctp_text_checks(tctx *t, json_t *arr);
+
 #endif

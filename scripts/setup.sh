@@ -13,10 +13,12 @@ shift || true
 
 # Build and test dependencies.  The lab tests (tests/lab) drive the real
 # kernel with conntrack, iptables/nft and iproute2; python3 reads the
-# reference counts out of conntrack's -o xml.
+# reference counts out of conntrack's -o xml.  libarchive reads support
+# bundles (tar, gzip, xz); the HTML report test renders in chromium.
+# bench/run.sh reads peak memory from time's /usr/bin/time -v.
 pkgs=(build-essential cmake pkg-config libpcre2-dev libjansson-dev
-      libcsv-dev libcmocka-dev conntrack iptables nftables iproute2
-      python3)
+      libcsv-dev libcmocka-dev libarchive-dev conntrack iptables nftables
+      iproute2 python3 chromium time)
 missing=()
 for p in "${pkgs[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -8,15 +8,36 @@
 #include <stdint.h>
 
 #include "ctplan/error.h"
+#include "ctplan/kernel.h"
 #include "ctplan/report.h"
 #include "ctplan/snapshot.h"
+
+struct ctp_plan_opts;
 
 /* What to analyze and how; models add their knobs here. */
 typedef struct ctp_analyze_opts {
 	uint64_t seed; /* every random draw comes from this seed */
+	/* hash chain model ("hash" section, analyzer/hash_report.c) */
+	int hash;              /* 0: skip the model (--no-hash) */
+	unsigned hash_keys;    /* random keys sampled (--keys) */
+	/* the kernel version whose hash and chain limit to model
+	 * (--kernel); without it the input's uname, else the newest */
+	int has_kernel;
+	ctp_kver kernel;
+	unsigned hash_threads; /* 0: the model's default (2) */
+	/* history: kernel log messages further apart than this many
+	 * seconds are separate bursts (--burst-gap) */
+	unsigned burst_gap;
+	/* nat: the rule's --to-ports for port protocols (--nat-range);
+	 * has_nat_range 0: inferred from the table, else the default */
+	int has_nat_range;
+	unsigned nat_range_lo, nat_range_hi;
+	/* planner and checks (include/ctplan/plan.h); NULL: defaults */
+	const struct ctp_plan_opts *plan;
 } ctp_analyze_opts;
 
-#define CTP_ANALYZE_OPTS_INIT { 1 }
+#define CTP_ANALYZE_OPTS_INIT                                           \
+	{ 1, 1, 8, 0, { 0, 0, -1 }, 0, 60, 0, 0, 0, NULL }
 
 /*
  * Run every model over a finalized snapshot, in report order, adding
@@ -33,5 +54,34 @@ int ctp_analyze_run(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
  */
 int ctp_inventory_report(const ctp_snapshot *snap, ctp_report *rep,
 			 ctp_error *err);
+
+/*
+ * Hash chains: the "hash" section (docs/report.md) and its findings.
+ * The table size comes from the input's sysctl; without it the section
+ * says why it was skipped.  Returns 0 or CTP_ENOMEM.
+ */
+int ctp_hash_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
+		    ctp_report *rep, ctp_error *err);
+
+/*
+ * History: the "history" section (docs/report.md) from the kernel logs
+ * read (dmesg, journalctl -k, kern.log): table-full and expectation-full
+ * messages in bursts, with the rate limit's suppressed counts, and the
+ * findings that tie them to the table's headroom (so it runs after the
+ * inventory).  No section without a kernel log.  Returns 0 or
+ * CTP_ENOMEM.
+ */
+int ctp_history_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
+		       ctp_report *rep, ctp_error *err);
+
+/*
+ * NAT: the "nat" section (docs/report.md): source/destination NAT
+ * counts, every port remap with the entry that held the port, and per
+ * reply-tuple group the port range, its use and the probability that
+ * the next new connection fails (include/ctplan/nat.h), with findings
+ * for groups near exhaustion.  Returns 0 or CTP_ENOMEM.
+ */
+int ctp_nat_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
+		   ctp_report *rep, ctp_error *err);
 
 #endif

@@ -97,4 +97,252 @@ typedef struct ctp_chain_limit {
 
 void ctp_kernel_chain_limit(const ctp_kver *v, ctp_chain_limit *out);
 
+/*
+ * Kernel log messages of conntrack that bear on sizing, generation by
+ * generation: the text as it reaches the log (pr_fmt prefix included),
+ * with "%u" where the kernel prints a number and a final "*" where any
+ * text may follow.  parsers/kmsg.c matches log lines against them.
+ */
+enum {
+	CTP_KMSG_ARG_NONE = 0,
+	CTP_KMSG_ARG_NETNS,  /* the namespace's inode number */
+	CTP_KMSG_ARG_VALUE,  /* ctp_kevent.value */
+	CTP_KMSG_ARG_VALUE2, /* ctp_kevent.value2 */
+};
+
+typedef struct ctp_kmsg_text {
+	int kind;               /* ctp_kev_kind */
+	const char *text;
+	unsigned char arg[2];   /* meaning of the first and second "%u" */
+	int ratelimited;        /* printed through net_ratelimit() */
+	const char *versions;   /* "3.5 - 4.x" */
+	const char *source;
+} ctp_kmsg_text;
+
+/* The table; *n gets its length.  Longer texts of a kind come first. */
+const ctp_kmsg_text *ctp_kernel_kmsg_texts(size_t *n);
+
+/*
+ * Does v name the namespace of a full table when it is not the initial
+ * one ("table full in netns N", 6.17+)?  Then a message without a netns
+ * comes from the initial namespace; on older kernels it could be any.
+ */
+int ctp_kernel_kmsg_netns(const ctp_kver *v);
+
+/*
+ * net_ratelimit() (net/core/utils.c): one state for all of networking,
+ * at most burst messages per interval; the misses of an interval are
+ * printed as "net_ratelimit: N callbacks suppressed" by the first call
+ * after it ends, just before that call's own message (lib/ratelimit.c
+ * ___ratelimit).  Defaults of net.core.message_cost (seconds) and
+ * net.core.message_burst.
+ */
+#define CTP_NET_RATELIMIT_INTERVAL_S 5
+#define CTP_NET_RATELIMIT_BURST 10
+
+/*
+ * Source NAT port choice: how get_unique_tuple() and
+ * nf_nat_l4proto_unique_tuple() (net/netfilter/nf_nat_core.c; before
+ * the l4proto merge nf_nat_proto_common.c) give a new entry a reply
+ * tuple no other entry has.  The steps, in every version read:
+ *   1. (not --random / --random-fully) an existing mapping of the same
+ *      original source address and port is reused when still unique;
+ *   2. the NAT address is chosen (MASQUERADE: the one address);
+ *   3. (not --random / --random-fully) the original port is kept if it
+ *      is in the rule's range (or no range is given) and the reply
+ *      tuple with it is free;
+ *   4. otherwise the port is searched for in the range, era by era
+ *      below.  When every probe finds its port taken the entry is still
+ *      built with a taken port and dies at insert time: insert_failed
+ *      and drop go up by one (nf_ct_resolve_clash()).
+ * The range is the rule's --to-ports, else ctp_kernel_nat_default_range().
+ */
+typedef enum ctp_nat_era {
+	/* <= 4.20: a linear scan of the whole range, from a per-protocol
+	 * rover; fails only when every port is taken */
+	CTP_NAT_ROVER = 0,
+	/* 5.0 - 6.4: a random 16-bit start, min(range, 128) consecutive
+	 * ports, then rounds of 64, 32, 16 and 8 from new random starts */
+	CTP_NAT_BOUNDED,
+	/* 6.5+: the same; in the last 32 probes of a round a new TCP SYN
+	 * may evict a source-NAT entry in TIME_WAIT or CLOSE whose
+	 * sequence number it has passed, and take its port */
+	CTP_NAT_BOUNDED_EVICT,
+	CTP_NAT_ERA_COUNT
+} ctp_nat_era;
+
+typedef struct ctp_nat_algo {
+	ctp_nat_era era;
+	const char *name;      /* stable id: "rover-scan", "bounded", ... */
+	const char *versions;
+	const char *source;
+	/* probes of the first round: min(range size, first_round); 0: the
+	 * whole range in one round */
+	unsigned first_round;
+	/* after a round of a probes: stop if a >= range or a < min_round,
+	 * else the next round has a / 2 probes */
+	unsigned min_round;
+	/* the last evict_last probes of each round may evict (TCP); 0 */
+	unsigned evict_last;
+	/* the start offset is uniform in [0, start_space) and the offset
+	 * counter wraps there (a u16: 65536); port = lo + off % range */
+	unsigned start_space;
+	const char *random;       /* what --random changes, in words */
+	const char *random_fully; /* what --random-fully changes */
+} ctp_nat_algo;
+
+void ctp_kernel_nat_algo(const ctp_kver *v, ctp_nat_algo *out);
+/* NULL if era is out of range */
+const ctp_nat_algo *ctp_kernel_nat_algo_info(ctp_nat_era era);
+
+/*
+ * The range a new port (ICMP id) is searched in when the rule gives
+ * none: by protocol and, for ports, by the original port.  Returns 1
+ * with *lo, *hi, or 0 for protocols whose key the kernel never changes
+ * here (GRE outside PPTP, protocols without ports).
+ */
+int ctp_kernel_nat_default_range(uint8_t proto, unsigned orig_port,
+				 unsigned *lo, unsigned *hi);
+
+/*
+ * The ephemeral ports Linux clients (containers) connect from: the
+ * per-namespace default of net.ipv4.ip_local_port_range
+ * (net/ipv4/af_inet.c inet_init_net(), [6.1]).
+ */
+#define CTP_EPHEMERAL_LO 32768
+#define CTP_EPHEMERAL_HI 60999
+
+/*
+ * Table sizes the kernel picks when nobody sets them: what
+ * nf_conntrack_init_start() (net/netfilter/nf_conntrack_core.c) does
+ * with the machine's memory, generation by generation.  With P pages of
+ * RAM (totalram_pages(): MemTotal / page size) of S bytes and a pointer
+ * of W bytes:
+ *   raw     = P * S / 16384 / W, then the generation's rungs (above
+ *             1 GiB, above 4 GiB: a fixed size) and floor;
+ *   buckets = raw rounded up to a multiple of S / 8
+ *             (nf_ct_alloc_hashtable(): whole pages of 8-byte heads);
+ *   max     = factor * (raw, or buckets where the table is allocated
+ *             before max is set).
+ */
+typedef enum ctp_default_era {
+	/* 3.x: > 1 GiB: 16384; floor 32; factor 4, times raw */
+	CTP_DEFAULT_1G = 0,
+	/* 4.0 - 4.6: also > 4 GiB: 65536; factor 4, times raw */
+	CTP_DEFAULT_4G,
+	/* 4.7 - 5.14: the same rungs; factor 4, times the rounded size */
+	CTP_DEFAULT_4G_ROUNDED,
+	/* 5.15+: 64-bit > 4 GiB: 262144, > 1 GiB: 65536; floor 1024;
+	 * factor 1 */
+	CTP_DEFAULT_SANE,
+	CTP_DEFAULT_ERA_COUNT
+} ctp_default_era;
+
+typedef struct ctp_default_rule {
+	ctp_default_era era;
+	const char *name;     /* stable id: "factor1-256k", ... */
+	const char *versions;
+	const char *source;
+	unsigned factor;      /* max = factor * buckets (or raw) */
+	unsigned floor;       /* smallest raw size */
+	unsigned rung_1g;     /* raw size above 1 GiB of RAM */
+	unsigned rung_4g;     /* above 4 GiB; 0: no such rung */
+	int rung_4g_64bit;    /* the 4 GiB rung needs a 64-bit kernel */
+	int max_of_rounded;   /* max from the rounded size, not raw */
+} ctp_default_rule;
+
+typedef struct ctp_table_default {
+	const ctp_default_rule *rule;
+	uint64_t raw;         /* before rounding */
+	uint64_t buckets;     /* nf_conntrack_buckets as the sysctl shows */
+	uint64_t max;         /* nf_conntrack_max */
+} ctp_table_default;
+
+/* The rule of version v (never NULL). */
+const ctp_default_rule *ctp_kernel_default_rule(const ctp_kver *v);
+/*
+ * Defaults of version v on a machine with ram_pages pages of page_size
+ * bytes (4096 on x86_64) and a bits-bit kernel (32 or 64).  Returns 0,
+ * or CTP_EFAIL for a page size that is not a power of two >= 1024 or
+ * bits other than 32 and 64.
+ */
+int ctp_kernel_table_default(const ctp_kver *v, uint64_t ram_pages,
+			     unsigned page_size, unsigned bits,
+			     ctp_table_default *out);
+
+/*
+ * What a full table does with a new flow (__nf_conntrack_alloc() and
+ * early_drop()): when the namespace's count is at nf_conntrack_max the
+ * kernel looks for an entry it may evict near the new flow's own bucket
+ * (the bucket of its original tuple).  Evictable: not ASSURED, not
+ * offloaded (4.16+), not dying, of the same namespace; an expired entry
+ * found on the way is reaped but does not count.  If one is evicted the
+ * flow is admitted and early_drop counts the evictions; if none, the
+ * packet is dropped, drop counts it, and "table full, dropping packet"
+ * is logged (rate limited).
+ */
+#define CTP_EVICTION_RANGE 8 /* NF_CT_EVICTION_RANGE, every version */
+
+typedef enum ctp_evict_era {
+	/* <= 4.6: whole buckets from the flow's own, until an evictable
+	 * entry turns up or 8 nodes were passed; evicts one entry */
+	CTP_EVICT_NODES = 0,
+	/* 4.7 - 4.8: 8 tries of reciprocal_scale(hash++): the same bucket
+	 * 8 times; evicts one (4.7) or every evictable entry there */
+	CTP_EVICT_ONE_BUCKET,
+	/* 4.9+: the flow's bucket and the next 7; evicts every evictable
+	 * entry of the first bucket that holds one */
+	CTP_EVICT_BUCKETS,
+	CTP_EVICT_ERA_COUNT
+} ctp_evict_era;
+
+typedef struct ctp_evict_rule {
+	ctp_evict_era era;
+	const char *name;     /* "scan-8-nodes", "one-bucket", "8-buckets" */
+	const char *versions;
+	const char *source;
+	unsigned range;       /* nodes (NODES) or buckets scanned */
+	int evicts_all;       /* every evictable entry of the bucket */
+	int skips_offload;    /* [OFFLOAD] entries are never evicted */
+} ctp_evict_rule;
+
+const ctp_evict_rule *ctp_kernel_early_drop(const ctp_kver *v);
+
+/*
+ * Memory of one entry: the object of the "nf_conntrack" slab cache
+ * (sizeof(struct nf_conn) rounded up to a cache line: the cache is
+ * SLAB_HWCACHE_ALIGN) plus its extension area, a kmalloc'd block of at
+ * least ext_prealloc bytes holding a 16-byte header and each extension
+ * the entry carries.  Bucket heads are 8 bytes (struct
+ * hlist_nulls_head, 64-bit).
+ */
+#define CTP_BUCKET_HEAD_BYTES 8
+
+enum {
+	CTP_EXT_HELPER = 1u << 0,
+	CTP_EXT_NAT = 1u << 1,
+	CTP_EXT_SEQADJ = 1u << 2,
+	CTP_EXT_ACCT = 1u << 3,
+	CTP_EXT_ECACHE = 1u << 4,
+	CTP_EXT_TSTAMP = 1u << 5,
+	CTP_EXT_TIMEOUT = 1u << 6,
+	CTP_EXT_LABELS = 1u << 7,
+	CTP_EXT_SYNPROXY = 1u << 8,
+};
+
+typedef struct ctp_conn_size {
+	unsigned struct_bytes;  /* sizeof(struct nf_conn) */
+	unsigned slab_bytes;    /* object size of the slab cache */
+	unsigned ext_header;    /* struct nf_ct_ext */
+	unsigned ext_prealloc;  /* smallest extension block */
+	int measured;           /* read on a running kernel (BTF, slabinfo) */
+	const char *versions;
+	const char *source;
+} ctp_conn_size;
+
+const ctp_conn_size *ctp_kernel_conn_size(const ctp_kver *v);
+/* Bytes of the extension block of an entry with the extensions in
+ * ext_mask (CTP_EXT_*), as kmalloc rounds it; 0 for none. */
+unsigned ctp_kernel_ext_bytes(const ctp_kver *v, unsigned ext_mask);
+
 #endif

@@ -10,6 +10,7 @@
 #define CTPLAN_PARSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "ctplan/error.h"
@@ -29,10 +30,16 @@ typedef struct ctp_parse_opts {
 	size_t max_line;     /* longest accepted line, bytes */
 	ctp_diag_fn diag;    /* may be NULL */
 	void *diag_ud;
+	/* called now and then while reading (every 64 Ki lines and at the
+	 * end of each input) with the bytes of lines read since the last
+	 * call, on the thread that called ctp_parse_*; may be NULL */
+	void (*progress)(void *ud, uint64_t bytes);
+	void *progress_ud;
 } ctp_parse_opts;
 
 #define CTP_MAX_LINE_DEFAULT (64u * 1024u)
-#define CTP_PARSE_OPTS_INIT { 0, NULL, CTP_MAX_LINE_DEFAULT, NULL, NULL }
+#define CTP_PARSE_OPTS_INIT \
+	{ 0, NULL, CTP_MAX_LINE_DEFAULT, NULL, NULL, NULL, NULL }
 
 /*
  * Read path into snap: a file, a directory (every recognised file inside,

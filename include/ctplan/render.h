@@ -7,7 +7,9 @@
 
 #include <stdio.h>
 
+#include "ctplan/error.h"
 #include "ctplan/report.h"
+#include "ctplan/snapshot.h"
 
 typedef struct ctp_render_opts {
 	int color; /* ANSI colour for severities (text) */
@@ -18,5 +20,48 @@ typedef struct ctp_render_opts {
 
 int ctp_render_text(ctp_report *rep, FILE *out, const ctp_render_opts *o);
 int ctp_render_json(ctp_report *rep, FILE *out, const ctp_render_opts *o);
+/* One self-contained HTML page: no script, nothing fetched, inline SVG
+ * charts (render/html.c). */
+int ctp_render_html(ctp_report *rep, FILE *out, const ctp_render_opts *o);
+/* Prometheus text exposition of the headline figures, for
+ * node_exporter's textfile collector (render/prom.c). */
+int ctp_render_prom(ctp_report *rep, FILE *out, const ctp_render_opts *o);
+/* The headline figures as CSV: a header row (with header set) and one
+ * row, the columns of "ctplan fleet" (render/headline.c).  host and
+ * kernel label the row (NULL: empty host, the kernel modelled); with
+ * rep NULL only the header is written. */
+int ctp_render_csv_summary(ctp_report *rep, FILE *out, int header,
+			   const char *host, const char *kernel);
+
+/*
+ * --csv-dir: histogram.csv (the "hash" section's chain lengths, when it
+ * ran), findings.csv, and flows.csv (one row per entry, both tuples;
+ * only with snap) into dir, created if missing; render/csv.c writes the
+ * others (ctp_render_csv_dir).  Returns 0, or CTP_EFAIL with err naming
+ * the file (render/csv_report.c).
+ */
+int ctp_render_csv_tables(ctp_report *rep, const ctp_snapshot *snap,
+			  const char *dir, ctp_error *err);
+
+/*
+ * The figures a dashboard or a fleet table wants from a report: NAN
+ * where the report lacks one (its model did not run, or its input was
+ * missing).  Read from the tree by ctp_headline_get (render/headline.c);
+ * the strings are borrowed from the report.
+ */
+typedef struct ctp_headline {
+	double count, max, buckets;
+	double headroom, headroom_pct;
+	double p99, p99_at_max;             /* hash.p99, hash.at_max.p99 */
+	double over8, over8_at_max;         /* share_over8 */
+	double chaintoolong_p, chaintoolong_p_at_max; /* *_p_next */
+	double full_drop_p;                 /* table.full_drop_p */
+	double nat_util, nat_p_fail;        /* the worst NAT group */
+	double checks_failed;               /* checks[] not ok */
+	unsigned findings[3];               /* by ctp_finding_sev */
+	const char *kernel;                 /* the version modelled */
+} ctp_headline;
+
+void ctp_headline_get(ctp_report *rep, ctp_headline *h);
 
 #endif

@@ -69,6 +69,7 @@ enum {
 	CTP_FMT_UNAME = 1u << 9,
 	CTP_FMT_MEMINFO = 1u << 10,
 	CTP_FMT_EVENTS = 1u << 11,    /* conntrack -E lines */
+	CTP_FMT_KMSG = 1u << 12,      /* kernel log: dmesg, journal, syslog */
 };
 /* Names joined with '+', e.g. "conntrack-S+conntrack-L", into buf. */
 void ctp_format_names(unsigned fmt, char *buf, size_t size);
@@ -88,6 +89,52 @@ typedef struct ctp_input_info {
 	/* a file inside a directory in no known format: read, not used */
 	int skipped;
 } ctp_input_info;
+
+/*
+ * Kernel log events (parsers/kmsg.c): the conntrack messages of a kernel
+ * log and the lines that bear on them.  The message texts of each kernel
+ * generation are in analyzer/kernel.c (ctp_kernel_kmsg_texts).
+ */
+typedef enum ctp_kev_kind {
+	CTP_KEV_NONE = 0,
+	CTP_KEV_TABLE_FULL,  /* conntrack table full: a packet was dropped */
+	CTP_KEV_EXPECT_FULL, /* expectation table full */
+	CTP_KEV_SUPPRESSED,  /* "net_ratelimit: N callbacks suppressed" */
+	CTP_KEV_CT_SIZE,     /* "nf_conntrack version ... (B buckets, M max)" */
+	CTP_KEV_VMALLOC,     /* hash table fell back to vmalloc */
+	CTP_KEV_HELPER,      /* automatic helper assignment notice */
+	CTP_KEV_BOOT,        /* a boot starts ("Linux version", "-- Boot") */
+	CTP_KEV_KIND_COUNT
+} ctp_kev_kind;
+
+/* ctp_kevent.flags */
+enum {
+	CTP_KEV_F_BOOT = 1u << 0,   /* boot_us is set */
+	CTP_KEV_F_WALL = 1u << 1,   /* wall_us is set */
+	CTP_KEV_F_NOYEAR = 1u << 2, /* wall_us from a date without a year */
+	CTP_KEV_F_NETNS = 1u << 3,  /* netns is set */
+};
+
+/*
+ * One event, 48 bytes.  Times are microseconds: boot_us since boot (dmesg
+ * "[  786.541314]"), wall_us since 1970-01-01 as if the printed time were
+ * UTC (an ISO time with an offset is converted to UTC).  A date without a
+ * year (syslog "Nov 26 18:32:10") is counted in a 366-day calendar from
+ * year 0 of the input, one year added when the dates of an input wrap.
+ */
+typedef struct ctp_kevent {
+	int64_t boot_us;
+	int64_t wall_us;
+	uint64_t value;  /* SUPPRESSED: N; CT_SIZE: buckets */
+	uint64_t value2; /* CT_SIZE: max */
+	uint32_t repeat; /* lines it stands for (syslog "message repeated N
+			  * times" stands for N), at least 1 */
+	uint32_t netns;  /* inode number of the namespace, with _F_NETNS */
+	uint32_t line;   /* 1-based line in its input */
+	uint16_t input;
+	uint8_t kind;    /* ctp_kev_kind */
+	uint8_t flags;   /* CTP_KEV_F_* */
+} ctp_kevent;
 
 typedef struct ctp_kernel_info {
 	char release[128]; /* "6.1.0-18-amd64" */
@@ -128,6 +175,9 @@ void ctp_snapshot_set_kernel(ctp_snapshot *snap, const ctp_kernel_info *k);
 /* A /proc/meminfo line: key without ':', value in kB (or a bare count). */
 int ctp_snapshot_set_meminfo(ctp_snapshot *snap, const char *key,
 			     size_t klen, uint64_t value);
+
+/* Append a kernel log event (copied). */
+int ctp_snapshot_add_kevent(ctp_snapshot *snap, const ctp_kevent *ev);
 
 /*
  * Done reading: match flows seen in several inputs of one namespace
@@ -173,5 +223,9 @@ const ctp_kernel_info *ctp_snapshot_kernel(const ctp_snapshot *snap);
 /* /proc/meminfo value in kB; 1 if present */
 int ctp_snapshot_meminfo(const ctp_snapshot *snap, const char *key,
 			 uint64_t *out);
+
+/* Kernel log events in the order they were read (by input, then line). */
+size_t ctp_snapshot_kevent_count(const ctp_snapshot *snap);
+const ctp_kevent *ctp_snapshot_kevents(const ctp_snapshot *snap);
 
 #endif

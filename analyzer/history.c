@@ -1,0 +1,748 @@
+/*
+ * History model: what the kernel logs say went wrong before the
+ * snapshot: how often the conntrack table (and the expectation table)
+ * was full, in bursts, with the drops that the rate limit kept out of the
+ * log counted back in.  Key names are in docs/report.md ("history").
+ *
+ * Rate limit (lib/ratelimit.c ___ratelimit, net/core/utils.c
+ * net_ratelimit): every networking warning shares one state, at most
+ * net.core.message_burst (10) messages per net.core.message_cost (5 s).
+ * A call past the burst is only counted ("missed"); the first call after
+ * the interval is over prints "net_ratelimit: N callbacks suppressed"
+ * and then its own message.  So N belongs to the messages printed before
+ * that line, which may be hours earlier (the next storm prints it), and
+ * the misses of the last interval before a log was saved are in no log
+ * until a later message comes.  The 6.1 code also drops the calls that
+ * find the state's lock taken without counting them (the 2025 rework,
+ * torvalds/linux @084a990d, counts them), so N is a floor there.
+ *
+ * Logs: a bundle often holds the same messages several times (dmesg,
+ * dmesg -T, the journal, kern.log).  One log, the one with most conntrack
+ * messages, is counted; another is added only when its times are on the
+ * same clock and do not overlap the counted ones (rotated syslog files).
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctplan/analyze.h"
+#include "ctplan/kernel.h"
+
+#define US_PER_S 1000000LL
+#define NS_MAX 8 /* namespaces listed per burst */
+
+/* clocks a log's times are on */
+typedef enum hclock {
+	CLK_NONE = 0,   /* no times */
+	CLK_BOOT,       /* seconds since boot (dmesg) */
+	CLK_WALL,       /* a date with a year */
+	CLK_NOYEAR,     /* a syslog date without a year */
+} hclock;
+
+static const char *const clock_names[] = {
+	"none", "boot", "wall", "wall-noyear",
+};
+
+/* the kinds with bursts */
+enum { K_TABLE = 0, K_EXPECT, K_N };
+static const char *const kind_keys[K_N] = { "table_full", "expect_full" };
+
+typedef struct hlog {
+	size_t input;
+	uint64_t events;   /* conntrack events (lines they stand for) */
+	hclock clock;
+	int has_boot;      /* every timed event also has a boot time */
+	int64_t first, last; /* range on clock */
+	int used;
+	const char *why;   /* not used: why; borrowed */
+	size_t other;      /* the log it overlaps */
+} hlog;
+
+typedef struct burst {
+	int kind;
+	int64_t first, last;
+	uint64_t count, suppressed;
+	uint32_t ns[NS_MAX];
+	size_t nns;
+	int ns_more;      /* more namespaces than NS_MAX */
+	int no_ns;        /* a message without a namespace */
+} burst;
+
+typedef struct hstate {
+	const ctp_snapshot *snap;
+	hclock clock;
+	int64_t gap_us;
+	burst *bursts;
+	size_t nbursts, cap;
+	size_t open[K_N];     /* index + 1 of the kind's open burst */
+	uint64_t printed[K_N], suppressed[K_N];
+	uint64_t unattributed;
+	size_t last_rl;       /* burst + 1 of the last ratelimited message
+				 * since the last suppressed line, or 0 */
+	uint64_t boots;
+} hstate;
+
+static int is_ct_kind(int kind)
+{
+	return kind == CTP_KEV_TABLE_FULL || kind == CTP_KEV_EXPECT_FULL ||
+	       kind == CTP_KEV_SUPPRESSED;
+}
+
+static int kind_index(int kind)
+{
+	return kind == CTP_KEV_TABLE_FULL    ? K_TABLE
+	       : kind == CTP_KEV_EXPECT_FULL ? K_EXPECT
+					     : -1;
+}
+
+/* An event's time on clock c; 0 if it has none. */
+static int ev_time(const ctp_kevent *e, hclock c, int64_t *t)
+{
+	switch (c) {
+	case CLK_BOOT:
+		if (!(e->flags & CTP_KEV_F_BOOT))
+			return 0;
+		*t = e->boot_us;
+		return 1;
+	case CLK_WALL:
+	case CLK_NOYEAR:
+		if (!(e->flags & CTP_KEV_F_WALL) ||
+		    !!(e->flags & CTP_KEV_F_NOYEAR) != (c == CLK_NOYEAR))
+			return 0;
+		*t = e->wall_us;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The clock of a log: wall if its timed events all have one, else boot. */
+static void log_clock(const ctp_snapshot *snap, hlog *l)
+{
+	const ctp_kevent *ev = ctp_snapshot_kevents(snap);
+	size_t n = ctp_snapshot_kevent_count(snap);
+	int timed = 0, wall = 1, noyear = 1, boot = 1;
+	hclock c;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ev[i].input != l->input ||
+		    !(ev[i].flags & (CTP_KEV_F_BOOT | CTP_KEV_F_WALL)))
+			continue;
+		timed = 1;
+		if (!(ev[i].flags & CTP_KEV_F_WALL))
+			wall = 0;
+		if (!(ev[i].flags & CTP_KEV_F_NOYEAR))
+			noyear = 0;
+		if (!(ev[i].flags & CTP_KEV_F_BOOT))
+			boot = 0;
+		if (is_ct_kind(ev[i].kind))
+			l->events += ev[i].repeat;
+	}
+	if (!timed)
+		c = CLK_NONE;
+	else if (wall)
+		c = noyear ? CLK_NOYEAR : CLK_WALL;
+	else
+		c = boot ? CLK_BOOT : CLK_NONE;
+	l->clock = c;
+	l->has_boot = timed && boot;
+	l->first = INT64_MAX;
+	l->last = INT64_MIN;
+	for (size_t i = 0; i < n; i++) {
+		int64_t t;
+		if (ev[i].input != l->input || !ev_time(&ev[i], c, &t))
+			continue;
+		if (t < l->first)
+			l->first = t;
+		if (t > l->last)
+			l->last = t;
+	}
+}
+
+/* Order of preference for the counted log. */
+static int better_log(const hlog *a, const hlog *b)
+{
+	if (a->events != b->events)
+		return a->events > b->events;
+	if (a->has_boot != b->has_boot)
+		return a->has_boot > b->has_boot;
+	return a->input < b->input;
+}
+
+static void choose_logs(hlog *logs, size_t n)
+{
+	size_t primary = 0;
+
+	for (size_t i = 1; i < n; i++)
+		if (better_log(&logs[i], &logs[primary]))
+			primary = i;
+	if (!n)
+		return;
+	logs[primary].used = 1;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			hlog *l = &logs[i];
+			if (l->used || l->why)
+				continue;
+			if (!l->events) {
+				l->used = 1;
+				continue;
+			}
+			if (pass == 0)
+				continue;
+			if (l->clock != logs[primary].clock ||
+			    l->clock == CLK_NONE) {
+				l->why = "another clock, most likely the "
+					 "same messages";
+				l->other = primary;
+				continue;
+			}
+			if (l->clock == CLK_BOOT) {
+				l->why = "times since a boot, most likely "
+					 "the same messages";
+				l->other = primary;
+				continue;
+			}
+			for (size_t j = 0; j < n; j++)
+				if (logs[j].used && logs[j].events &&
+				    l->first <= logs[j].last &&
+				    logs[j].first <= l->last) {
+					l->why = "covers the same time";
+					l->other = j;
+					break;
+				}
+			if (!l->why)
+				l->used = 1;
+		}
+}
+
+static int new_burst(hstate *h, int k, int64_t t)
+{
+	burst *b;
+
+	if (h->nbursts == h->cap) {
+		size_t nc = h->cap ? h->cap * 2 : 16;
+		burst *nb = realloc(h->bursts, nc * sizeof(*nb));
+		if (!nb)
+			return CTP_ENOMEM;
+		h->bursts = nb;
+		h->cap = nc;
+	}
+	b = &h->bursts[h->nbursts++];
+	memset(b, 0, sizeof(*b));
+	b->kind = k;
+	b->first = b->last = t;
+	h->open[k] = h->nbursts;
+	return 0;
+}
+
+static void add_ns(burst *b, const ctp_kevent *e)
+{
+	if (!(e->flags & CTP_KEV_F_NETNS)) {
+		b->no_ns = 1;
+		return;
+	}
+	for (size_t i = 0; i < b->nns; i++)
+		if (b->ns[i] == e->netns)
+			return;
+	if (b->nns < NS_MAX)
+		b->ns[b->nns++] = e->netns;
+	else
+		b->ns_more = 1;
+}
+
+/* One event of the timeline at time t (have: it has a time). */
+static int step(hstate *h, const ctp_kevent *e, int have, int64_t t,
+		int64_t *prev, int *after_boot)
+{
+	int k = kind_index(e->kind);
+
+	/* a new boot: the rate limit state starts over, bursts end */
+	if (e->kind == CTP_KEV_BOOT ||
+	    (have && h->clock == CLK_BOOT && *prev != INT64_MIN &&
+	     t < *prev)) {
+		h->boots += e->kind == CTP_KEV_BOOT;
+		h->last_rl = 0;
+		*after_boot = 1;
+		memset(h->open, 0, sizeof(h->open));
+		if (e->kind == CTP_KEV_BOOT)
+			return 0;
+	}
+	if (have)
+		*prev = t;
+	else
+		t = *prev == INT64_MIN ? 0 : *prev;
+	if (k >= 0) {
+		burst *b = h->open[k] ? &h->bursts[h->open[k] - 1] : NULL;
+		if (!b || t - b->last > h->gap_us || t < b->last) {
+			if (new_burst(h, k, t))
+				return CTP_ENOMEM;
+			b = &h->bursts[h->nbursts - 1];
+		}
+		b->last = t;
+		b->count += e->repeat;
+		add_ns(b, e);
+		h->printed[k] += e->repeat;
+		h->last_rl = h->open[k];
+		*after_boot = 0;
+	} else if (e->kind == CTP_KEV_SUPPRESSED) {
+		uint64_t n = e->value * e->repeat;
+		if (h->last_rl) {
+			burst *b = &h->bursts[h->last_rl - 1];
+			b->suppressed += n;
+			h->suppressed[b->kind] += n;
+		} else {
+			h->unattributed += n;
+		}
+		/* the next count is of a later interval */
+		h->last_rl = 0;
+	}
+	return 0;
+}
+
+/* ---- JSON ---- */
+
+static int put(json_t *obj, const char *key, json_t *v)
+{
+	/* set_new: obj takes v's only reference; NULL v fails */
+	return json_object_set_new(obj, key, v) ? CTP_ENOMEM : 0;
+}
+
+static const char *const mon[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+};
+
+/* Civil date of a day count from 1970-01-01. */
+static void civil(int64_t days, int64_t *y, int *m, int *d)
+{
+	int64_t yy = 1970;
+
+	for (;;) {
+		int leap = (yy % 4 == 0 && yy % 100 != 0) || yy % 400 == 0;
+		int64_t len = leap ? 366 : 365;
+		if (days < len) {
+			static const int ml[12] = { 31, 28, 31, 30, 31, 30,
+						    31, 31, 30, 31, 30, 31 };
+			int mm = 0;
+			while (mm < 11 && days >= ml[mm] + (mm == 1 && leap)) {
+				days -= ml[mm] + (mm == 1 && leap);
+				mm++;
+			}
+			*y = yy;
+			*m = mm;
+			*d = (int)days + 1;
+			return;
+		}
+		days -= len;
+		yy++;
+	}
+}
+
+/* A time on clock c as text: "786.541314", "2026-11-26T18:32:10.541314",
+ * "Nov 26 18:32:10" */
+static void fmt_time(hclock c, int64_t t, char *buf, size_t size)
+{
+	int64_t s = t / US_PER_S, us = t % US_PER_S;
+	int64_t day = s / 86400, sod = s % 86400;
+
+	if (t < 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	switch (c) {
+	case CLK_BOOT:
+		snprintf(buf, size, "%" PRId64 ".%06" PRId64, s, us);
+		break;
+	case CLK_WALL: {
+		int64_t y;
+		int m, d;
+		civil(day, &y, &m, &d);
+		snprintf(buf, size,
+			 "%04" PRId64 "-%02d-%02dT%02d:%02d:%02d.%06" PRId64,
+			 y, m + 1, d, (int)(sod / 3600), (int)(sod / 60 % 60),
+			 (int)(sod % 60), us);
+		break;
+	}
+	case CLK_NOYEAR: {
+		/* days before each month of a leap year, and 366 */
+		static const int cum[13] = {
+			0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305,
+			335, 366,
+		};
+		int doy = (int)(day % 366), m = 0;
+		while (m < 11 && doy >= cum[m + 1])
+			m++;
+		snprintf(buf, size, "%s %2d %02d:%02d:%02d", mon[m],
+			 doy - cum[m] + 1, (int)(sod / 3600),
+			 (int)(sod / 60 % 60), (int)(sod % 60));
+		break;
+	}
+	default:
+		snprintf(buf, size, "-");
+	}
+}
+
+static json_t *time_json(hclock c, int64_t t)
+{
+	char buf[64];
+
+	fmt_time(c, t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* Namespace names: the inode number; a message without one is from the
+ * initial namespace on kernels that name the others, else unknown. */
+static int ns_json(json_t *arr, const burst *b, int names_netns)
+{
+	char buf[16];
+
+	for (size_t i = 0; i < b->nns; i++) {
+		snprintf(buf, sizeof(buf), "%" PRIu32, b->ns[i]);
+		if (json_array_append_new(arr, json_string(buf)))
+			return CTP_ENOMEM;
+	}
+	if (b->no_ns &&
+	    json_array_append_new(arr, json_string(names_netns ? "init"
+							      : "unknown")))
+		return CTP_ENOMEM;
+	if (b->ns_more && json_array_append_new(arr, json_string("...")))
+		return CTP_ENOMEM;
+	return 0;
+}
+
+static int burst_json(json_t *arr, const hstate *h, const burst *b,
+		      int names_netns)
+{
+	json_t *o = json_object(), *ns = json_array();
+
+	if (!o || !ns || ns_json(ns, b, names_netns)) {
+		json_decref(o);
+		json_decref(ns);
+		return CTP_ENOMEM;
+	}
+	if (put(o, "kind", json_string(kind_keys[b->kind])) ||
+	    put(o, "first", time_json(h->clock, b->first)) ||
+	    put(o, "last", time_json(h->clock, b->last)) ||
+	    put(o, "first_s", json_real((double)b->first / US_PER_S)) ||
+	    put(o, "last_s", json_real((double)b->last / US_PER_S)) ||
+	    put(o, "namespaces", ns) ||
+	    put(o, "count", json_integer((json_int_t)b->count)) ||
+	    put(o, "suppressed", json_integer((json_int_t)b->suppressed)) ||
+	    json_array_append_new(arr, o)) {
+		json_decref(o);
+		return CTP_ENOMEM;
+	}
+	return 0;
+}
+
+static int kind_json(json_t *hist, const hstate *h, int k, int names_netns)
+{
+	json_t *o = json_object(), *ns = json_array();
+	burst all;
+	size_t nb = 0;
+	int64_t first = -1, last = -1;
+
+	memset(&all, 0, sizeof(all));
+	if (!o || !ns)
+		goto oom;
+	for (size_t i = 0; i < h->nbursts; i++) {
+		const burst *b = &h->bursts[i];
+		if (b->kind != k)
+			continue;
+		if (!nb++)
+			first = b->first;
+		last = b->last;
+		for (size_t j = 0; j < b->nns; j++) {
+			ctp_kevent e;
+			memset(&e, 0, sizeof(e));
+			e.flags = CTP_KEV_F_NETNS;
+			e.netns = b->ns[j];
+			add_ns(&all, &e);
+		}
+		all.no_ns |= b->no_ns;
+		all.ns_more |= b->ns_more;
+	}
+	if (ns_json(ns, &all, names_netns))
+		goto oom;
+	if (put(o, "printed", json_integer((json_int_t)h->printed[k])) ||
+	    put(o, "suppressed", json_integer((json_int_t)h->suppressed[k])) ||
+	    put(o, "at_least",
+		json_integer((json_int_t)(h->printed[k] + h->suppressed[k]))) ||
+	    put(o, "bursts", json_integer((json_int_t)nb)) ||
+	    put(o, "first", nb ? time_json(h->clock, first) : json_null()) ||
+	    put(o, "last", nb ? time_json(h->clock, last) : json_null()))
+		goto oom;
+	/* put steals ns, also when it fails */
+	if (put(o, "namespaces", ns)) {
+		ns = NULL;
+		goto oom;
+	}
+	return put(hist, kind_keys[k], o);
+oom:
+	json_decref(o);
+	json_decref(ns);
+	return CTP_ENOMEM;
+}
+
+/* Bursts named in a finding: "786.5-790.1 (942)"; at most three. */
+static void burst_names(const hstate *h, int k, char *buf, size_t size)
+{
+	size_t used = 0, shown = 0, total = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < h->nbursts; i++)
+		total += h->bursts[i].kind == k;
+	for (size_t i = 0; i < h->nbursts && used + 1 < size; i++) {
+		const burst *b = &h->bursts[i];
+		char a[48], z[48];
+		int n;
+		if (b->kind != k)
+			continue;
+		if (shown == 3) {
+			snprintf(buf + used, size - used, ", %zu more",
+				 total - shown);
+			break;
+		}
+		fmt_time(h->clock, b->first, a, sizeof(a));
+		fmt_time(h->clock, b->last, z, sizeof(z));
+		n = snprintf(buf + used, size - used, "%s%s%s%s: %" PRIu64,
+			     shown ? ", " : "", a, strcmp(a, z) ? ".." : "",
+			     strcmp(a, z) ? z : "", b->count + b->suppressed);
+		if (n < 0)
+			break;
+		used += (size_t)n < size - used ? (size_t)n : size - used - 1;
+		shown++;
+	}
+}
+
+static int findings(ctp_report *rep, const hstate *h)
+{
+	json_t *tab = json_object_get(ctp_report_root(rep), "table");
+	json_t *pct = json_object_get(tab, "headroom_pct");
+	char names[400];
+	size_t nb[K_N] = { 0 };
+
+	for (size_t i = 0; i < h->nbursts; i++)
+		nb[h->bursts[i].kind]++;
+	if (h->printed[K_TABLE]) {
+		uint64_t least = h->printed[K_TABLE] + h->suppressed[K_TABLE];
+		burst_names(h, K_TABLE, names, sizeof(names));
+		if (json_is_number(pct))
+			ctp_report_finding(
+				rep, CTP_FINDING_WARN, "history.table_full",
+				(double)least, NAN,
+				"the table overflowed %zu time%s (at least "
+				"%" PRIu64 " packets dropped; %s) though it "
+				"is at %.0f%% now: size for the peak, not "
+				"for today",
+				nb[K_TABLE], nb[K_TABLE] == 1 ? "" : "s",
+				least, names, 100.0 - json_number_value(pct));
+		else
+			ctp_report_finding(
+				rep, CTP_FINDING_WARN, "history.table_full",
+				(double)least, NAN,
+				"the table overflowed %zu time%s (at least "
+				"%" PRIu64 " packets dropped; %s): size "
+				"nf_conntrack_max for that peak",
+				nb[K_TABLE], nb[K_TABLE] == 1 ? "" : "s",
+				least, names);
+	}
+	if (h->printed[K_EXPECT]) {
+		uint64_t least =
+			h->printed[K_EXPECT] + h->suppressed[K_EXPECT];
+		burst_names(h, K_EXPECT, names, sizeof(names));
+		ctp_report_finding(rep, CTP_FINDING_WARN,
+				   "history.expect_full", (double)least, NAN,
+				   "the expectation table was full %zu "
+				   "time%s (at least %" PRIu64 " "
+				   "expectations refused; %s): raise "
+				   "nf_conntrack_expect_max",
+				   nb[K_EXPECT], nb[K_EXPECT] == 1 ? "" : "s",
+				   least, names);
+	}
+	return 0;
+}
+
+static int logs_json(json_t *hist, const ctp_snapshot *snap,
+		     const hlog *logs, size_t n)
+{
+	json_t *arr = json_array();
+
+	if (!arr)
+		return CTP_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const ctp_input_info *in = ctp_snapshot_input(snap,
+							      logs[i].input);
+		json_t *o = json_pack(
+			"{s:s, s:I, s:s, s:I, s:b}", "path", in->path,
+			"lines", (json_int_t)in->lines, "clock",
+			clock_names[logs[i].clock], "messages",
+			(json_int_t)logs[i].events, "counted", logs[i].used);
+
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return CTP_ENOMEM;
+		}
+		if (logs[i].why &&
+		    (put(o, "not_counted_because", json_string(logs[i].why)) ||
+		     put(o, "counted_instead",
+			 json_string(ctp_snapshot_input(
+					     snap, logs[logs[i].other].input)
+					     ->path)))) {
+			json_decref(arr);
+			return CTP_ENOMEM;
+		}
+	}
+	return put(hist, "logs", arr);
+}
+
+static int notices_json(json_t *hist, const hstate *h, const hlog *logs,
+			size_t nlogs)
+{
+	const ctp_kevent *ev = ctp_snapshot_kevents(h->snap);
+	size_t n = ctp_snapshot_kevent_count(h->snap);
+	json_t *o = json_object(), *sizes = json_array();
+	uint64_t vmalloc = 0, helper = 0;
+
+	if (!o || !sizes)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		int counted = 0;
+		for (size_t j = 0; j < nlogs; j++)
+			if (logs[j].input == ev[i].input && logs[j].used)
+				counted = 1;
+		if (!counted)
+			continue;
+		if (ev[i].kind == CTP_KEV_VMALLOC)
+			vmalloc += ev[i].repeat;
+		else if (ev[i].kind == CTP_KEV_HELPER)
+			helper += ev[i].repeat;
+		else if (ev[i].kind == CTP_KEV_CT_SIZE) {
+			json_t *s = json_pack("{s:I, s:I}", "buckets",
+					      (json_int_t)ev[i].value, "max",
+					      (json_int_t)ev[i].value2);
+			if (!s || json_array_append_new(sizes, s))
+				goto oom;
+		}
+	}
+	if (put(o, "boot_sizes", sizes)) {
+		sizes = NULL;
+		goto oom;
+	}
+	sizes = NULL;
+	if (put(o, "vmalloc_fallbacks", json_integer((json_int_t)vmalloc)) ||
+	    put(o, "helper_notices", json_integer((json_int_t)helper)))
+		goto oom;
+	return put(hist, "notices", o);
+oom:
+	json_decref(o);
+	json_decref(sizes);
+	return CTP_ENOMEM;
+}
+
+/* Sort key of a counted log: its first time, logs without times last. */
+static int log_first_cmp(const void *pa, const void *pb)
+{
+	const hlog *a = *(const hlog *const *)pa, *b = *(const hlog *const *)pb;
+
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return a->input < b->input ? -1 : a->input > b->input;
+}
+
+int ctp_history_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
+		       ctp_report *rep, ctp_error *err)
+{
+	size_t nin = ctp_snapshot_input_count(snap), nlogs = 0, nused = 0;
+	const ctp_kevent *ev = ctp_snapshot_kevents(snap);
+	size_t nev = ctp_snapshot_kevent_count(snap);
+	hlog *logs = NULL, **order = NULL;
+	hstate h;
+	json_t *hist, *bursts = NULL;
+	ctp_kver kv;
+	int names_netns = 0, rc = CTP_ENOMEM;
+
+	memset(&h, 0, sizeof(h));
+	h.snap = snap;
+	h.gap_us = (int64_t)(opts ? opts->burst_gap : 60) * US_PER_S;
+	for (size_t i = 0; i < nin; i++)
+		if (ctp_snapshot_input(snap, i)->formats & CTP_FMT_KMSG)
+			nlogs++;
+	if (!nlogs)
+		return 0; /* no kernel log read: no section */
+	if (opts && opts->has_kernel)
+		names_netns = ctp_kernel_kmsg_netns(&opts->kernel);
+	else if (ctp_kver_from_info(ctp_snapshot_kernel(snap), &kv))
+		names_netns = ctp_kernel_kmsg_netns(&kv);
+	logs = calloc(nlogs, sizeof(*logs));
+	order = calloc(nlogs, sizeof(*order));
+	if (!logs || !order)
+		goto done;
+	nlogs = 0;
+	for (size_t i = 0; i < nin; i++)
+		if (ctp_snapshot_input(snap, i)->formats & CTP_FMT_KMSG) {
+			logs[nlogs].input = i;
+			log_clock(snap, &logs[nlogs]);
+			nlogs++;
+		}
+	choose_logs(logs, nlogs);
+	for (size_t i = 0; i < nlogs; i++)
+		if (logs[i].used && logs[i].events) {
+			if (!nused)
+				h.clock = logs[i].clock;
+			order[nused++] = &logs[i];
+		}
+	qsort(order, nused, sizeof(*order), log_first_cmp);
+
+	/* the timeline: counted logs in time order, each in line order */
+	{
+		int64_t prev = INT64_MIN;
+		int after_boot = 0;
+		for (size_t l = 0; l < nused; l++)
+			for (size_t i = 0; i < nev; i++) {
+				int64_t t = 0;
+				int have;
+				if (ev[i].input != order[l]->input)
+					continue;
+				have = ev_time(&ev[i], h.clock, &t);
+				if (step(&h, &ev[i], have, t, &prev,
+					 &after_boot))
+					goto done;
+			}
+	}
+
+	hist = ctp_report_section(rep, "history");
+	bursts = json_array();
+	if (!hist || !bursts)
+		goto done;
+	for (size_t i = 0; i < h.nbursts; i++)
+		if (burst_json(bursts, &h, &h.bursts[i], names_netns))
+			goto done;
+	if (put(hist, "clock", json_string(clock_names[h.clock])) ||
+	    put(hist, "burst_gap_s",
+		json_integer((json_int_t)(h.gap_us / US_PER_S))) ||
+	    logs_json(hist, snap, logs, nlogs) ||
+	    kind_json(hist, &h, K_TABLE, names_netns) ||
+	    kind_json(hist, &h, K_EXPECT, names_netns) ||
+	    put(hist, "suppressed_unattributed",
+		json_integer((json_int_t)h.unattributed)) ||
+	    put(hist, "boots", json_integer((json_int_t)h.boots)) ||
+	    notices_json(hist, &h, logs, nlogs))
+		goto done;
+	rc = put(hist, "bursts", bursts);
+	bursts = NULL;
+	if (!rc)
+		rc = findings(rep, &h);
+done:
+	json_decref(bursts);
+	free(h.bursts);
+	free(logs);
+	free(order);
+	if (rc)
+		return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
+				     "out of memory");
+	return 0;
+}

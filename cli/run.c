@@ -1,0 +1,86 @@
+/*
+ * Shared by the commands that analyze one host per argument (fleet,
+ * diff): read a path into a fresh snapshot, run the models, and name the
+ * host.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctplan/analyze.h"
+#include "ctplan/parse.h"
+#include "cli.h"
+
+int cli_analyze_path(const char *path, const ctp_parse_opts *popts,
+		     const ctp_analyze_opts *aopts, ctp_snapshot **snap,
+		     ctp_report **rep)
+{
+	ctp_error err = CTP_ERROR_INIT;
+	char buf[512];
+
+	*snap = NULL;
+	*rep = NULL;
+	if (ctp_snapshot_new(snap) || ctp_report_new(rep)) {
+		fprintf(stderr, "ctplan: out of memory\n");
+		goto fail;
+	}
+	if (ctp_parse_path(*snap, path, popts, &err))
+		goto fail_err;
+	if (ctp_snapshot_finalize(*snap)) {
+		fprintf(stderr, "ctplan: out of memory\n");
+		goto fail;
+	}
+	if (ctp_analyze_run(*snap, aopts, *rep, &err))
+		goto fail_err;
+	return 0;
+fail_err:
+	ctp_error_format(&err, buf, sizeof(buf));
+	fprintf(stderr, "%s\n", buf);
+fail:
+	ctp_report_free(*rep);
+	ctp_snapshot_free(*snap);
+	*snap = NULL;
+	*rep = NULL;
+	return CTP_EXIT_INPUT;
+}
+
+/* archive and compression suffixes, longest first */
+static const char *const suffixes[] = {
+	".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst", ".tgz", ".txz",
+	".tar", ".gz", ".xz",
+};
+
+const char *cli_host_name(const ctp_snapshot *snap, const char *path,
+			  char *buf, size_t size)
+{
+	const char *h = ctp_snapshot_sysctl(snap, "kernel.hostname");
+	const char *base;
+	size_t n;
+
+	/* the host's own name when sysctl -a was read */
+	if (h && *h && strcmp(h, "(none)") != 0) {
+		snprintf(buf, size, "%s", h);
+		return buf;
+	}
+	/* else the bundle's name, without "sosreport-" and suffixes */
+	n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	base = path;
+	for (size_t i = 0; i < n; i++)
+		if (path[i] == '/')
+			base = path + i + 1;
+	n -= (size_t)(base - path);
+	if (strncmp(base, "sosreport-", 10) == 0 && n > 10) {
+		base += 10;
+		n -= 10;
+	}
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t l = strlen(suffixes[i]);
+		if (n > l && strncmp(base + n - l, suffixes[i], l) == 0) {
+			n -= l;
+			break;
+		}
+	}
+	snprintf(buf, size, "%.*s", (int)n, base);
+	return buf;
+}

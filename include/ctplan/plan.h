@@ -1,0 +1,152 @@
+/*
+ * ctplan capacity planner: the table sizes the kernel would pick, the
+ * headroom now and at a planned peak, what a full table does with new
+ * flows, and the nf_conntrack_max / nf_conntrack_buckets to set, each
+ * with its reason; plus the pass/fail checks of "ctplan check".
+ *
+ * The numbers come from the kernel facts of include/ctplan/kernel.h and
+ * the balls-into-bins law the hash model (include/ctplan/hash.h) checks
+ * the real hash against.  Nothing here prints (except the text renderer
+ * at the end) or keeps global state.  Report keys: docs/report.md.
+ */
+#ifndef CTPLAN_PLAN_H
+#define CTPLAN_PLAN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ctplan/analyze.h"
+#include "ctplan/error.h"
+#include "ctplan/kernel.h"
+#include "ctplan/report.h"
+#include "ctplan/snapshot.h"
+
+typedef struct ctp_plan_opts {
+	double margin;       /* headroom kept at the peak, [0, 0.95] */
+	unsigned max_chain;  /* chains longer than this are too long */
+	double chain_share;  /* at most this share of nodes in them at max */
+	double growth;       /* peak = count x growth */
+	uint64_t peak;       /* planned peak entries; 0: from growth */
+	double max_nat_util; /* check: utilization of the worst NAT group */
+	unsigned cores;      /* CPUs, for the kube-proxy rule; 0: unknown */
+	uint64_t mem_kb;     /* MemTotal override in kB; 0: the input's */
+	/* share of entries a full table may evict, when no dump tells
+	 * (ctplan plan); ignored when the input lists the table */
+	double evictable;
+} ctp_plan_opts;
+
+#define CTP_PLAN_OPTS_INIT { 0.25, 8, 0.01, 1.0, 0, 0.8, 0, 0, 0.1 }
+
+/* ---- the model ---- */
+
+/*
+ * Probability that a new flow arriving at a full namespace is dropped
+ * rather than admitted by an eviction, for the early-drop rule r, a
+ * table of `buckets` buckets holding `entries` entries (all tables'
+ * entries: they fill the chains) of which `evictable` belong to the
+ * namespace and may be evicted.  Each entry is two nodes in independent
+ * uniform buckets (the hash model checks the real hash against that):
+ *   8 buckets:  (1 - 8/B)^(2E)
+ *   one bucket: (1 - 1/B)^(2E)
+ *   8 nodes:    drop only if the whole buckets walked until 8 nodes
+ *               were passed hold no evictable node (Poisson per bucket)
+ * E = evictable.  Returns 1 when nothing is evictable.
+ */
+double ctp_plan_full_drop_p(const ctp_evict_rule *r, double buckets,
+			    double entries, double evictable);
+
+/* Share of nodes in chains longer than max_chain when nodes fall into
+ * buckets like balls into bins at `load` nodes per bucket: a node's
+ * chain is 1 + Poisson(load), so P(Poisson(load) >= max_chain). */
+double ctp_plan_long_share(double load, unsigned max_chain);
+
+/* The largest load whose long-chain share is at most share. */
+double ctp_plan_load_for_share(unsigned max_chain, double share);
+
+/* What the planner needs to know of a host. */
+typedef struct ctp_plan_input {
+	ctp_kver kernel;
+	uint64_t peak;        /* entries to plan for (> 0) */
+	double evictable;     /* share of entries a full table may evict */
+	unsigned ext_mask;    /* CTP_EXT_* the entries carry */
+	uint64_t mem_kb;      /* MemTotal, 0 unknown */
+	unsigned bits;        /* 32 or 64 */
+	uint64_t cur_max;     /* current settings, 0 unknown */
+	uint64_t cur_buckets;
+	unsigned cores;       /* 0 unknown */
+} ctp_plan_input;
+
+/* One sizing rule (kube-proxy, max/4, ...) judged on the same host. */
+typedef struct ctp_plan_rule {
+	const char *name;
+	int known;            /* 0: the rule needs what we lack (cores) */
+	uint64_t max, buckets;
+	double headroom_pct;  /* at the peak */
+	double long_share;    /* share of nodes in long chains at max */
+	double full_drop_p;
+	char note[192];       /* where ctplan differs and why */
+} ctp_plan_rule;
+
+#define CTP_PLAN_RULES 5
+
+typedef struct ctp_plan_result {
+	uint64_t max, buckets;
+	double load_at_max;      /* nodes per bucket at max */
+	double long_share;       /* Poisson share of long chains at max */
+	double headroom_pct;     /* at the peak */
+	double full_drop_p;      /* at max, with the input's mix */
+	uint64_t buckets_chain;  /* fewest buckets meeting the chain target */
+	uint64_t buckets_aim;    /* the kernel default's average chain */
+	double full_drop_p_chain; /* with buckets_chain */
+	uint64_t entry_bytes;    /* slab object + extension block */
+	uint64_t memory_bytes;   /* max entries + bucket heads */
+	double memory_share;     /* of MemTotal; NAN unknown */
+	int has_default;
+	ctp_table_default def;   /* the kernel's own choice on this host */
+	ctp_plan_rule rules[CTP_PLAN_RULES];
+	size_t nrules;
+} ctp_plan_result;
+
+/* Recommend.  Returns 0, or CTP_EFAIL (err says why) for a peak of 0
+ * or options out of range. */
+int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
+		     ctp_plan_result *out, ctp_error *err);
+
+/*
+ * Add "defaults" and "recommendation" (docs/report.md) for in and res
+ * to the report; peak_source names where the peak came from.  Returns 0
+ * or CTP_ENOMEM.
+ */
+int ctp_plan_add_sections(ctp_report *rep, const ctp_plan_input *in,
+			  const ctp_plan_opts *o, const ctp_plan_result *res,
+			  const char *peak_source);
+
+/* ---- models of the analyze pipeline (analyzer/analyze.c) ---- */
+
+/*
+ * "headroom", "defaults", "recommendation" and table.full_drop_p, from
+ * the inventory's "table" section and the snapshot; opts->plan (NULL:
+ * defaults).  Runs after the inventory.  Returns 0 or CTP_ENOMEM.
+ */
+int ctp_plan_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
+		    ctp_report *rep, ctp_error *err);
+
+/*
+ * "checks": headroom at the peak against the margin, long chains at max
+ * (the hash model's histogram) against the target, the worst NAT
+ * group's utilization against its limit.  Runs last.  A check whose
+ * figure the report lacks is listed with ok null.
+ */
+int ctp_checks_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
+		      ctp_report *rep, ctp_error *err);
+
+/* Checks of the report that failed (ok false). */
+size_t ctp_checks_failed(ctp_report *rep);
+
+/* ---- text ---- */
+
+/* The "defaults" and "recommendation" sections alone, as "ctplan plan"
+ * prints them (render/text_plan.c).  0, or CTP_EFAIL on a write error. */
+int ctp_plan_render_text(ctp_report *rep, FILE *out, int color);
+
+#endif

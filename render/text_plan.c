@@ -1,0 +1,229 @@
+/*
+ * Text layout of the planner's sections: the "headroom" extras printed
+ * under "Table and headroom" (no heading of their own), "Recommended
+ * settings" (the "recommendation" and "defaults" sections) and "Checks".
+ * Listed in text.c's sections[]; "ctplan plan" prints the second alone.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ctplan/error.h"
+#include "ctplan/plan.h"
+#include "text_sections.h"
+
+static double num(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "-";
+}
+
+/* Words of s from column indent, wrapped before column 100. */
+static void wrap(FILE *out, const char *s, int indent, int col)
+{
+	while (*s) {
+		size_t w = strcspn(s, " ");
+		if (col > indent && col + 1 + (int)w > 100) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", (int)w, s);
+		col += (int)w;
+		s += w;
+		while (*s == ' ')
+			s++;
+	}
+	fputc('\n', out);
+}
+
+static void idle_line(tctx *t, const char *label, json_t *c)
+{
+	char buf[512];
+	size_t len;
+	json_t *w;
+	size_t i;
+
+	if (!json_integer_value(json_object_get(c, "entries")))
+		return;
+	len = (size_t)snprintf(
+		buf, sizeof(buf),
+		"%lld entries, timeout %lld s (%s), median idle %.0f s",
+		(long long)json_integer_value(json_object_get(c, "entries")),
+		(long long)json_integer_value(json_object_get(c, "timeout_s")),
+		str(c, "timeout_source"), num(c, "idle_median_s"));
+	json_array_foreach(json_object_get(c, "what_if"), i, w) {
+		if (len >= sizeof(buf))
+			break;
+		len += (size_t)snprintf(
+			buf + len, sizeof(buf) - len,
+			"; a %lld s timeout would free %lld (%.1f%%)",
+			(long long)json_integer_value(
+				json_object_get(w, "timeout_s")),
+			(long long)json_integer_value(
+				json_object_get(w, "freed")),
+			num(w, "freed_pct"));
+	}
+	fprintf(t->out, "  %-12s ", label);
+	wrap(t->out, buf, 15, 15);
+}
+
+/* Under "Table and headroom": the peak, idle entries, arrivals and what
+ * a full table does. */
+void ctp_text_headroom(tctx *t, json_t *h)
+{
+	json_t *g = json_object_get(h, "growth");
+	json_t *full = json_object_get(h, "full_table");
+	json_t *rate = json_object_get(h, "rate");
+	json_t *idle = json_object_get(h, "idle");
+	double p = num(full, "full_drop_p");
+	char buf[256];
+
+	if (json_is_string(json_object_get(h, "max_source")) &&
+	    strcmp(str(h, "max_source"), "sysctl") != 0)
+		fprintf(t->out, "  %-12s %s (no sysctl in the input)\n",
+			"max from", str(h, "max_source"));
+	if (isfinite(num(g, "headroom_pct_at_peak")))
+		fprintf(t->out, "  %-12s %lld entries (%s): %.2f%% of max "
+				"free\n",
+			"peak",
+			(long long)json_integer_value(json_object_get(g,
+								      "peak")),
+			str(g, "peak_source"), num(g, "headroom_pct_at_peak"));
+	if (isfinite(p)) {
+		snprintf(buf, sizeof(buf),
+			 "%.3g%% of new flows dropped, the rest admitted by "
+			 "evicting (%s; %.1f%% of entries evictable)",
+			 100 * p, str(full, "rule"),
+			 100 * num(full, "evictable_share"));
+		fprintf(t->out, "  %-12s ", "when full");
+		wrap(t->out, buf, 15, 15);
+	}
+	if (isfinite(num(rate, "new_per_s"))) {
+		snprintf(buf, sizeof(buf),
+			 "%.3g new flows/s (%s, last %.0f s); %.0f entries if "
+			 "each lived to its timeout",
+			 num(rate, "new_per_s"), str(rate, "source"),
+			 num(rate, "window_s"), num(rate, "steady_state"));
+		fprintf(t->out, "  %-12s ", "arrivals");
+		wrap(t->out, buf, 15, 15);
+	}
+	idle_line(t, "idle tcp", json_object_get(idle, "tcp_established"));
+	idle_line(t, "idle udp", json_object_get(idle, "udp_stream"));
+}
+
+static void settings(FILE *out, json_t *rc, json_t *def)
+{
+	char buf[256];
+	json_t *v, *r;
+	size_t i;
+
+	if (json_is_string(json_object_get(rc, "skipped"))) {
+		fprintf(out, "  not computed: %s\n", str(rc, "skipped"));
+		return;
+	}
+	snprintf(buf, sizeof(buf),
+		 "for a peak of %lld entries (%s), margin %.0f%%, chains over "
+		 "%lld for at most %.3g%% of entries at max, kernel %s",
+		 (long long)json_integer_value(json_object_get(rc, "peak")),
+		 str(rc, "peak_source"), 100 * num(rc, "margin"),
+		 (long long)json_integer_value(json_object_get(rc,
+							       "max_chain")),
+		 100 * num(rc, "chain_share"), str(rc, "kernel"));
+	fputs("  ", out);
+	wrap(out, buf, 2, 2);
+	fputc('\n', out);
+	fprintf(out, "  # /etc/sysctl.d/90-conntrack.conf\n");
+	json_array_foreach(json_object_get(rc, "sysctl"), i, v)
+		fprintf(out, "  %s\n", json_string_value(v));
+	fprintf(out, "  # /etc/modprobe.d/nf_conntrack.conf\n  %s\n\n",
+		str(rc, "modprobe"));
+	json_array_foreach(json_object_get(rc, "reasons"), i, v) {
+		fprintf(out, "  %2zu. ", i + 1);
+		wrap(out, json_string_value(v), 6, 6);
+	}
+	if (def && isfinite(num(def, "max")))
+		fprintf(out, "\n  kernel default on this host (%s, %s): max "
+			     "%.0f, buckets %.0f\n",
+			str(def, "rule"), str(def, "rule_versions"),
+			num(def, "max"), num(def, "buckets"));
+	fprintf(out, "\n  %-18s %10s %10s %9s %9s %9s\n", "rule", "max",
+		"buckets", "free@pk%", "long%", "drop%");
+	json_array_foreach(json_object_get(rc, "rules"), i, r) {
+		if (!isfinite(num(r, "max"))) {
+			fprintf(out, "  %-18s %s\n", str(r, "name"),
+				str(r, "note"));
+			continue;
+		}
+		fprintf(out, "  %-18s %10.0f %10.0f %9.2f %9.3g %9.3g\n",
+			str(r, "name"), num(r, "max"), num(r, "buckets"),
+			num(r, "headroom_pct_at_peak"),
+			100 * num(r, "long_chain_share_at_max"),
+			100 * num(r, "full_drop_p"));
+		fprintf(out, "  %18s ", "");
+		wrap(out, str(r, "note"), 21, 21);
+	}
+	fprintf(out, "  %-18s %10.0f %10.0f %9.2f %9.3g %9.3g\n", "ctplan",
+		num(rc, "max"), num(rc, "buckets"),
+		num(rc, "headroom_pct_at_peak"),
+		100 * num(rc, "long_chain_share_at_max"),
+		100 * num(rc, "full_drop_p"));
+}
+
+void ctp_text_recommendation(tctx *t, json_t *rc)
+{
+	ctp_text_heading(t, "Recommended settings");
+	/* the kernel's defaults print under "Table and headroom" here
+	 * (ctp_text_defaults) */
+	settings(t->out, rc, NULL);
+}
+
+/* Under "Table and headroom": what the kernel picks on this host. */
+void ctp_text_defaults(tctx *t, json_t *d)
+{
+	if (!isfinite(num(d, "max"))) {
+		fprintf(t->out, "  %-12s not known: %s\n", "default",
+			str(d, "skipped"));
+		return;
+	}
+	fprintf(t->out, "  %-12s max %.0f, buckets %.0f (kernel %s, rule %s, "
+			"%s)\n",
+		"default", num(d, "max"), num(d, "buckets"), str(d, "kernel"),
+		str(d, "rule"), str(d, "rule_versions"));
+}
+
+void ctp_text_checks(tctx *t, json_t *arr)
+{
+	json_t *c;
+	size_t i;
+
+	ctp_text_heading(t, "Checks");
+	json_array_foreach(arr, i, c) {
+		json_t *ok = json_object_get(c, "ok");
+		fprintf(t->out, "  %-4s %-26s %12.6g %2s %-10.6g %s\n",
+			json_is_null(ok) ? "n/a" : json_is_true(ok) ? "ok"
+								    : "FAIL",
+			str(c, "name"), num(c, "value"), str(c, "op"),
+			num(c, "limit"), str(c, "source"));
+	}
+}
+
+int ctp_plan_render_text(ctp_report *rep, FILE *out, int color)
+{
+	json_t *root = ctp_report_root(rep);
+	tctx t = { out, color };
+
+	ctp_text_heading(&t, "Recommended settings");
+	settings(out, json_object_get(root, "recommendation"),
+		 json_object_get(root, "defaults"));
+	return ferror(out) ? CTP_EFAIL : 0;
+}
