@@ -18,7 +18,7 @@ shift || true
 # bench/run.sh reads peak memory from time's /usr/bin/time -v.
 pkgs=(build-essential cmake pkg-config libpcre2-dev libjansson-dev
       libcsv-dev libcmocka-dev libarchive-dev conntrack iptables nftables
-      iproute2 python3 chromium time)
+      iproute2 python3 chromium time systemd-journal-remote)
 missing=()
 for p in "${pkgs[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
