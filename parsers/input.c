@@ -584,7 +584,8 @@ static int parse_lines(run *rn, reader *r, ctp_pctx *ctx)
 		 */
 		if (ctx->cur == CTP_FMT_LIST) {
 			const ctp_list_rec *rec = pre;
-			if (!rec && ctp_list_parse(ctx, s, len, &own, other) == 0)
+			if (!rec &&
+			    ctp_list_parse(ctx, s, len, &own, other) == 0)
 				rec = &own;
 			if (rec && (!rec->free_text || !tool_message(s, len))) {
 				first = 0;

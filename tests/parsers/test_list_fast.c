@@ -58,7 +58,8 @@ static const char *const addrs[] = {
 	"::", "::1", "1::", "2001:db8::1", "2001:db8:1:0:9e15:64f7:a6f1:6496",
 	"2001:0db8:0000:0000:0000:0000:0000:0001", "1:2:3:4:5:6:7:8",
 	"1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1::2:3:4:5:6:7",
-	"2001:DB8::A", "fe80::abcd:ef01", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	"2001:DB8::A", "fe80::abcd:ef01",
+	"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
 	/* embedded dotted quads: the slow path's */
 	"::ffff:198.51.100.7", "64:ff9b::203.0.113.1",
 	/* refused */
@@ -228,6 +229,18 @@ static void on_diag(void *ud, ctp_severity sev, const ctp_error *e)
 	m->len += (size_t)n;
 }
 
+/* Append to the dump. */
+static void add(char *b, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add(char *b, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	*n += (size_t)vsprintf(b + *n, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * A dump of several chunks of the reader (2 MiB each), so workers run:
  * -L lines of every shape, with bad lines, free text, CRLF, blank lines,
@@ -245,64 +258,57 @@ static char *make_dump(size_t *len)
 		unsigned sp = 1024 + i % 60000;
 
 		switch (i % 1000) {
-		case 17:
-			n += (size_t)sprintf(b + n, "tcp      6 10 CLOSE src=1.1."
-					     "1.%u dst=2.2.2.2 sport=99999 "
-					     "dport=1\n", a);
+		case 17: /* out of range */
+			add(b, &n, "tcp      6 10 CLOSE src=1.1.1.%u "
+				   "dst=2.2.2.2 sport=99999 dport=1\n", a);
 			continue;
-		case 101:
-			n += (size_t)sprintf(b + n, "udp      17 20 src=10.0.%u.%u"
-					     " dst=10.1.0.1 sport=%u dport=53 "
-					     "src=10.1.0.1 dst=10.0.%u.%u "
-					     "sport=53 dport=%u mark=0 "
-					     "helper=tftp [FASTNAT] slan "
-					     "use=1\r\n", c, a, sp, c, a, sp);
+		case 101: /* free text, CRLF */
+			add(b, &n, "udp      17 20 src=10.0.%u.%u dst=10.1.0.1 "
+				   "sport=%u dport=53 src=10.1.0.1 "
+				   "dst=10.0.%u.%u sport=53 dport=%u mark=0 "
+				   "helper=tftp [FASTNAT] slan use=1\r\n",
+			    c, a, sp, c, a, sp);
 			continue;
 		case 202:
-			n += (size_t)sprintf(b + n, "\n   \n");
+			add(b, &n, "\n   \n");
 			continue;
-		case 303:
-			n += (size_t)sprintf(b + n, "tcp      6 300 ESTABLISHED "
-					     "src=10.0.%u.%u dst=10.1.0.1 "
-					     "sport=%u dport=80 src=10.1.0.1 "
-					     "dst=10.0.%u.%uconntrack v1.4.7 "
-					     "(conntrack-tools): 9 flow entries"
-					     " have been shown.\n sport=80 "
-					     "dport=%u [ASSURED] mark=0 use=1\n",
-					     c, a, sp, c, a, sp);
+		case 303: /* conntrack's summary inside an entry */
+			add(b, &n, "tcp      6 300 ESTABLISHED src=10.0.%u.%u "
+				   "dst=10.1.0.1 sport=%u dport=80 "
+				   "src=10.1.0.1 dst=10.0.%u.%uconntrack "
+				   "v1.4.7 (conntrack-tools): 9 flow entries "
+				   "have been shown.\n sport=80 dport=%u "
+				   "[ASSURED] mark=0 use=1\n",
+			    c, a, sp, c, a, sp);
 			continue;
 		case 404:
-			n += (size_t)sprintf(b + n, "net.netfilter.nf_conntrack_"
-					     "max = 262144\n");
+			add(b, &n, "net.netfilter.nf_conntrack_max = 262144\n");
 			continue;
-		case 505:
-			n += (size_t)sprintf(b + n, "ipv6     10 tcp      6 50 "
-					     "SYN_RECV src=2001:db8::%x "
-					     "dst=2001:0db8:0000:0000:0000:0000"
-					     ":0000:0001 sport=%u dport=443 "
-					     "src=2001:db8::1 dst=2001:db8::%x "
-					     "sport=443 dport=%u mark=0 zone=0 "
-					     "use=2\n", i, sp, i, sp);
+		case 505: /* /proc's form */
+			add(b, &n, "ipv6     10 tcp      6 50 SYN_RECV "
+				   "src=2001:db8::%x dst=2001:0db8:0000:0000:"
+				   "0000:0000:0000:0001 sport=%u dport=443 "
+				   "src=2001:db8::1 dst=2001:db8::%x sport=443 "
+				   "dport=%u mark=0 zone=0 use=2\n",
+			    i, sp, i, sp);
 			continue;
-		case 606:
+		case 606: /* a NUL byte */
 			b[n++] = 't';
 			b[n++] = '\0';
-			n += (size_t)sprintf(b + n, "cp 6 1 CLOSE\n");
+			add(b, &n, "cp 6 1 CLOSE\n");
 			continue;
 		default:
 			break;
 		}
-		n += (size_t)sprintf(b + n, "%s %u %s src=10.%u.%u.%u "
-				     "dst=203.0.113.%u sport=%u dport=%u "
-				     "%ssrc=203.0.113.%u dst=192.0.2.10 "
-				     "sport=%u dport=%u %smark=%u%s use=1\n",
-				     i % 3 ? "tcp      6" : "udp      17",
-				     i % 431999, i % 3 ? "ESTABLISHED" : "",
-				     i % 7, c, a, a, sp, 443 + i % 5,
-				     i % 11 ? "" : "[UNREPLIED] ", a,
-				     443 + i % 5, i % 13 ? sp : sp + 1,
-				     i % 3 ? "[ASSURED] " : "", i % 4,
-				     i % 17 ? "" : " zone=3");
+		add(b, &n, "%s %u %s src=10.%u.%u.%u dst=203.0.113.%u "
+			   "sport=%u dport=%u %ssrc=203.0.113.%u "
+			   "dst=192.0.2.10 sport=%u dport=%u %smark=%u%s "
+			   "use=1\n",
+		    i % 3 ? "tcp      6" : "udp      17", i % 431999,
+		    i % 3 ? "ESTABLISHED" : "", i % 7, c, a, a, sp,
+		    443 + i % 5, i % 11 ? "" : "[UNREPLIED] ", a, 443 + i % 5,
+		    i % 13 ? sp : sp + 1, i % 3 ? "[ASSURED] " : "", i % 4,
+		    i % 17 ? "" : " zone=3");
 		if (i == 30000) {
 			/* over the 64 KiB line limit */
 			memset(b + n, 'x', 70000);
@@ -311,9 +317,8 @@ static char *make_dump(size_t *len)
 		}
 	}
 	/* the last line without a newline */
-	n += (size_t)sprintf(b + n, "tcp      6 1 CLOSE src=1.1.1.1 "
-			     "dst=2.2.2.2 sport=1 dport=2 src=2.2.2.2 "
-			     "dst=1.1.1.1 sport=2 dport=1");
+	add(b, &n, "tcp      6 1 CLOSE src=1.1.1.1 dst=2.2.2.2 sport=1 dport=2 "
+		   "src=2.2.2.2 dst=1.1.1.1 sport=2 dport=1");
 	*len = n;
 	return b;
 }
@@ -378,7 +383,8 @@ static void test_workers_same(void **state)
 		    ia->summary_count == ib->summary_count);
 	assert_true(ia->rejected > 0 && ia->other > 0);
 	assert_true(ia->lines == ia->records + ia->rejected + ia->other);
-	assert_non_null(ctp_snapshot_sysctl(b, "net.netfilter.nf_conntrack_max"));
+	assert_non_null(
+		ctp_snapshot_sysctl(b, "net.netfilter.nf_conntrack_max"));
 	assert_int_equal(ma.len, mb.len);
 	assert_memory_equal(ma.buf, mb.buf, ma.len);
 	free(ma.buf);
