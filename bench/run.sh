@@ -13,10 +13,12 @@
 # nf_conntrack_max.
 #
 # Each command runs RUNS times (default 5) after one untimed warm-up
-# run (page cache); the table shows the median wall time, the peak RSS
-# (/usr/bin/time -v) of the median run, MB/s of dump text and the ratios.
-# parse-only is bench_parse: reading and finalize, no model, timed
-# inside the process.
+# run (page cache); the table shows the median wall time, and of that
+# run the CPU time (user + system: on a shared machine the wall time
+# moves with the load, the CPU time much less) and the peak RSS
+# (/usr/bin/time -v), then MB/s of dump text and the ratios of the wall
+# times.  parse-only is bench_parse: reading and finalize, no model,
+# timed inside the process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
@@ -71,7 +73,8 @@ awk_prog='{
 }
 END { for (k in n) print k, n[k]; print "remapped", remap + 0 }'
 
-# time_cmd LABEL CMD...: RUNS timed runs; prints "median_s rss_kb"
+# time_cmd LABEL CMD...: RUNS timed runs; prints "median_s rss_kb cpu_s"
+# of the run with the median wall time
 time_cmd() {
 	local label=$1 i
 	shift
@@ -86,11 +89,12 @@ time_cmd() {
 		t1=$EPOCHREALTIME
 		awk -F': ' -v t0="$t0" -v t1="$t1" '
 			/Maximum resident set size/ { m = $2 }
-			END { printf "%.4f %s\n", t1 - t0, m }' \
+			/User time|System time/ { c += $2 }
+			END { printf "%.4f %s %.2f\n", t1 - t0, m, c }' \
 			"$tmp/t" >>"$tmp/$label.times"
 	done
 	sort -n "$tmp/$label.times" | awk -v n="$runs" \
-		'NR == int((n + 1) / 2) { print $1, $2 }'
+		'NR == int((n + 1) / 2) { print $1, $2, $3 }'
 }
 
 tmp=$(mktemp -d)
@@ -122,52 +126,53 @@ for size in "${sizes[@]}"; do
 
 	echo
 	echo "== $size entries: $dump, $mb MB =="
-	read -r wc_s wc_m < <(time_cmd wc wc -l "$dump")
+	read -r wc_s wc_m wc_c < <(time_cmd wc wc -l "$dump")
 	awk_rows=""
 	for a in "${awks[@]}"; do
-		read -r s m < <(time_cmd "$a" "$a" "$awk_prog" "$dump")
-		awk_rows="$awk_rows $a:$s:$m"
+		read -r s m c < <(time_cmd "$a" "$a" "$awk_prog" "$dump")
+		awk_rows="$awk_rows $a:$s:$m:$c"
 	done
-	read -r full_s full_m < <(time_cmd full "$ctplan" analyze -q \
+	read -r full_s full_m full_c < <(time_cmd full "$ctplan" analyze -q \
 		-o /dev/null "$dump" "${ctx[@]}")
-	read -r nohash_s nohash_m < <(time_cmd nohash "$ctplan" analyze -q \
-		--no-hash -o /dev/null "$dump" "${ctx[@]}")
+	read -r nohash_s nohash_m nohash_c < <(time_cmd nohash "$ctplan" \
+		analyze -q --no-hash -o /dev/null "$dump" "${ctx[@]}")
 	# parse-only: bench_parse's own clock, median of the runs
 	for ((i = 0; i < runs; i++)); do
 		"$parse" "$dump"
 	done >"$tmp/parse.out"
 	parse_s=$(sed 's/.*seconds=\([0-9.]*\).*/\1/' "$tmp/parse.out" |
 		sort -n | awk -v n="$runs" 'NR == int((n + 1) / 2)')
-	read -r _ parse_m < <(time_cmd parse "$parse" "$dump")
+	read -r _ parse_m parse_c < <(time_cmd parse "$parse" "$dump")
 
 	awk -v mb="$mb" -v n="$n" -v wc="$wc_s" -v awks="$awk_rows" \
 		-v full="$full_s" -v nh="$nohash_s" -v ps="$parse_s" \
 		-v wcm="$wc_m" -v fm="$full_m" -v nhm="$nohash_m" \
-		-v pm="$parse_m" 'BEGIN {
+		-v pm="$parse_m" -v wcc="$wc_c" -v fc="$full_c" \
+		-v nhc="$nohash_c" -v pc="$parse_c" 'BEGIN {
 		na = split(awks, a, " ")
 		for (i = 1; i <= na; i++) {
 			split(a[i], f, ":")
-			an[i] = f[1]; as[i] = f[2]; am[i] = f[3]
+			an[i] = f[1]; as[i] = f[2]; am[i] = f[3]; ac[i] = f[4]
 		}
-		printf "%-26s %8s %8s %7s %8s", "command", "wall s",
-			"RSS MiB", "MB/s", "x wc"
+		printf "%-26s %7s %6s %8s %6s %7s", "command", "wall s",
+			"cpu s", "RSS MiB", "MB/s", "x wc"
 		for (i = 1; i <= na; i++)
-			printf " %9s", "x " an[i]
+			printf " %7s", "x " an[i]
 		printf "\n"
-		row("wc -l", wc, wcm)
+		row("wc -l", wc, wcc, wcm)
 		for (i = 1; i <= na; i++)
-			row("awk one-liner (" an[i] ")", as[i], am[i])
-		row("ctplan analyze", full, fm)
-		row("ctplan analyze --no-hash", nh, nhm)
-		row("parse only (bench_parse)", ps, pm)
+			row("awk one-liner (" an[i] ")", as[i], ac[i], am[i])
+		row("ctplan analyze", full, fc, fm)
+		row("ctplan analyze --no-hash", nh, nhc, nhm)
+		row("parse only (bench_parse)", ps, pc, pm)
 		printf "RSS budget 96 B/entry + 32 MiB: %.1f MiB\n",
 			(96 * n) / 1048576 + 32
 	}
-	function row(name, s, kb,    i) {
-		printf "%-26s %8.3f %8.1f %7.0f %8.1f", name, s, kb / 1024,
-			(s > 0 ? mb / s : 0), s / wc
+	function row(name, s, c, kb,    i) {
+		printf "%-26s %7.3f %6.2f %8.1f %6.0f %7.1f", name, s, c,
+			kb / 1024, (s > 0 ? mb / s : 0), s / wc
 		for (i = 1; i <= na; i++)
-			printf " %9.2f", s / as[i]
+			printf " %7.2f", s / as[i]
 		printf "\n"
 	}'
 	echo "$size $full_s" >>"$tmp/full.sizes"

@@ -289,6 +289,8 @@ static void pf_arm(reader *r, size_t max)
 	/* the reading thread starts alone on the first share (it also
 	 * splits and commits every line); the workers share the rest */
 	from = r->start + avail / (pf->nw + 2);
+	if (from >= to)
+		return; /* the chunk's last newline comes before their share */
 	for (unsigned i = 0; i < pf->nw; i++) {
 		pf_worker *w = &pf->w[i];
 		size_t end = i + 1 == pf->nw
