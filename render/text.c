@@ -259,16 +259,24 @@ static void findings(tctx *t, json_t *arr)
 	}
 }
 
-/* the actions of the warning and critical findings, each once */
+/*
+ * Last, what to do: the planner's settings (when it ran), then the
+ * actions of the warning and critical findings, each once.
+ */
 static void recommendations(tctx *t, json_t *root)
 {
 	const char *act[64];
 	size_t n = ctp_render_actions(root, act, 64);
+	json_t *rc = json_object_get(root, "recommendation");
 
 	ctp_text_heading(t, "Recommendations");
+	if (rc)
+		ctp_text_recommendation(t, rc);
+	if (rc && n)
+		fprintf(t->out, "\n  and from the findings:\n");
 	if (!n)
-		fprintf(t->out, "  no action needed: no warning or critical "
-				"finding\n");
+		fprintf(t->out, "%s  no action needed: no warning or critical "
+				"finding\n", rc ? "\n" : "");
 	for (size_t i = 0; i < n; i++) {
 		fprintf(t->out, "  %2zu. ", i + 1);
 		wrap(t, act[i], 6, 6);
@@ -324,8 +332,9 @@ static const struct section {
 	{ "nat", ctp_text_nat },
 	{ "stats", stats },
 	{ "history", ctp_text_history },
-	{ "recommendation", ctp_text_recommendation },
 	{ "checks", ctp_text_checks },
+	/* under "Recommendations", after the findings */
+	{ "recommendation", NULL },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -338,7 +347,8 @@ int ctp_render_text(ctp_report *rep, FILE *out, const ctp_render_opts *o)
 	fprintf(out, "ctplan report (%s)\n",
 		json_string_value(json_object_get(root, "schema")));
 	for (size_t i = 0; i < NSECTIONS; i++)
-		if ((v = json_object_get(root, sections[i].key)))
+		if (sections[i].fn &&
+		    (v = json_object_get(root, sections[i].key)))
 			sections[i].fn(&t, v);
 	json_object_foreach(root, k, v) {
 		size_t i;

@@ -179,9 +179,9 @@ static void settings(FILE *out, json_t *rc, json_t *def)
 		100 * num(rc, "full_drop_p"));
 }
 
+/* Body of the "Recommendations" section (text.c prints the heading). */
 void ctp_text_recommendation(tctx *t, json_t *rc)
 {
-	ctp_text_heading(t, "Recommended settings");
 	/* the kernel's defaults print under "Table and headroom" here
 	 * (ctp_text_defaults) */
 	settings(t->out, rc, NULL);
