@@ -57,6 +57,12 @@ void cli_help(const cli_cmd *cmd, FILE *out);
 /* Index of option name in cmd->opts (assert if missing). */
 int cli_opt_index(const cli_cmd *cmd, const char *name);
 const char *cli_get(const cli_cmd *cmd, const cli_args *a, const char *name);
+/*
+ * An option's number: digits of base 10, or 16 with an optional "0x";
+ * nothing else, no sign, no blanks; value in [min, max].  0, or -1.
+ */
+int cli_parse_uint(const char *s, int base, uint64_t min, uint64_t max,
+		   uint64_t *out);
 
 int cmd_analyze(const cli_cmd *cmd, int argc, char **argv);
 int cmd_buckets(const cli_cmd *cmd, int argc, char **argv);

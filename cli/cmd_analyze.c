@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,25 +51,6 @@ static void on_diag(void *ud, ctp_severity sev, const ctp_error *e)
 	cli_progress_release(d->progress);
 }
 
-/* A decimal number in [min, max], digits only; 0, or -1 when not. */
-static int parse_num(const char *s, uint64_t min, uint64_t max,
-		     uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	if (v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* --keys, --seed, --kernel, --no-hash into o; CTP_EXIT_INPUT after a
  * message on a bad value. */
 static int hash_options(const cli_cmd *cmd, const cli_args *a,
@@ -83,7 +65,7 @@ static int hash_options(const cli_cmd *cmd, const cli_args *a,
 	o->hash = cli_get(cmd, a, "no-hash") == NULL;
 	if (keys) {
 		/* the model's own bound (ctp_hash_model_run) */
-		if (parse_num(keys, 1, 65536, &v)) {
+		if (cli_parse_uint(keys, 10, 1, 65536, &v)) {
 			fprintf(stderr, "ctplan analyze: --keys takes a number "
 					"from 1 to 65536, not '%s'\n"
 					"Try 'ctplan analyze --help'.\n",
@@ -93,7 +75,7 @@ static int hash_options(const cli_cmd *cmd, const cli_args *a,
 		o->hash_keys = (unsigned)v;
 	}
 	if (seed) {
-		if (parse_num(seed, 0, UINT64_MAX, &v)) {
+		if (cli_parse_uint(seed, 10, 0, UINT64_MAX, &v)) {
 			fprintf(stderr, "ctplan analyze: --seed takes a "
 					"number, not '%s'\n"
 					"Try 'ctplan analyze --help'.\n",
@@ -131,7 +113,7 @@ static int nat_options(const cli_cmd *cmd, const cli_args *a,
 	memcpy(lo, r, (size_t)(dash - r));
 	lo[dash - r] = '\0';
 	strcpy(hi, dash + 1);
-	if (parse_num(lo, 1, 65535, &vl) || parse_num(hi, 1, 65535, &vh) ||
+	if (cli_parse_uint(lo, 10, 1, 65535, &vl) || cli_parse_uint(hi, 10, 1, 65535, &vh) ||
 	    vl > vh)
 		goto bad;
 	o->has_nat_range = 1;
@@ -214,13 +196,13 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		return CTP_EXIT_INPUT;
 	}
 	if (maxe) {
-		char *end;
-		ds.max_errors = strtoul(maxe, &end, 10);
-		if (!*maxe || *end) {
+		uint64_t v;
+		if (cli_parse_uint(maxe, 10, 0, ULONG_MAX, &v)) {
 			fprintf(stderr, "ctplan analyze: --max-errors takes a "
 					"number, not '%s'\n", maxe);
 			return CTP_EXIT_INPUT;
 		}
+		ds.max_errors = (unsigned long)v;
 	}
 	ds.quiet = a.val[cli_opt_index(cmd, "quiet")] != NULL;
 	if (hash_options(cmd, &a, &aopts))
@@ -234,7 +216,7 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 	if (cli_get(cmd, &a, "burst-gap")) {
 		const char *g = cli_get(cmd, &a, "burst-gap");
 		uint64_t v;
-		if (parse_num(g, 0, 366u * 86400u, &v)) {
+		if (cli_parse_uint(g, 10, 0, 366u * 86400u, &v)) {
 			fprintf(stderr, "ctplan analyze: --burst-gap takes "
 					"seconds from 0 to 31622400, not "
 					"'%s'\nTry 'ctplan analyze --help'.\n",

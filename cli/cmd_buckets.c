@@ -45,34 +45,6 @@ static int usage_error(const char *what, const char *val)
 	return CTP_EXIT_INPUT;
 }
 
-/* Digits of base 10 or 16 (an optional 0x with 16), value <= max. */
-static int parse_num(const char *s, int base, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		int d;
-
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			return -1;
-		if (v > (max - (uint64_t)d) / (uint64_t)base)
-			return -1;
-		v = v * (uint64_t)base + (uint64_t)d;
-	}
-	*out = v;
-	return 0;
-}
-
 /* The table size the input gives, as the inventory reads it. */
 static int input_buckets(const ctp_snapshot *snap, uint64_t *out)
 {
@@ -144,11 +116,11 @@ int cmd_buckets(const cli_cmd *cmd, int argc, char **argv)
 		return usage_error("--key HEX32 is required", NULL);
 	if (ctp_hash_key_parse(keyhex, strlen(keyhex), &key, &err))
 		return usage_error(err.msg, NULL);
-	if (mixhex && parse_num(mixhex, 16, UINT32_MAX, &netmix))
+	if (mixhex && cli_parse_uint(mixhex, 16, 0, UINT32_MAX, &netmix))
 		return usage_error("--netmix takes a 32-bit hex number",
 				   mixhex);
 	/* reciprocal_scale() takes a u32 table size */
-	if (bstr && (parse_num(bstr, 10, UINT32_MAX, &buckets) || !buckets))
+	if (bstr && (cli_parse_uint(bstr, 10, 0, UINT32_MAX, &buckets) || !buckets))
 		return usage_error("--buckets takes a number from 1 to "
 				   "4294967295",
 				   bstr);

@@ -126,9 +126,8 @@ int cmd_fleet(const cli_cmd *cmd, int argc, char **argv)
 	}
 	text = strcmp(fmt, "text") == 0;
 	if ((top_s = cli_get(cmd, &a, "top"))) {
-		char *end;
-		unsigned long v = strtoul(top_s, &end, 10);
-		if (!*top_s || *end || v == 0 || v > 100000) {
+		uint64_t v;
+		if (cli_parse_uint(top_s, 10, 1, 100000, &v)) {
 			fprintf(stderr, "ctplan fleet: --top takes a number "
 					"from 1 to 100000, not '%s'\n",
 				top_s);

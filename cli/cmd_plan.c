@@ -24,25 +24,6 @@ static const char *opt(const cli_cmd *cmd, const cli_args *a,
 	return NULL;
 }
 
-/* Digits only, in [min, max]; 0, or -1. */
-static int parse_u64(const char *s, uint64_t min, uint64_t max,
-		     uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	if (v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* A decimal like "0.25" or "1.5": digits, at most one point. */
 static int parse_dec(const char *s, double *out)
 {
@@ -144,7 +125,7 @@ int cli_plan_options(const cli_cmd *cmd, const cli_args *a, ctp_plan_opts *o,
 		o->margin = d;
 	}
 	if ((v = opt(cmd, a, "max-chain"))) {
-		if (parse_u64(v, 1, 1000, &u))
+		if (cli_parse_uint(v, 10, 1, 1000, &u))
 			return bad(cmd, "--max-chain takes a number from 1 to "
 					"1000", v);
 		o->max_chain = (unsigned)u;
@@ -168,13 +149,13 @@ int cli_plan_options(const cli_cmd *cmd, const cli_args *a, ctp_plan_opts *o,
 		o->growth = d;
 	}
 	if ((v = opt(cmd, a, "peak"))) {
-		if (parse_u64(v, 1, 1ull << 32, &u))
+		if (cli_parse_uint(v, 10, 1, 1ull << 32, &u))
 			return bad(cmd, "--peak takes a number of entries "
 					"from 1 to 4294967296", v);
 		o->peak = u;
 	}
 	if ((v = opt(cmd, a, "cores"))) {
-		if (parse_u64(v, 1, 65536, &u))
+		if (cli_parse_uint(v, 10, 1, 65536, &u))
 			return bad(cmd, "--cores takes a number from 1 to "
 					"65536", v);
 		o->cores = (unsigned)u;
@@ -237,7 +218,7 @@ int cmd_plan(const cli_cmd *cmd, int argc, char **argv)
 				"Try 'ctplan plan --help'.\n");
 		return CTP_EXIT_INPUT;
 	}
-	if (parse_u64(ent, 1, 1ull << 32, &entries))
+	if (cli_parse_uint(ent, 10, 1, 1ull << 32, &entries))
 		return bad(cmd, "--entries takes a number from 1 to "
 				"4294967296",
 			   ent);

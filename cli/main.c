@@ -195,6 +195,36 @@ const char *cli_get(const cli_cmd *cmd, const cli_args *a, const char *name)
 	return a->val[cli_opt_index(cmd, name)];
 }
 
+int cli_parse_uint(const char *s, int base, uint64_t min, uint64_t max,
+		   uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return -1;
+		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return -1;
+		v = v * (uint64_t)base + (uint64_t)d;
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 void cli_help(const cli_cmd *cmd, FILE *out)
 {
 	fprintf(out, "usage: ctplan %s [OPTIONS] %s\n\n%s\n\noptions:\n",
