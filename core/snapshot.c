@@ -255,46 +255,158 @@ static char *dupn(const char *p, size_t n)
 	return d;
 }
 
-/* Insert or replace key in a sorted kv array. */
-static int kv_set(ctp_kv **arr, size_t *n, size_t *cap, const char *key,
-		  size_t klen, const char *val, size_t vlen)
+/* Where key is, or would go, in the sorted kv[0, n); *found if there. */
+static size_t kv_find(const ctp_kv *kv, size_t n, const char *key,
+		      size_t klen, int *found)
 {
-	size_t lo = 0, hi = *n;
-	char *v;
+	size_t lo = 0, hi = n;
 
+	*found = 0;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		const char *k = (*arr)[mid].key;
+		const char *k = kv[mid].key;
 		int c = strncmp(k, key, klen);
 		if (c == 0 && k[klen] != '\0')
 			c = 1;
 		if (c == 0) {
-			v = dupn(val, vlen);
-			if (!v)
-				return CTP_ENOMEM;
-			free((*arr)[mid].val);
-			(*arr)[mid].val = v;
-			return 0;
+			*found = 1;
+			return mid;
 		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (grow((void **)arr, cap, *n + 1, sizeof(**arr)))
-		return CTP_ENOMEM;
+	return lo;
+}
+
+/*
+ * Settings come in any order (a merged or hostile dump need not be
+ * sorted), and an insert into a sorted array moves half of it: 1M keys
+ * in random order took 90 s that way.  So a new key is appended to an
+ * unsorted tail, which is sorted and merged in when it outgrows the
+ * sorted part and before any read (kv_flush): O(log n) per key.  Keys
+ * are never both in the sorted part and in the tail; the tail may hold
+ * a key more than once, and the later one wins.
+ */
+typedef struct kv_seq {
+	ctp_kv kv;
+	size_t seq;
+} kv_seq;
+
+static int kv_seq_cmp(const void *pa, const void *pb)
+{
+	const kv_seq *a = pa, *b = pb;
+	int c = strcmp(a->kv.key, b->kv.key);
+
+	if (c)
+		return c;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Insert or replace kv[i] into the sorted kv[0, *sorted), in place. */
+static void kv_insert_one(ctp_kv *kv, size_t *sorted, ctp_kv e)
+{
+	int found;
+	size_t at = kv_find(kv, *sorted, e.key, strlen(e.key), &found);
+
+	if (found) {
+		free(kv[at].val);
+		kv[at].val = e.val;
+		free(e.key);
+		return;
+	}
+	memmove(&kv[at + 1], &kv[at], (*sorted - at) * sizeof(*kv));
+	kv[at] = e;
+	(*sorted)++;
+}
+
+/* Merge the tail kv[*sorted, *n) into the sorted part. */
+static void kv_flush(ctp_kv *kv, size_t *n, size_t *sorted)
+{
+	size_t t = *n - *sorted, u = 0, i, k;
+	kv_seq *tail;
+
+	if (!t)
+		return;
+	tail = malloc(t * sizeof(*tail));
+	if (!tail) {
+		/* no memory to sort with: insert one by one, slowly */
+		for (i = *sorted; i < *n; i++)
+			kv_insert_one(kv, sorted, kv[i]);
+		*n = *sorted;
+		return;
+	}
+	for (i = 0; i < t; i++) {
+		tail[i].kv = kv[*sorted + i];
+		tail[i].seq = i;
+	}
+	qsort(tail, t, sizeof(*tail), kv_seq_cmp);
+	/* of equal keys keep the last set */
+	for (i = 0; i < t; i++) {
+		if (i + 1 < t &&
+		    strcmp(tail[i].kv.key, tail[i + 1].kv.key) == 0) {
+			free(tail[i].kv.key);
+			free(tail[i].kv.val);
+			continue;
+		}
+		tail[u++] = tail[i];
+	}
+	/* merge from the back: kv has room for sorted + u */
+	i = *sorted;
+	k = *sorted + u;
+	*sorted = *n = k;
+	while (u) {
+		if (i && strcmp(kv[i - 1].key, tail[u - 1].kv.key) > 0)
+			kv[--k] = kv[--i];
+		else
+			kv[--k] = tail[--u].kv;
+	}
+	free(tail);
+}
+
+/* Insert or replace key in a kv array (see kv_flush). */
+static int kv_set(ctp_kv **arr, size_t *n, size_t *cap, size_t *sorted,
+		  const char *key, size_t klen, const char *val, size_t vlen)
+{
+	int found;
+	size_t at;
+	char *v, *k;
+
+	/* stored as a C string: a NUL ends the key */
+	klen = strnlen(key, klen);
+	at = kv_find(*arr, *sorted, key, klen, &found);
 	v = dupn(val, vlen);
-	char *k = dupn(key, klen);
-	if (!v || !k) {
+	if (!v)
+		return CTP_ENOMEM;
+	if (found) {
+		free((*arr)[at].val);
+		(*arr)[at].val = v;
+		return 0;
+	}
+	k = dupn(key, klen);
+	if (!k || grow((void **)arr, cap, *n + 1, sizeof(**arr))) {
 		free(v);
 		free(k);
 		return CTP_ENOMEM;
 	}
-	memmove(&(*arr)[lo + 1], &(*arr)[lo], (*n - lo) * sizeof(**arr));
-	(*arr)[lo].key = k;
-	(*arr)[lo].val = v;
+	(*arr)[*n].key = k;
+	(*arr)[*n].val = v;
 	(*n)++;
+	if (*n - *sorted > 64 && *n - *sorted > *sorted)
+		kv_flush(*arr, n, sorted);
 	return 0;
+}
+
+/* Readers see sorted arrays: merge what was added since the last read.
+ * Only the parsing thread adds, and finalize flushes, so the analyzer's
+ * threads read without writing. */
+static void kv_ready(const ctp_snapshot *cs)
+{
+	ctp_snapshot *s = (ctp_snapshot *)cs;
+
+	kv_flush(s->sysctl, &s->nsysctl, &s->sortedsysctl);
+	kv_flush(s->meminfo, &s->nmeminfo, &s->sortedmeminfo);
 }
 
 static const ctp_kv *kv_get(const ctp_kv *arr, size_t n, const char *key)
@@ -317,8 +429,8 @@ static const ctp_kv *kv_get(const ctp_kv *arr, size_t n, const char *key)
 int ctp_snapshot_set_sysctl(ctp_snapshot *s, const char *key, size_t klen,
 			    const char *val, size_t vlen)
 {
-	return kv_set(&s->sysctl, &s->nsysctl, &s->capsysctl, key, klen, val,
-		      vlen);
+	return kv_set(&s->sysctl, &s->nsysctl, &s->capsysctl,
+		      &s->sortedsysctl, key, klen, val, vlen);
 }
 
 void ctp_snapshot_set_count(ctp_snapshot *s, uint64_t count)
@@ -339,8 +451,8 @@ int ctp_snapshot_set_meminfo(ctp_snapshot *s, const char *key, size_t klen,
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
 
-	return kv_set(&s->meminfo, &s->nmeminfo, &s->capmeminfo, key, klen,
-		      buf, (size_t)n);
+	return kv_set(&s->meminfo, &s->nmeminfo, &s->capmeminfo,
+		      &s->sortedmeminfo, key, klen, buf, (size_t)n);
 }
 
 int ctp_snapshot_add_kevent(ctp_snapshot *s, const ctp_kevent *ev)
@@ -449,6 +561,7 @@ int ctp_snapshot_finalize(ctp_snapshot *s)
 	uint32_t *ns_of;
 	size_t *per_input;
 
+	kv_ready(s);
 	free(s->overlap);
 	s->overlap = calloc(s->ninputs ? s->ninputs * s->ninputs : 1, 1);
 	if (!s->overlap)
@@ -610,7 +723,10 @@ size_t ctp_snapshot_stat_cpus(const ctp_snapshot *s, int *input)
 
 const char *ctp_snapshot_sysctl(const ctp_snapshot *s, const char *key)
 {
-	const ctp_kv *kv = kv_get(s->sysctl, s->nsysctl, key);
+	const ctp_kv *kv;
+
+	kv_ready(s);
+	kv = kv_get(s->sysctl, s->nsysctl, key);
 
 	return kv ? kv->val : NULL;
 }
@@ -634,12 +750,14 @@ int ctp_snapshot_sysctl_u64(const ctp_snapshot *s, const char *key,
 
 size_t ctp_snapshot_sysctl_count(const ctp_snapshot *s)
 {
+	kv_ready(s);
 	return s->nsysctl;
 }
 
 const char *ctp_snapshot_sysctl_at(const ctp_snapshot *s, size_t i,
 				   const char **val)
 {
+	kv_ready(s);
 	if (i >= s->nsysctl)
 		return NULL;
 	if (val)
@@ -663,9 +781,11 @@ const ctp_kernel_info *ctp_snapshot_kernel(const ctp_snapshot *s)
 int ctp_snapshot_meminfo(const ctp_snapshot *s, const char *key,
 			 uint64_t *out)
 {
-	const ctp_kv *kv = kv_get(s->meminfo, s->nmeminfo, key);
+	const ctp_kv *kv;
 	uint64_t x = 0;
 
+	kv_ready(s);
+	kv = kv_get(s->meminfo, s->nmeminfo, key);
 	if (!kv)
 		return 0;
 	for (const char *v = kv->val; *v; v++)

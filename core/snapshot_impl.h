@@ -36,10 +36,10 @@ struct ctp_snapshot {
 	size_t ninputs, capinputs;
 	unsigned char *overlap; /* ninputs x ninputs, after finalize */
 
-	ctp_kv *sysctl; /* sorted by key */
-	size_t nsysctl, capsysctl;
+	ctp_kv *sysctl; /* [0, sortedsysctl) sorted by key, then new keys */
+	size_t nsysctl, capsysctl, sortedsysctl;
 	ctp_kv *meminfo;
-	size_t nmeminfo, capmeminfo;
+	size_t nmeminfo, capmeminfo, sortedmeminfo;
 
 	ctp_kevent *kevents; /* kernel log events, in reading order */
 	size_t nkevents, capkevents;

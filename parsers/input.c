@@ -547,8 +547,11 @@ static int parse_lines(run *rn, reader *r, ctp_pctx *ctx)
 		if (toolong) {
 			ctp_error_set(&lerr, CTP_EINPUT, ctx->file, ctx->line,
 				      1, "line longer than %zu bytes", max);
+			/* the line that held a message counts as "other",
+			 * as below; the joined line is rejected once, with
+			 * a report (a second reject went unreported) */
 			if (held)
-				in->rejected++; /* the held head, lost */
+				in->other++;
 			held = 0;
 			rc = CTP_EINPUT;
 			goto rejected;

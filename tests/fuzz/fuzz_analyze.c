@@ -55,6 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	aopts.hash_keys = 1;
 	aopts.hash_threads = 1;
+	/* the NAT model's thresholds cost time in the width of the port
+	 * range: a narrow one, given, as --nat-range would */
+	aopts.has_nat_range = 1;
+	aopts.nat_range_lo = 61000;
+	aopts.nat_range_hi = 61063;
 	if (ctp_snapshot_new(&snap) || ctp_report_new(&rep))
 		goto done;
 	ctp_parse_buffer(snap, *path ? path : "-", (const char *)data, size,

@@ -157,6 +157,9 @@ fi
 # entries must outlive the test (udp default 30 s)
 ip netns exec "$ns" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=300 ||
     skip "cannot set nf_conntrack_udp_timeout in the namespace"
+# marks our stretch of the shared kernel log; pid_max is 32768 here, so
+# $$ alone repeats within a boot (seen: nine runs with one pid)
+tag="$$-$(date +%s%N)-$RANDOM"
 inum=$(ip netns exec "$ns" stat -L -c %i /proc/self/ns/net)
 echo "namespace $ns, inode $inum; max $MAX, drops $DROPS1 + $DROPS2 + 1," \
     "rate limit $burst per $cost s, pause $PAUSE s, --burst-gap $BURST_GAP"
@@ -214,7 +217,7 @@ save() {
     # rate limit's lines; a count before our first message is of misses
     # before the test (another run's last interval, printed by our first
     # message), not ours
-    awk -v m="ctplan-lab: history $$ start" -v ns="netns $inum," '
+    awk -v m="ctplan-lab: history $tag start" -v ns="netns $inum," '
         index($0, m) { on = 1; next }
         on && index($0, ns) { ours = 1 }
         on && (index($0, ns) || (ours && index($0, "net_ratelimit:"))) {
@@ -257,9 +260,9 @@ echo "fill: ${s0:-0} flows tracked, ${d0:-0} dropped"
 quiet=0
 for try in 1 2 3 4 5 6 7 8; do
     sleep "$PAUSE"
-    echo "ctplan-lab: history $$ probe $try" >/dev/kmsg
+    echo "ctplan-lab: history $tag probe $try" >/dev/kmsg
     gen $((11000 + try * 100)) 100 stop >/dev/null
-    if ! dmesg | awk -v m="ctplan-lab: history $$ probe $try" \
+    if ! dmesg | awk -v m="ctplan-lab: history $tag probe $try" \
         'index($0, m) { on = 1 } on && /net_ratelimit:/ { f = 1 }
          END { exit f ? 0 : 1 }'; then
         quiet=1
@@ -272,7 +275,7 @@ done
 drop0=$(counter drop "$tmp/conntrack_-S.0")
 # the probe's interval must be over before burst 1 opens a fresh one
 sleep "$PAUSE"
-echo "ctplan-lab: history $$ start" >/dev/kmsg
+echo "ctplan-lab: history $tag start" >/dev/kmsg
 
 # ------------------------------------------------------------ burst 1
 read -r s1 d1 < <(gen 20000 "$DROPS1")
@@ -305,7 +308,7 @@ echo "flush: $s3 flows tracked, $d3 packets dropped"
 dropB=$(( $(counter drop "$tmp/conntrack_-S.B") - drop0 ))
 save "$tmp/B"
 cp "$tmp/conntrack_-S.B" "$tmp/B/conntrack_-S"
-echo "ctplan-lab: history $$ end" >/dev/kmsg
+echo "ctplan-lab: history $tag end" >/dev/kmsg
 restore || fails=$((fails + 1))
 
 echo "kernel drop counter since the start marker: $dropA after burst 2," \

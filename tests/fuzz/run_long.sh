@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# A long local run of one fuzz target (tests/fuzz/README).
+#
+#   tests/fuzz/run_long.sh BUILD_DIR TARGET SECONDS [WORK_DIR]
+#
+# BUILD_DIR is a clang build configured with -DCTPLAN_FUZZ=ON (targets
+# built with `cmake --build BUILD_DIR --target fuzz`).  The run is nice
+# -n 19 and in fork mode: a crash, timeout or out-of-memory is saved in
+# WORK_DIR/crashes/ and fuzzing goes on.  The corpus it grows stays in
+# WORK_DIR/corpus/TARGET for the next run; the seeds are made anew from
+# samples/.  The binary is copied first, so a rebuild during the run does
+# not change what runs.  Prints the wall time it ran and what it found.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=$1 target=$2 secs=$3
+work=${4:-$build/tests/fuzz/long}
+exe=$build/tests/fuzz/fuzz_$target
+[ -x "$exe" ] || { echo "run_long: $exe missing: build the 'fuzz' target" \
+	"of a -DCTPLAN_FUZZ=ON clang build" >&2; exit 2; }
+mkdir -p "$work/bin" "$work/corpus/$target" "$work/crashes"
+cp "$exe" "$work/bin/fuzz_$target"
+python3 "$src/tests/fuzz/seeds.py" "$src" "$work/seeds-$target"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+start=$(date +%s)
+before=$(ls "$work/crashes" | wc -l)
+nice -n 19 "$work/bin/fuzz_$target" -fork=1 -ignore_crashes=1 \
+	-ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$secs" \
+	-timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
+	-dict="$src/tests/fuzz/ctplan.dict" \
+	-artifact_prefix="$work/crashes/$target-" \
+	"$work/corpus/$target" "$work/seeds-$target/seeds/$target" \
+	>"$work/$target.log" 2>&1 || true
+end=$(date +%s)
+found=$(($(ls "$work/crashes" | wc -l) - before))
+echo "$target: ran $((end - start)) s from $(date -u -d "@$start" +%FT%TZ)," \
+	"corpus $(ls "$work/corpus/$target" | wc -l) inputs," \
+	"$found new crash/timeout/oom files; log $work/$target.log" |
+	tee -a "$work/runs.txt"
