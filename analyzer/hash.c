@@ -377,90 +377,173 @@ void ctp_hash_flow(ctp_hash_era era, const ctp_hash_key *key,
 	}
 }
 
-/* ---- the packed array ---- */
+/* ---- the snapshot's tuples ---- */
 
+/* One tuple as the model hashes it: the kernel's 40 bytes, the zone id
+ * of its direction and the index of its namespace.  Made on the fly
+ * from the flow, never stored per entry. */
 typedef struct hrec {
 	_Alignas(8) uint8_t t[CTP_TUPLE_BYTES];
 	uint16_t zone;
 	uint16_t ns;
-	uint32_t pad;
 } hrec;
 
-/* A resampled entry: base entry, fresh orig port, fresh reply port. */
+/* How flows become tuples. */
+typedef struct tsrc {
+	const ctp_snapshot *snap;
+	const ctp_flow *flows;
+	const uint16_t *nsidx; /* namespace index of each input */
+	size_t ninputs;
+	int zone_both;         /* <= 4.2: one zone id for both tuples */
+} tsrc;
+
+static inline void tuple_into(uint8_t family, uint8_t proto,
+			      const ctp_tuple *t, uint8_t *out)
+{
+	memcpy(out, t->src, 16);
+	memcpy(out + 20, t->dst, 16);
+	out[18] = family;
+	out[19] = 0;
+	if (proto_has_u(proto)) {
+		put_be16(out + 16, t->sport);
+		put_be16(out + 36, t->dport);
+	} else {
+		out[16] = out[17] = out[36] = out[37] = 0;
+	}
+	out[38] = proto;
+	out[39] = 0;
+}
+
+/* Both tuples of a flow, as ctp_hash_tuple_bytes() and
+ * ctp_hash_flow_zone() make them. */
+static inline void entry_recs(const tsrc *s, const ctp_flow *f, hrec *o,
+			      hrec *r)
+{
+	const ctp_flow_extra *x =
+		f->extra == CTP_NO_EXTRA ? NULL : ctp_snapshot_extra(s->snap, f);
+	uint16_t ns = f->input < s->ninputs ? s->nsidx[f->input] : 0;
+
+	tuple_into(f->family, f->proto, &f->orig, o->t);
+	tuple_into(f->family, f->proto, &f->reply, r->t);
+	o->zone = ctp_hash_flow_zone(f, x, 0);
+	/* <= 4.2 had no zone direction: one id for both tuples */
+	r->zone = s->zone_both ? f->zone : ctp_hash_flow_zone(f, x, 1);
+	o->ns = r->ns = ns;
+}
+
+/* Is flow f one the model places? */
+static inline int placed(const ctp_flow *f)
+{
+	return !(f->flags & (CTP_F_DUP | CTP_F_EVENT));
+}
+
+/* A resampled entry: base flow, fresh orig port, fresh reply port. */
 typedef struct pentry {
 	uint32_t base;
 	uint16_t oport, rport;
 } pentry;
 
-/* Open-addressing set of 64-bit tuple fingerprints (0 = empty). */
+/*
+ * The set of 64-bit tuple fingerprints, exact: ordered linear probing
+ * (Amble and Knuth, 1974).  A value's home slot grows with the value
+ * (its top 32 bits scaled to the table), and every cluster is kept
+ * sorted, so the whole table is sorted: a lookup stops at the first
+ * slot holding a larger value, an insert shifts the rest of its
+ * cluster by one.  That keeps lookups short at a load of 0.8, where
+ * a table sized by powers of two and kept at most half full took two
+ * to five times the room (64 MiB at 1M entries).  0 marks an empty
+ * slot; the slack at the end takes the last clusters, and its last
+ * slot stays empty to end every scan.
+ */
 typedef struct fpset {
-	uint64_t *slot;
-	size_t mask, used;
+	uint64_t *slot; /* n + FP_SLACK */
+	size_t n, used;
 } fpset;
 
-/* Double the table, or make it the first time with room for at least
- * hint values (a doubling from 2^16 up to the snapshot's size copied
- * every value about twice and held the old and new table at the peak) */
-static int fpset_grow_to(fpset *s, size_t hint)
+#define FP_SLACK 4096
+#define FP_LOAD 0.8     /* sized for this load */
+#define FP_LOAD_MAX 0.9 /* grown beyond this */
+
+static inline size_t fp_home(const fpset *s, uint64_t v)
 {
-	size_t n = s->slot ? 2 * (s->mask + 1) : 1u << 16;
-	uint64_t *nt;
-
-	while (!s->slot && n / 2 < hint && n < ((size_t)1 << 40))
-		n *= 2;
-	nt = calloc(n, sizeof(*nt));
-
-	if (!nt)
-		return -1;
-	for (size_t i = 0; s->slot && i <= s->mask; i++) {
-		uint64_t v = s->slot[i];
-		size_t j = (size_t)(v >> 7) & (n - 1);
-
-		if (!v)
-			continue;
-		while (nt[j])
-			j = (j + 1) & (n - 1);
-		nt[j] = v;
-	}
-	free(s->slot);
-	s->slot = nt;
-	s->mask = n - 1;
-	return 0;
+	return (size_t)(((v >> 32) * (uint64_t)s->n) >> 32);
 }
 
-static int fpset_grow(fpset *s)
+/* Make the table n home slots (at least used / FP_LOAD_MAX), keeping
+ * its values: in order, each at its home or just after the one
+ * before. */
+static int fpset_resize(fpset *s, size_t n)
 {
-	return fpset_grow_to(s, 0);
+	fpset t = { NULL, n, 0 };
+	size_t at = 0;
+
+	if (n < 1024)
+		n = t.n = 1024;
+	if (n > UINT32_MAX)
+		return -1;
+	t.slot = calloc(n + FP_SLACK, sizeof(*t.slot));
+	if (!t.slot)
+		return -1;
+	for (size_t i = 0; s->slot && i < s->n + FP_SLACK; i++) {
+		size_t h;
+
+		if (!s->slot[i])
+			continue;
+		h = fp_home(&t, s->slot[i]);
+		at = h > at ? h : at;
+		if (at + 1 >= n + FP_SLACK) { /* no room: larger */
+			free(t.slot);
+			return fpset_resize(s, n + n / 4);
+		}
+		t.slot[at++] = s->slot[i];
+		t.used++;
+	}
+	free(s->slot);
+	*s = t;
+	return 0;
 }
 
 static size_t fpset_slot(const fpset *s, uint64_t v)
 {
-	return (size_t)((v | 1) >> 7) & s->mask;
+	return fp_home(s, v | 1);
 }
 
 static int fpset_has(const fpset *s, uint64_t v)
 {
+	const uint64_t *p;
+
 	v |= 1;
 	if (!s->slot)
 		return 0;
-	for (size_t j = fpset_slot(s, v); s->slot[j]; j = (j + 1) & s->mask)
-		if (s->slot[j] == v)
-			return 1;
-	return 0;
+	for (p = &s->slot[fp_home(s, v)]; *p && *p < v; p++)
+		;
+	return *p == v;
 }
 
 /* 1 if added, 0 if present, -1 on out of memory */
 static int fpset_add(fpset *s, uint64_t v)
 {
-	size_t j;
+	size_t p, q;
 
 	v |= 1; /* never 0; halves nothing that matters at 2^-63 */
-	if ((!s->slot || 2 * (s->used + 1) > s->mask + 1) && fpset_grow(s))
+	if ((!s->slot || (double)(s->used + 1) > FP_LOAD_MAX * (double)s->n) &&
+	    fpset_resize(s, (size_t)((double)(s->used + 1) / FP_LOAD) + 1))
 		return -1;
-	for (j = fpset_slot(s, v); s->slot[j]; j = (j + 1) & s->mask)
-		if (s->slot[j] == v)
+	for (;;) {
+		for (p = fp_home(s, v); s->slot[p] && s->slot[p] < v; p++)
+			;
+		if (s->slot[p] == v)
 			return 0;
-	s->slot[j] = v;
+		for (q = p; s->slot[q]; q++)
+			;
+		if (q + 1 < s->n + FP_SLACK)
+			break;
+		/* the end of the slack: a larger table */
+		if (fpset_resize(s, s->n + s->n / 4))
+			return -1;
+	}
+	memmove(&s->slot[p + 1], &s->slot[p], (q - p) * sizeof(*s->slot));
+	s->slot[p] = v;
 	s->used++;
 	return 1;
 }
@@ -496,20 +579,25 @@ typedef struct pool {
 	int done, oom;
 	ctp_rng rng;
 	fpset set;
+	size_t expect;         /* fingerprints the set is sized for */
 	int seeded;
-	const hrec *recs;
-	size_t nentries;
-	const uint32_t *bases; /* entries that can be resampled */
+	const tsrc *src;
+	size_t nscan;          /* the placed entries lie in flows[0, nscan) */
+	const uint32_t *bases; /* flows that can be resampled; NULL: all */
 	const uint8_t *desc;   /* BD_* of each base */
 	size_t nbases;
 	uint64_t *fp;          /* 2 fingerprints per entry being made */
 } pool;
 
-/* Base of resampled entry p with its fresh ports, into o and r. */
-static void pentry_build(const hrec *recs, const pentry *p, hrec *o, hrec *r)
+static inline uint32_t base_flow(const pool *p, uint32_t i)
 {
-	*o = recs[2 * (size_t)p->base];
-	*r = recs[2 * (size_t)p->base + 1];
+	return p->bases ? p->bases[i] : i;
+}
+
+/* Base of resampled entry p with its fresh ports, into o and r. */
+static void pentry_build(const tsrc *s, const pentry *p, hrec *o, hrec *r)
+{
+	entry_recs(s, &s->flows[p->base], o, r);
 	put_be16(o->t + 16, p->oport);
 	/* icmp: the reply keeps the id in src.u; otherwise the reply's
 	 * dst.u is the original source port, or its NAT mapping */
@@ -517,17 +605,17 @@ static void pentry_build(const hrec *recs, const pentry *p, hrec *o, hrec *r)
 		 p->rport);
 }
 
-static void prefetch_base(const hrec *recs, uint32_t base)
+static void prefetch_base(const tsrc *s, uint32_t base)
 {
-	const hrec *r = &recs[2 * (size_t)base];
+	const ctp_flow *f = &s->flows[base];
 
-	__builtin_prefetch(r);
-	__builtin_prefetch(r + 1);
+	__builtin_prefetch(f);
+	__builtin_prefetch((const char *)f + 64);
 }
 
 /*
  * What a base entry's fresh values look like, one byte per base so the
- * draws need not touch the records: a port keeps its class (privileged
+ * draws need not touch the flows: a port keeps its class (privileged
  * 1-1023, or 1024-65535); ids and keys take any value; a reply port that
  * was the original port follows it, a NAT-mapped one is drawn anew.
  */
@@ -573,7 +661,7 @@ static void draw_candidate(pool *p, pentry *pe)
 	uint8_t d = p->desc[i];
 	int ports = d & BD_PORTS;
 
-	pe->base = p->bases[i];
+	pe->base = base_flow(p, i);
 	pe->oport = fresh_value(&p->rng, ports, d & BD_OLOW);
 	pe->rport = (d & BD_RSAME) ? pe->oport :
 				     fresh_value(&p->rng, ports, d & BD_RLOW);
@@ -586,57 +674,76 @@ static void candidate_fp(const pool *p, const pentry *pe, uint64_t fp[2])
 {
 	hrec o, r;
 
-	pentry_build(p->recs, pe, &o, &r);
+	pentry_build(p->src, pe, &o, &r);
 	fp[0] = fingerprint(&o);
 	fp[1] = fingerprint(&r);
 }
 
 #define AHEAD 8 /* entries to prefetch ahead in the memory-bound loops */
 
+/* Every tuple of the snapshot into the set, in batches of up to 2 * n
+ * fingerprints, their slots prefetched: a set this large misses the
+ * cache on every add (p->fp has room for 2 * n). */
+static int pool_seed(pool *p, size_t n)
+{
+	size_t i = 0;
+
+	if (fpset_resize(&p->set, (size_t)((double)p->expect / FP_LOAD) + 1))
+		return -1;
+	while (i < p->nscan) {
+		size_t m = 0;
+
+		for (; i < p->nscan && m < 2 * n; i++) {
+			const ctp_flow *f = &p->src->flows[i];
+			hrec o, r;
+
+			if (!placed(f))
+				continue;
+			entry_recs(p->src, f, &o, &r);
+			p->fp[m++] = fingerprint(&o);
+			p->fp[m++] = fingerprint(&r);
+		}
+		/* room first, so the prefetched slots stay where they are */
+		if ((double)(p->set.used + m) > FP_LOAD_MAX * (double)p->set.n &&
+		    fpset_resize(&p->set, (size_t)((double)(p->set.used + m) /
+						   FP_LOAD) + 1))
+			return -1;
+		for (size_t j = 0; j < m; j++) {
+			if (j + AHEAD < m)
+				__builtin_prefetch(&p->set.slot[fpset_slot(
+					&p->set, p->fp[j + AHEAD])]);
+			if (fpset_add(&p->set, p->fp[j]) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Fill c[0 .. n): draw all candidates, fingerprint them, then keep each
  * whose tuple is new, redrawing the rare repeat.  Batched so the random
- * reads of base records and set slots overlap.  Returns how many were
+ * reads of base flows and set slots overlap.  Returns how many were
  * made (< n when no unused tuple is left), or -1 on out of memory.
  */
 static long pool_fill(pool *p, pentry *c, size_t n)
 {
 	if (!p->seeded) {
-		/* every tuple of the snapshot, and the first chunks */
-		if (!p->set.slot &&
-		    fpset_grow_to(&p->set, 2 * p->nentries + 4 * n))
+		if (pool_seed(p, POOL_CHUNK))
 			return -1;
-		/* in batches, the slots prefetched: a set this large
-		 * misses the cache on every add (p->fp has room) */
-		for (size_t i = 0; i < 2 * p->nentries; i += 2 * n) {
-			size_t m = 2 * p->nentries - i < 2 * n
-					   ? 2 * p->nentries - i
-					   : 2 * n;
-			for (size_t j = 0; j < m; j++)
-				p->fp[j] = fingerprint(&p->recs[i + j]);
-			for (size_t j = 0; j < m; j++) {
-				if (j + AHEAD < m)
-					__builtin_prefetch(
-						&p->set.slot[fpset_slot(
-							&p->set,
-							p->fp[j + AHEAD])]);
-				if (fpset_add(&p->set, p->fp[j]) < 0)
-					return -1;
-			}
-		}
 		p->seeded = 1;
 	}
 	for (size_t i = 0; i < n; i++)
 		draw_candidate(p, &c[i]);
 	for (size_t i = 0; i < n; i++) {
 		if (i + AHEAD < n)
-			prefetch_base(p->recs, c[i + AHEAD].base);
+			prefetch_base(p->src, c[i + AHEAD].base);
 		candidate_fp(p, &c[i], &p->fp[2 * i]);
 	}
 	/* make room first, so the slot prefetches below stay valid */
-	while (2 * (p->set.used + 2 * n) > p->set.mask + 1)
-		if (fpset_grow(&p->set))
-			return -1;
+	if ((double)(p->set.used + 2 * n) > FP_LOAD_MAX * (double)p->set.n &&
+	    fpset_resize(&p->set,
+			 (size_t)((double)(p->set.used + 2 * n) / FP_LOAD) + 1))
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t *fp = &p->fp[2 * i];
 		int tries = 0;
@@ -711,7 +818,248 @@ static const pentry *pool_peek(const pool *p, uint64_t j, uint64_t avail)
 	return &p->chunk[j / POOL_CHUNK][j % POOL_CHUNK];
 }
 
-/* ---- one key ---- */
+/*
+ * The SipHash eras under several keys at once, one 64-bit lane a (tuple,
+ * key) pair: a tuple's message is the same under every key (only the
+ * key, and the namespace mix, differ), so the keys of a pass share the
+ * message words, and two or four tuples go through side by side so
+ * their rounds overlap.  Each lane computes exactly what hash_sip39(),
+ * hash_sip48() and hash_4u64() compute.  GCC vector extensions, built
+ * for AVX-512 and for AVX2 and picked at run time; other machines and
+ * the jhash eras hash key by key.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(CTP_HASH_NO_SIMD)
+#define HASH_X8 1
+
+typedef uint64_t v8u __attribute__((vector_size(64)));
+
+/* The keys of a pass, in lane order: lane l has key l % lpt, where lpt
+ * (lanes per tuple) is 4 for up to 4 keys, else 8. */
+typedef struct lanekeys {
+	uint64_t k0[8], k1[8];
+	uint64_t *mix; /* per namespace: 8 lanes, key l % lpt */
+	unsigned lpt;
+} lanekeys;
+
+/* nt tuples (2 or 4) under every key: h[i * lpt + k] for tuple i and
+ * key k */
+typedef void (*hash_x8_fn)(ctp_hash_era era, const hrec *const *tp,
+			   unsigned nt, const lanekeys *lk, uint32_t *h);
+
+#define V_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define V_ROUND(v0, v1, v2, v3)          \
+	do {                             \
+		v0 += v1;                \
+		v1 = V_ROTL(v1, 13);     \
+		v1 ^= v0;                \
+		v0 = V_ROTL(v0, 32);     \
+		v2 += v3;                \
+		v3 = V_ROTL(v3, 16);     \
+		v3 ^= v2;                \
+		v0 += v3;                \
+		v3 = V_ROTL(v3, 21);     \
+		v3 ^= v0;                \
+		v2 += v1;                \
+		v1 = V_ROTL(v1, 17);     \
+		v1 ^= v2;                \
+		v2 = V_ROTL(v2, 32);     \
+	} while (0)
+
+/* word w[i] into vector i of NV, SipHash-2-4 */
+#define V_WORDS(NV, w)                                           \
+	do {                                                     \
+		_Pragma("GCC unroll 4") for (int i = 0; i < NV; i++) \
+			v3[i] ^= (w)[i];                         \
+		_Pragma("GCC unroll 4") for (int i = 0; i < NV; i++) \
+			V_ROUND(v0[i], v1[i], v2[i], v3[i]);     \
+		_Pragma("GCC unroll 4") for (int i = 0; i < NV; i++) \
+			V_ROUND(v0[i], v1[i], v2[i], v3[i]);     \
+		_Pragma("GCC unroll 4") for (int i = 0; i < NV; i++) \
+			v0[i] ^= (w)[i];                         \
+	} while (0)
+
+/* a value per tuple, spread over its lanes: tuples a, b of vector i */
+#define V_SPREAD(LPT, x, y)                                              \
+	((LPT) == 8 ? (v8u){ (x), (x), (x), (x), (x), (x), (x), (x) }      \
+		    : (v8u){ (x), (x), (x), (x), (y), (y), (y), (y) })
+
+/*
+ * NV vectors of 8 lanes, LPT lanes a tuple: tuples tp[0 .. NV * 8 /
+ * LPT).  Message words of tuple t per era as in hash_sip39(),
+ * hash_sip48(), words_4u64().
+ */
+#define DEFINE_HASH_XN(name, isa, NV, LPT)                                  \
+	__attribute__((target(isa))) static void name(                      \
+		ctp_hash_era era, const hrec *const *tp, const lanekeys *lk, \
+		uint32_t *h)                                                \
+	{                                                                   \
+		v8u v0[NV], v1[NV], v2[NV], v3[NV], w[NV];                  \
+		v8u k0, k1;                                                 \
+		const hrec *a[NV], *b[NV];                                  \
+                                                                            \
+		memcpy(&k0, lk->k0, sizeof(k0));                            \
+		memcpy(&k1, lk->k1, sizeof(k1));                            \
+		for (int i = 0; i < NV; i++) {                              \
+			v8u mx, z, c0 = k0, c1 = k1;                        \
+			const uint64_t *ma, *mb;                            \
+                                                                            \
+			a[i] = tp[(LPT) == 8 ? i : 2 * i];                  \
+			b[i] = tp[(LPT) == 8 ? i : 2 * i + 1];              \
+			ma = lk->mix + 8 * (size_t)a[i]->ns;                \
+			mb = lk->mix + 8 * (size_t)b[i]->ns;                \
+			if ((LPT) == 8)                                     \
+				memcpy(&mx, ma, sizeof(mx));                \
+			else                                                \
+				mx = (v8u){ ma[0], ma[1], ma[2], ma[3],     \
+					    mb[0], mb[1], mb[2], mb[3] };   \
+			z = V_SPREAD(LPT, (uint64_t)a[i]->zone,             \
+				     (uint64_t)b[i]->zone);                 \
+			if (era == CTP_ERA_SIPHASH39) {                     \
+				c0 ^= z;                                    \
+				c1 ^= mx;                                   \
+				w[i] = mx; /* unused */                     \
+			} else if (era == CTP_ERA_SIPHASH48) {              \
+				/* word 5: mix | dport << 32 | proto << 48 */ \
+				w[i] = mx | V_SPREAD(                       \
+					LPT,                                \
+					(uint64_t)ctp_le16(a[i]->t + 36)    \
+							<< 32 |             \
+						(uint64_t)a[i]->t[38] << 48, \
+					(uint64_t)ctp_le16(b[i]->t + 36)    \
+							<< 32 |             \
+						(uint64_t)b[i]->t[38] << 48); \
+			} else {                                            \
+				uint64_t wa[4], wb[4];                      \
+                                                                            \
+				/* word 3: (zone << 32 | mix) + ..., with   \
+				 * mix 0 here */                            \
+				words_4u64(a[i]->t, a[i]->zone, 0, wa);     \
+				words_4u64(b[i]->t, b[i]->zone, 0, wb);     \
+				w[i] = mx + V_SPREAD(LPT, wa[3], wb[3]);    \
+			}                                                   \
+			v0[i] = c0 ^ 0x736f6d6570736575ULL;                 \
+			v1[i] = c1 ^ 0x646f72616e646f6dULL;                 \
+			v2[i] = c0 ^ 0x6c7967656e657261ULL;                 \
+			v3[i] = c1 ^ 0x7465646279746573ULL;                 \
+		}                                                           \
+		if (era == CTP_ERA_SIPHASH_4U64) {                          \
+			v8u m[NV], d[NV];                                   \
+                                                                            \
+			for (int j = 0; j < 3; j++) {                       \
+				for (int i = 0; i < NV; i++) {              \
+					uint64_t wa[4], wb[4];              \
+                                                                            \
+					words_4u64(a[i]->t, 0, 0, wa);      \
+					words_4u64(b[i]->t, 0, 0, wb);      \
+					m[i] = V_SPREAD(LPT, wa[j], wb[j]); \
+				}                                           \
+				V_WORDS(NV, m);                             \
+			}                                                   \
+			for (int i = 0; i < NV; i++)                        \
+				d[i] = w[i];                                \
+			V_WORDS(NV, d);                                     \
+			for (int i = 0; i < NV; i++)                        \
+				d[i] = V_SPREAD(LPT, (uint64_t)32 << 56,    \
+						(uint64_t)32 << 56);        \
+			V_WORDS(NV, d);                                     \
+		} else {                                                    \
+			v8u m[NV];                                          \
+                                                                            \
+			for (int j = 0; j < 32; j += 8) {                   \
+				for (int i = 0; i < NV; i++)                \
+					m[i] = V_SPREAD(                    \
+						LPT, ctp_le64(a[i]->t + j), \
+						ctp_le64(b[i]->t + j));     \
+				V_WORDS(NV, m);                             \
+			}                                                   \
+			if (era == CTP_ERA_SIPHASH48) {                     \
+				for (int i = 0; i < NV; i++)                \
+					m[i] = V_SPREAD(                    \
+						LPT,                        \
+						ctp_le32(a[i]->t + 32) |    \
+							(uint64_t)a[i]->zone \
+								<< 32,      \
+						ctp_le32(b[i]->t + 32) |    \
+							(uint64_t)b[i]->zone \
+								<< 32);     \
+				V_WORDS(NV, m);                             \
+				V_WORDS(NV, w);                             \
+				for (int i = 0; i < NV; i++)                \
+					m[i] = V_SPREAD(                    \
+						LPT, (uint64_t)48 << 56,    \
+						(uint64_t)48 << 56);        \
+			} else {                                            \
+				const uint64_t lo = 0x00ffffffffffffffULL;  \
+                                                                            \
+				for (int i = 0; i < NV; i++)                \
+					m[i] = V_SPREAD(                    \
+						LPT,                        \
+						(ctp_le64(a[i]->t + 32) &   \
+						 lo) | (uint64_t)39 << 56,  \
+						(ctp_le64(b[i]->t + 32) &   \
+						 lo) | (uint64_t)39 << 56); \
+			}                                                   \
+			V_WORDS(NV, m);                                     \
+		}                                                           \
+		_Pragma("GCC unroll 4") for (int i = 0; i < NV; i++)        \
+			v2[i] ^= 0xff;                                      \
+		for (int r = 0; r < 4; r++)                                 \
+			_Pragma("GCC unroll 4") for (int i = 0; i < NV; i++) \
+				V_ROUND(v0[i], v1[i], v2[i], v3[i]);        \
+		for (int i = 0; i < NV; i++) {                              \
+			v8u x = v0[i] ^ v1[i] ^ v2[i] ^ v3[i];              \
+                                                                            \
+			for (int l = 0; l < 8; l++)                         \
+				h[8 * i + l] = (uint32_t)x[l];              \
+		}                                                           \
+	}
+
+DEFINE_HASH_XN(hx_512_1_4, "avx512f", 1, 4)
+DEFINE_HASH_XN(hx_512_2_4, "avx512f", 2, 4)
+DEFINE_HASH_XN(hx_512_2_8, "avx512f", 2, 8)
+DEFINE_HASH_XN(hx_512_4_8, "avx512f", 4, 8)
+DEFINE_HASH_XN(hx_256_1_4, "avx2", 1, 4)
+DEFINE_HASH_XN(hx_256_2_4, "avx2", 2, 4)
+DEFINE_HASH_XN(hx_256_2_8, "avx2", 2, 8)
+DEFINE_HASH_XN(hx_256_4_8, "avx2", 4, 8)
+
+#define DEFINE_HASH_X8(name, p)                                            \
+	static void name(ctp_hash_era era, const hrec *const *tp, unsigned nt, \
+			 const lanekeys *lk, uint32_t *h)                      \
+	{                                                                      \
+		/* nt * lpt lanes in nt * lpt / 8 vectors */                   \
+		if (lk->lpt == 4) {                                            \
+			if (nt == 2)                                           \
+				hx_##p##_1_4(era, tp, lk, h);                  \
+			else                                                   \
+				hx_##p##_2_4(era, tp, lk, h);                  \
+		} else {                                                       \
+			if (nt == 2)                                           \
+				hx_##p##_2_8(era, tp, lk, h);                  \
+			else                                                   \
+				hx_##p##_4_8(era, tp, lk, h);                  \
+		}                                                              \
+	}
+
+DEFINE_HASH_X8(hash_x8_avx512, 512)
+DEFINE_HASH_X8(hash_x8_avx2, 256)
+
+/* The vector hash for era on this CPU, or NULL: key by key. */
+static hash_x8_fn hash_x8_pick(ctp_hash_era era)
+{
+	if (era != CTP_ERA_SIPHASH39 && era != CTP_ERA_SIPHASH48 &&
+	    era != CTP_ERA_SIPHASH_4U64)
+		return NULL;
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f"))
+		return hash_x8_avx512;
+	if (__builtin_cpu_supports("avx2"))
+		return hash_x8_avx2;
+	return NULL;
+}
+#endif
+
+/* ---- the keys ---- */
 
 /* Everything the workers share, read-only but for the pool. */
 typedef struct model {
@@ -719,7 +1067,8 @@ typedef struct model {
 	uint32_t buckets;
 	unsigned tables, nns, keys;
 	uint64_t seed;
-	const hrec *recs;
+	const tsrc *src;
+	size_t nscan;    /* the placed entries lie in flows[0, nscan) */
 	size_t nentries;
 	uint64_t target; /* entries at max; 0: no at-max phase */
 	ctp_chain_limit limit;
@@ -744,26 +1093,71 @@ typedef struct keyrun {
 	int err;
 } keyrun;
 
+/*
+ * Keys go through the table together, up to LANES of them in one pass:
+ * each tuple is made once and hashed under every key of the pass, and
+ * each key's inserts, and so its draws, come in the same order as if it
+ * ran alone.
+ */
+#define LANES 8
+
+enum { PH_REPLACE, PH_FILL, PH_DONE };
+
 typedef struct inserter {
 	const model *m;
+	keyrun *kr;
 	hkey k;
 	uint32_t *mix;  /* per namespace */
 	uint32_t *cnt;  /* buckets * tables */
 	uint64_t *per_table;
 	ctp_rng rng;
 	uint64_t accepted, attempts, refused;
+	uint64_t need;  /* refused snapshot entries not yet replaced */
+	int phase;      /* PH_* */
 } inserter;
 
-static inline size_t bucket_of(const inserter *in, const hrec *r)
-{
-	const model *m = in->m;
-	uint32_t h = hash_era(m->era, r->t, r->zone, in->mix[r->ns], &in->k);
-	size_t b = ctp_hash_scale(h, m->buckets);
+/* The keys of one pass. */
+typedef struct lanes {
+	inserter in[LANES];
+	unsigned nl;
+#ifdef HASH_X8
+	hash_x8_fn x8; /* NULL: key by key */
+	lanekeys lk;
+#endif
+} lanes;
 
-	/* eras <= 4.6: one table per namespace, laid end to end */
-	if (m->tables > 1)
-		b += (size_t)r->ns * m->buckets;
-	return b;
+/* Buckets of the nt tuples tp[] (2 or 4) under every key of the pass:
+ * b[i][l] for tuple i and key l. */
+static inline void buckets_of(const model *m, const lanes *ls,
+			      const hrec *const *tp, unsigned nt,
+			      size_t (*b)[LANES])
+{
+	uint32_t h[4 * LANES];
+	unsigned lpt = LANES;
+
+#ifdef HASH_X8
+	if (ls->x8) {
+		ls->x8(m->era, tp, nt, &ls->lk, h);
+		lpt = ls->lk.lpt;
+	} else
+#endif
+	{
+		for (unsigned i = 0; i < nt; i++)
+			for (unsigned l = 0; l < ls->nl; l++)
+				h[i * lpt + l] = hash_era(
+					m->era, tp[i]->t, tp[i]->zone,
+					ls->in[l].mix[tp[i]->ns],
+					&ls->in[l].k);
+	}
+	for (unsigned i = 0; i < nt; i++) {
+		/* eras <= 4.6: one table per namespace, end to end */
+		size_t add = m->tables > 1 ? (size_t)tp[i]->ns * m->buckets
+					   : 0;
+
+		for (unsigned l = 0; l < ls->nl; l++)
+			b[i][l] = ctp_hash_scale(h[i * lpt + l], m->buckets) +
+				  add;
+	}
 }
 
 /*
@@ -793,43 +1187,6 @@ static inline int insert_at(inserter *in, size_t bo, size_t br, uint16_t ns)
 	in->accepted++;
 	in->per_table[in->m->tables > 1 ? ns : 0]++;
 	return 1;
-}
-
-static inline int insert(inserter *in, const hrec *o, const hrec *r)
-{
-	return insert_at(in, bucket_of(in, o), bucket_of(in, r), o->ns);
-}
-
-/*
- * The snapshot's entries in order, as insert() would take them, with the
- * buckets worked out AHEAD entries early and their counters prefetched:
- * the counter array of a large table does not fit the cache, and a miss
- * per tuple was most of this loop.  The inserts, and so the draws of the
- * chain limit, come in the same order.  Returns the entries refused.
- */
-#define RING 16 /* > AHEAD, a power of two */
-static uint64_t insert_snapshot(inserter *in)
-{
-	const model *m = in->m;
-	size_t ring[RING][2];
-	uint64_t refused = 0;
-
-	for (size_t e = 0; e < m->nentries + AHEAD; e++) {
-		if (e < m->nentries) {
-			size_t *b = ring[e % RING];
-			b[0] = bucket_of(in, &m->recs[2 * e]);
-			b[1] = bucket_of(in, &m->recs[2 * e + 1]);
-			__builtin_prefetch(&in->cnt[b[0]], 1);
-			__builtin_prefetch(&in->cnt[b[1]], 1);
-		}
-		if (e >= AHEAD) {
-			size_t k = e - AHEAD;
-			if (!insert_at(in, ring[k % RING][0], ring[k % RING][1],
-				       m->recs[2 * k].ns))
-				refused++;
-		}
-	}
-	return refused;
 }
 
 /* Probability the next insert is refused, from the bucket histogram. */
@@ -891,80 +1248,250 @@ static int snapshot_state(const inserter *in, keystate *st)
 	return 0;
 }
 
-static int run_key(keyrun *kr)
+/*
+ * A key's phases after the snapshot (run alone, it would do): replace
+ * each refused snapshot entry with a fresh one until none is owed, then
+ * record the state "now"; with a target, insert fresh entries until the
+ * table holds the target, then record the state "at max".  ended: the
+ * pool has no entry left for it.  Returns -1 on out of memory.
+ */
+static int advance(inserter *in, int ended)
 {
-	const model *m = kr->m;
-	size_t n = (size_t)m->buckets * m->tables;
-	uint64_t need = 0, j = 0, avail = 0;
-	inserter in;
-	uint8_t kb[16];
-	pentry pe;
-	hrec o, r;
-	int rc = -1;
+	const model *m = in->m;
 
-	memset(&in, 0, sizeof(in));
-	in.m = m;
+	if (in->phase == PH_REPLACE && (!in->need || ended)) {
+		if (snapshot_state(in, &in->kr->st[0]))
+			return -1;
+		in->kr->st[0].reached = in->need == 0;
+		in->phase = m->target ? PH_FILL : PH_DONE;
+	}
+	if (in->phase == PH_FILL && (in->accepted >= m->target || ended)) {
+		if (snapshot_state(in, &in->kr->st[1]))
+			return -1;
+		in->kr->st[1].reached = in->accepted >= m->target;
+		in->phase = PH_DONE;
+	}
+	return 0;
+}
+
+/* Key material, namespace mixes and counters of key kr->key. */
+static int lane_init(const model *m, keyrun *kr, inserter *in)
+{
+	size_t n = (size_t)m->buckets * m->tables;
+	uint8_t kb[16];
+
+	memset(in, 0, sizeof(*in));
+	in->m = m;
+	in->kr = kr;
 	/* stream 0 is the pool's; key i uses stream 1 + i */
-	ctp_rng_init(&in.rng, m->seed, 1 + (uint64_t)kr->key);
+	ctp_rng_init(&in->rng, m->seed, 1 + (uint64_t)kr->key);
 	for (int i = 0; i < 2; i++) {
-		uint64_t v = ctp_rng_next(&in.rng);
+		uint64_t v = ctp_rng_next(&in->rng);
 
 		for (int b = 0; b < 8; b++)
 			kb[8 * i + b] = (uint8_t)(v >> (8 * b));
 	}
-	in.k.k0 = ctp_le64(kb);
-	in.k.k1 = ctp_le64(kb + 8);
-	in.k.seed = ctp_le32(kb);
-	in.mix = malloc(m->nns * sizeof(*in.mix));
-	in.cnt = calloc(n, sizeof(*in.cnt));
-	in.per_table = calloc(m->tables, sizeof(*in.per_table));
-	if (!in.mix || !in.cnt || !in.per_table)
-		goto done;
+	in->k.k0 = ctp_le64(kb);
+	in->k.k1 = ctp_le64(kb + 8);
+	in->k.seed = ctp_le32(kb);
+	in->mix = malloc(m->nns * sizeof(*in->mix));
+	in->cnt = calloc(n, sizeof(*in->cnt));
+	in->per_table = calloc(m->tables, sizeof(*in->per_table));
+	if (!in->mix || !in->cnt || !in->per_table)
+		return -1;
 	/* every namespace, the host's own too, has a random hash_mix */
 	for (unsigned i = 0; i < m->nns; i++)
-		in.mix[i] = (uint32_t)(ctp_rng_next(&in.rng) >> 32);
+		in->mix[i] = (uint32_t)(ctp_rng_next(&in->rng) >> 32);
+	return 0;
+}
 
-	need = insert_snapshot(&in);
-	/* a refused entry was replaced by another flow like it, so the
-	 * table holds as many entries as the snapshot */
-	while (need && pool_get(m->pool, j, &avail, &pe)) {
-		const pentry *ahead = pool_peek(m->pool, j + AHEAD, avail);
+static void lane_release(inserter *in)
+{
+	free(in->mix);
+	free(in->cnt);
+	free(in->per_table);
+}
 
-		if (ahead)
-			prefetch_base(m->recs, ahead->base);
-		j++;
-		pentry_build(m->recs, &pe, &o, &r);
-		if (insert(&in, &o, &r))
-			need--;
-	}
-	if (snapshot_state(&in, &kr->st[0]))
-		goto done;
-	kr->st[0].reached = need == 0;
-	if (m->target) {
-		while (in.accepted < m->target &&
-		       pool_get(m->pool, j, &avail, &pe)) {
-			const pentry *ahead =
-				pool_peek(m->pool, j + AHEAD, avail);
+/*
+ * The snapshot's entries in order, as the kernel would take them, with
+ * the buckets worked out AHEAD entries early and their counters
+ * prefetched: the counter arrays of a large table do not fit the cache,
+ * and a miss per tuple was most of this loop.  Each key counts the
+ * entries it refused in need.
+ */
+#define RING 16 /* > AHEAD, a power of two */
+static void insert_snapshot(const model *m, lanes *ls)
+{
+	size_t ring[RING][2][LANES];
+	uint16_t ns[RING];
+	size_t next = 0; /* the next flow to look at */
+	unsigned nl = ls->nl;
 
-			if (ahead)
-				prefetch_base(m->recs, ahead->base);
-			j++;
-			pentry_build(m->recs, &pe, &o, &r);
-			insert(&in, &o, &r);
+	for (size_t e = 0; e < m->nentries + AHEAD; e++) {
+		/* two entries at a time, so their hashes overlap */
+		if (e < m->nentries && !(e & 1)) {
+			hrec rec[4];
+			const hrec *tp[4] = { &rec[0], &rec[1], &rec[2],
+					      &rec[3] };
+			size_t b[4][LANES];
+			unsigned nt = e + 1 < m->nentries ? 4 : 2;
+
+			for (unsigned i = 0; i < nt; i += 2) {
+				while (!placed(&m->src->flows[next]))
+					next++;
+				entry_recs(m->src, &m->src->flows[next++],
+					   &rec[i], &rec[i + 1]);
+			}
+			buckets_of(m, ls, tp, nt, b);
+			for (unsigned i = 0; i < nt; i += 2) {
+				size_t at = (e + i / 2) % RING;
+
+				ns[at] = rec[i].ns;
+				for (unsigned l = 0; l < nl; l++) {
+					ring[at][0][l] = b[i][l];
+					ring[at][1][l] = b[i + 1][l];
+					__builtin_prefetch(
+						&ls->in[l].cnt[b[i][l]], 1);
+					__builtin_prefetch(
+						&ls->in[l].cnt[b[i + 1][l]], 1);
+				}
+			}
 		}
-		if (snapshot_state(&in, &kr->st[1]))
+		if (e >= AHEAD) {
+			size_t k = (e - AHEAD) % RING;
+
+			for (unsigned l = 0; l < nl; l++)
+				if (!insert_at(&ls->in[l], ring[k][0][l],
+					       ring[k][1][l], ns[k]))
+					ls->in[l].need++;
+		}
+	}
+}
+
+/* Buckets of pool entries, worked out ahead: entry at[i % RING]. */
+typedef struct pring {
+	uint64_t at[RING];
+	size_t b[RING][2][LANES];
+	uint16_t ns[RING];
+} pring;
+
+/* Pool entry j hashed under every key of the pass (used by those that
+ * still want entries), its counters prefetched. */
+static void pool_buckets(const model *m, const lanes *ls, const pentry *pe,
+			 uint64_t j, pring *pr)
+{
+	size_t (*b)[LANES] = pr->b[j % RING];
+	hrec o, r;
+	const hrec *tp[2] = { &o, &r };
+
+	pentry_build(m->src, pe, &o, &r);
+	buckets_of(m, ls, tp, 2, b);
+	pr->ns[j % RING] = o.ns;
+	pr->at[j % RING] = j;
+	for (unsigned l = 0; l < ls->nl; l++) {
+		if (ls->in[l].phase == PH_DONE)
+			continue;
+		__builtin_prefetch(&ls->in[l].cnt[b[0][l]], 1);
+		__builtin_prefetch(&ls->in[l].cnt[b[1][l]], 1);
+	}
+}
+
+/* Keys runs[keys[0 .. nl)] in one pass: the snapshot, then the pool
+ * entries each still wants, in order; 0 or -1 on out of memory. */
+static int run_lanes(const model *m, keyrun *runs, const unsigned *keys,
+		     unsigned nl)
+{
+	lanes *ls = calloc(1, sizeof(*ls));
+	uint64_t j = 0, avail = 0;
+	pring pr;
+	unsigned l;
+	int rc = -1;
+
+	if (!ls)
+		return -1;
+	for (l = 0; l < nl; l++) {
+		ls->nl = l + 1;
+		if (lane_init(m, &runs[keys[l]], &ls->in[l]))
 			goto done;
-		kr->st[1].reached = in.accepted >= m->target;
+	}
+#ifdef HASH_X8
+	ls->x8 = nl > 1 ? hash_x8_pick(m->era) : NULL;
+	if (ls->x8) {
+		/* lanes past nl hash as key 0 and are not read */
+		ls->lk.mix = malloc((size_t)m->nns * 8 * sizeof(*ls->lk.mix));
+		if (!ls->lk.mix)
+			goto done;
+		ls->lk.lpt = nl <= 4 ? 4 : 8;
+		for (l = 0; l < 8; l++) {
+			unsigned k = l % ls->lk.lpt;
+			const inserter *in = &ls->in[k < nl ? k : 0];
+
+			ls->lk.k0[l] = in->k.k0;
+			ls->lk.k1[l] = in->k.k1;
+			for (unsigned ns = 0; ns < m->nns; ns++)
+				ls->lk.mix[8 * (size_t)ns + l] = in->mix[ns];
+		}
+	}
+#endif
+	insert_snapshot(m, ls);
+	for (l = 0; l < nl; l++)
+		ls->in[l].phase = PH_REPLACE;
+	memset(pr.at, 0xff, sizeof(pr.at));
+	for (;;) {
+		size_t *bo, *br;
+		unsigned nw = 0;
+		const pentry *ahead;
+		pentry pe;
+
+		for (l = 0; l < nl; l++) {
+			if (advance(&ls->in[l], 0))
+				goto done;
+			nw += ls->in[l].phase != PH_DONE;
+		}
+		if (!nw)
+			break;
+		if (!pool_get(m->pool, j, &avail, &pe)) {
+			for (l = 0; l < nl; l++)
+				if (ls->in[l].phase != PH_DONE &&
+				    advance(&ls->in[l], 1))
+					goto done;
+			break;
+		}
+		/* as in insert_snapshot(): the entry AHEAD on, if made,
+		 * hashed now and its counters prefetched; its base flow
+		 * prefetched twice as far ahead */
+		if ((ahead = pool_peek(m->pool, j + 2 * AHEAD, avail)))
+			prefetch_base(m->src, ahead->base);
+		if ((ahead = pool_peek(m->pool, j + AHEAD, avail)))
+			pool_buckets(m, ls, ahead, j + AHEAD, &pr);
+		if (pr.at[j % RING] != j)
+			pool_buckets(m, ls, &pe, j, &pr);
+		bo = pr.b[j % RING][0];
+		br = pr.b[j % RING][1];
+		for (l = 0; l < nl; l++) {
+			inserter *in = &ls->in[l];
+
+			if (in->phase == PH_DONE)
+				continue;
+			if (insert_at(in, bo[l], br[l], pr.ns[j % RING]) &&
+			    in->phase == PH_REPLACE)
+				in->need--;
+		}
+		j++;
 	}
 	rc = 0;
 done:
-	free(in.mix);
-	free(in.cnt);
-	free(in.per_table);
+	for (l = 0; l < ls->nl; l++)
+		lane_release(&ls->in[l]);
+#ifdef HASH_X8
+	free(ls->lk.mix);
+#endif
+	free(ls);
 	return rc;
 }
 
 typedef struct worker {
+	const model *m;
 	keyrun *runs;
 	unsigned first, step, count;
 } worker;
@@ -972,9 +1499,19 @@ typedef struct worker {
 static void *worker_main(void *arg)
 {
 	worker *w = arg;
+	unsigned keys[LANES], nl = 0;
 
-	for (unsigned i = w->first; i < w->count; i += w->step)
-		w->runs[i].err = run_key(&w->runs[i]);
+	/* this worker's keys, LANES at a time */
+	for (unsigned i = w->first; i < w->count; i += w->step) {
+		keys[nl++] = i;
+		if (nl == LANES || i + w->step >= w->count) {
+			int err = run_lanes(w->m, w->runs, keys, nl);
+
+			for (unsigned l = 0; l < nl; l++)
+				w->runs[keys[l]].err = err;
+			nl = 0;
+		}
+	}
 	return NULL;
 }
 
@@ -1304,11 +1841,11 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 	uint16_t *nsidx = NULL;
 	uint32_t *bases = NULL;
 	uint8_t *desc = NULL;
-	hrec *recs = NULL;
 	keyrun *runs = NULL;
 	double *per_table = NULL;
 	unsigned nthreads, nns;
-	size_t ne = 0, nb = 0;
+	size_t ne = 0, nb = 0, nscan = 0;
+	tsrc src;
 	pool pl;
 	model m = { 0 };
 	int rc = CTP_ENOMEM;
@@ -1322,43 +1859,43 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 				     "buckets > 0 and 1 to 65536 keys");
 	if (ns_indexes(snap, &nsidx, &nns))
 		goto oom;
-	recs = malloc((nflows ? 2 * nflows : 1) * sizeof(*recs));
+	src.snap = snap;
+	src.flows = flows;
+	src.nsidx = nsidx;
+	src.ninputs = ctp_snapshot_input_count(snap);
+	src.zone_both = opts->era == CTP_ERA_JHASH_ZONE;
+	/* flows past UINT32_MAX are not placed: a base is a 32-bit index */
+	if (nflows > UINT32_MAX)
+		nflows = UINT32_MAX;
 	bases = malloc((nflows ? nflows : 1) * sizeof(*bases));
 	desc = malloc(nflows ? nflows : 1);
-	if (!recs || !bases || !desc)
+	if (!bases || !desc)
 		goto oom;
 	for (size_t i = 0; i < nflows; i++) {
 		const ctp_flow *f = &flows[i];
-		const ctp_flow_extra *x;
 
-		if (f->flags & (CTP_F_DUP | CTP_F_EVENT)) {
+		if (!placed(f)) {
 			out->skipped++;
 			continue;
 		}
 		if (ne >= UINT32_MAX)
 			break;
-		x = ctp_snapshot_extra(snap, f);
-		for (int dir = 0; dir < 2; dir++) {
-			hrec *r = &recs[2 * ne + dir];
-
-			memset(r, 0, sizeof(*r));
-			ctp_hash_tuple_bytes(f->family, f->proto,
-					     dir ? &f->reply : &f->orig, r->t);
-			r->zone = ctp_hash_flow_zone(f, x, dir);
-			r->ns = f->input < ctp_snapshot_input_count(snap) ?
-					nsidx[f->input] :
-					0;
-		}
-		/* <= 4.2 had no zone direction: one id for both tuples */
-		if (opts->era == CTP_ERA_JHASH_ZONE)
-			recs[2 * ne + 1].zone = f->zone;
-		if (ctp_proto_is_icmp(f->proto) && (f->flags & CTP_F_NO_ICMP))
+		nscan = i + 1;
+		if (ctp_proto_is_icmp(f->proto) && (f->flags & CTP_F_NO_ICMP)) {
 			out->inexact++;
-		else if (proto_has_u(f->proto)) {
-			desc[nb] = base_desc(&recs[2 * ne], &recs[2 * ne + 1]);
-			bases[nb++] = (uint32_t)ne;
+		} else if (proto_has_u(f->proto)) {
+			hrec o, r;
+
+			entry_recs(&src, f, &o, &r);
+			desc[nb] = base_desc(&o, &r);
+			bases[nb++] = (uint32_t)i;
 		}
 		ne++;
+	}
+	/* every flow a base: the index is the flow (the usual case) */
+	if (nb == nscan) {
+		free(bases);
+		bases = NULL;
 	}
 
 	memset(&m, 0, sizeof(m));
@@ -1368,7 +1905,8 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 	m.nns = nns;
 	m.keys = opts->keys;
 	m.seed = opts->seed;
-	m.recs = recs;
+	m.src = &src;
+	m.nscan = nscan;
 	m.nentries = ne;
 	m.limit = opts->limit;
 	m.target = opts->at_max ? (opts->at_max > ne ? opts->at_max : ne) : 0;
@@ -1376,12 +1914,15 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 
 	/* the pool: the fill to the target, plus refused inserts to
 	 * replace, at most twice the larger table over */
-	pl.recs = recs;
-	pl.nentries = ne;
+	pl.src = &src;
+	pl.nscan = nscan;
 	pl.bases = bases;
 	pl.desc = desc;
 	pl.nbases = nb;
 	pl.cap = (m.target > ne ? m.target - ne : 0);
+	/* the set: both tuples of the snapshot and of the fill, and of a
+	 * chunk of replacements; it grows if more are made */
+	pl.expect = 2 * (ne + pl.cap) + 2 * POOL_CHUNK;
 	if (m.limit.enabled)
 		pl.cap += 2 * (m.target > ne ? m.target : ne) + 4096;
 	pl.nchunk = (size_t)(pl.cap / POOL_CHUNK) + 1;
@@ -1411,7 +1952,7 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 		/* worker 0 runs in this thread; keys go round-robin, and
 		 * a key's result does not depend on its worker */
 		for (unsigned t = 0; t < nthreads; t++)
-			w[t] = (worker){ runs, t, nthreads, m.keys };
+			w[t] = (worker){ &m, runs, t, nthreads, m.keys };
 		for (unsigned t = 1; t < nthreads; t++) {
 			if (pthread_create(&tid[t], NULL, worker_main, &w[t]))
 				break;
@@ -1471,7 +2012,6 @@ oom:
 	free(desc);
 	free(runs);
 	free(per_table);
-	free(recs);
 	free(bases);
 	free(nsidx);
 	return rc;

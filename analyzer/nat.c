@@ -28,7 +28,13 @@
  * many starts map to each first index r is q + (r < rem).  So a sum
  * over the long runs of the range, not over 65536 starts.  The a - 1
  * starts that wrap probe l1 indices from off mod size and then a - l1
- * from 0 (the kernel's u16 wraps): checked one by one.
+ * from 0 (the kernel's u16 wraps): checked one by one, and only when
+ * index 0 is taken, since their probes from 0 fail only then.
+ *
+ * Without eviction every start weighs a whole number (q or q + 1), so
+ * the sum is an integer below 2^33, exact in a double whatever the
+ * order of the additions: a run's starts are then counted in one step
+ * rather than one by one, to the same bit.
  *
  * Eviction (6.5+ TCP): an evictable index among the last e probes lets
  * the round succeed with CTP_NAT_EVICT_P, independently per probe and
@@ -43,17 +49,24 @@ typedef struct run {
 	size_t base;    /* position of its first index in run order */
 } run;
 
+/* The runs of one range; the arrays are kept between calls (a model
+ * asks for thousands of ranges: one allocation, not one per range). */
 typedef struct runs {
 	run *r;
 	size_t n;
 	int full;     /* every index taken */
 	uint32_t *ev; /* evictable prefix counts in run order, n + 1 */
+	uint32_t nev; /* evictable indices in all */
+	size_t cap;   /* room in r and ev */
 } runs;
 
 static void runs_release(runs *rs)
 {
 	free(rs->r);
 	free(rs->ev);
+	rs->r = NULL;
+	rs->ev = NULL;
+	rs->cap = 0;
 }
 
 /* Maximal runs of consecutive taken indices; a run through size - 1
@@ -62,14 +75,24 @@ static int runs_build(const ctp_nat_taken *t, runs *rs)
 {
 	size_t i, first_run_end = 0;
 
-	memset(rs, 0, sizeof(*rs));
+	rs->n = 0;
+	rs->full = 0;
+	rs->nev = 0;
 	if (!t->n)
 		return 0;
-	rs->r = malloc(t->n * sizeof(*rs->r));
-	rs->ev = calloc(t->n + 1, sizeof(*rs->ev));
-	if (!rs->r || !rs->ev) {
-		runs_release(rs);
-		return CTP_ENOMEM;
+	if (rs->cap < t->n + 1) {
+		size_t cap = t->n + 1 > 2 * rs->cap ? t->n + 1 : 2 * rs->cap;
+		run *r = realloc(rs->r, cap * sizeof(*rs->r));
+		uint32_t *ev;
+
+		if (!r)
+			return CTP_ENOMEM;
+		rs->r = r;
+		ev = realloc(rs->ev, cap * sizeof(*rs->ev));
+		if (!ev)
+			return CTP_ENOMEM;
+		rs->ev = ev;
+		rs->cap = cap;
 	}
 	rs->full = t->n == t->size;
 	for (i = 0; i < t->n; i++) {
@@ -94,12 +117,18 @@ static int runs_build(const ctp_nat_taken *t, runs *rs)
 		for (i = 0; i < rs->n; i++)
 			rs->r[i].base -= first_run_end;
 	}
+	if (!t->evict)
+		return 0;
 	/* run order: taken[] rotated left by first_run_end */
+	rs->ev[0] = 0;
 	for (i = 0; i < t->n; i++) {
-		size_t at = (i + first_run_end) % t->n;
+		size_t at = i + first_run_end;
 
-		rs->ev[i + 1] = rs->ev[i] + (t->evict ? t->evict[at] : 0);
+		if (at >= t->n)
+			at -= t->n;
+		rs->ev[i + 1] = rs->ev[i] + t->evict[at];
 	}
+	rs->nev = rs->ev[t->n];
 	return 0;
 }
 
@@ -163,6 +192,21 @@ static uint32_t ev_count(const runs *rs, size_t n, size_t from, size_t len)
 	return rs->ev[n] - rs->ev[from] + rs->ev[from + len - n];
 }
 
+/* How many of the cnt indices from start on, cyclic in size (cnt <=
+ * size), lie below rem. */
+static uint64_t count_below(uint32_t start, uint32_t cnt, uint32_t size,
+			    uint32_t rem)
+{
+	uint32_t end = start + cnt, hi = end < size ? end : size;
+	uint64_t c = 0;
+
+	if (start < rem)
+		c += (hi < rem ? hi : rem) - start;
+	if (end > size)
+		c += end - size < rem ? end - size : rem;
+	return c;
+}
+
 /*
  * One round of a probes: the probability, over the space start offsets,
  * that every probe finds its port taken (and no evictable holder among
@@ -174,8 +218,11 @@ static double round_fail(const ctp_nat_taken *t, const runs *rs,
 {
 	/* offsets [0, n0) make windows of a consecutive indices mod size */
 	uint32_t n0 = space - a + 1, q = n0 / t->size, rem = n0 % t->size;
+	uint32_t r0, last;
 	double sum = 0;
 
+	if (!rs->nev)
+		e = 0; /* no holder gives way: whole weights */
 	for (size_t k = 0; k < rs->n || (rs->full && k == 0); k++) {
 		uint32_t start = rs->full ? 0 : rs->r[k].start;
 		uint32_t len = rs->full ? t->size : rs->r[k].len;
@@ -184,23 +231,31 @@ static double round_fail(const ctp_nat_taken *t, const runs *rs,
 
 		if (!rs->full && len < a)
 			continue;
+		if (!e) {
+			sum += (double)((uint64_t)starts * q +
+					count_below(start, starts, t->size,
+						    rem));
+			continue;
+		}
 		for (uint32_t j = 0; j < starts; j++) {
 			uint32_t r = (start + j) % t->size;
 			double w = q + (r < rem);
 
-			if (e)
-				w *= keep_pow[ev_count(rs, t->n,
-						       base + j + a - e, e)];
+			w *= keep_pow[ev_count(rs, t->n, base + j + a - e, e)];
 			sum += w;
 		}
 	}
-	/* offsets [n0, space): l1 probes from off % size, then from 0 */
-	for (uint32_t off = n0; off < space; off++) {
+	/* offsets [n0, space): l1 probes from off % size, then l2 = a - l1
+	 * from 0; they can all fail only if l2 <= the run from 0 */
+	r0 = run_from(rs, t->size, 0);
+	if (!r0)
+		return sum / space;
+	last = r0 >= a ? space - 1 : space - a + r0;
+	for (uint32_t off = n0; off <= last; off++) {
 		uint32_t r1 = off % t->size, l1 = space - off, l2 = a - l1;
 		uint32_t ne = 0;
 
-		if (run_from(rs, t->size, r1) < l1 ||
-		    run_from(rs, t->size, 0) < l2)
+		if (run_from(rs, t->size, r1) < l1 || r0 < l2)
 			continue;
 		for (uint32_t i = a - e; i < a; i++)
 			ne += evict_at(t, i < l1 ? (r1 + i) % t->size
@@ -210,19 +265,29 @@ static double round_fail(const ctp_nat_taken *t, const runs *rs,
 	return sum / space;
 }
 
-double ctp_nat_p_search_fail(const ctp_nat_algo *algo,
-			     const ctp_nat_taken *t, int evict_tcp)
-{
-	double keep_pow[129], p = 1;
-	uint32_t a, e;
-	runs rs;
+static double p_rounds(const ctp_nat_algo *algo, const ctp_nat_taken *t,
+		       int evict_tcp, const runs *rs);
 
+/* ctp_nat_p_search_fail() with the caller's run arrays */
+static double p_search_fail(const ctp_nat_algo *algo, const ctp_nat_taken *t,
+			    int evict_tcp, runs *rs)
+{
 	if (!t->n || !t->size)
 		return 0;
 	if (!algo->first_round) /* scan of the whole range */
 		return t->n >= t->size ? 1 : 0;
-	if (runs_build(t, &rs))
+	if (runs_build(t, rs))
 		return NAN;
+	return p_rounds(algo, t, evict_tcp, rs);
+}
+
+/* The rounds of p_search_fail() on runs already built from t. */
+static double p_rounds(const ctp_nat_algo *algo, const ctp_nat_taken *t,
+		       int evict_tcp, const runs *rs)
+{
+	double keep_pow[129], p = 1;
+	uint32_t a, e;
+
 	keep_pow[0] = 1;
 	for (int i = 1; i < 129; i++)
 		keep_pow[i] = keep_pow[i - 1] * (1 - CTP_NAT_EVICT_P);
@@ -231,16 +296,25 @@ double ctp_nat_p_search_fail(const ctp_nat_algo *algo,
 		e = evict_tcp && t->evict ? algo->evict_last : 0;
 		if (e > a)
 			e = a;
-		p *= round_fail(t, &rs, algo->start_space, a, e, keep_pow);
+		p *= round_fail(t, rs, algo->start_space, a, e, keep_pow);
 		if (a >= t->size || a < algo->min_round || p == 0)
 			break;
 		a /= 2;
 	}
+	return p;
+}
+
+double ctp_nat_p_search_fail(const ctp_nat_algo *algo,
+			     const ctp_nat_taken *t, int evict_tcp)
+{
+	runs rs = { 0 };
+	double p = p_search_fail(algo, t, evict_tcp, &rs);
+
 	runs_release(&rs);
 	return p;
 }
 
-static int bit(const uint8_t *b, uint32_t i)
+static inline int bit(const uint8_t *b, uint32_t i)
 {
 	return b && (b[i >> 3] >> (i & 7)) & 1;
 }
@@ -262,9 +336,11 @@ long ctp_nat_search(const ctp_nat_algo *algo, uint32_t size,
 	}
 	a = size < algo->first_round ? size : algo->first_round;
 	for (;;) {
-		for (uint32_t i = 0; i < a; i++, off = (off + 1) & mask) {
-			uint32_t x = off % size;
+		/* x = off % size, stepped along with off: no division per
+		 * probe (off wraps to 0 at start_space, and so does x) */
+		uint32_t x = off % size;
 
+		for (uint32_t i = 0; i < a; i++) {
 			if (!bit(taken, x))
 				return x;
 			/* nf_nat_used_tuple_harder(): attempts - i left */
@@ -273,6 +349,8 @@ long ctp_nat_search(const ctp_nat_algo *algo, uint32_t size,
 			    (double)(ctp_rng_next(rng) >> 11) * 0x1.0p-53 <
 				    CTP_NAT_EVICT_P)
 				return x;
+			off = (off + 1) & mask;
+			x = !off || x + 1 == size ? 0 : x + 1;
 		}
 		if (a >= size || a < algo->min_round)
 			return -1;
@@ -303,13 +381,36 @@ enum {
 	OCC_EVICT = 1u << 3,
 };
 
-/* one entry's claim on one port of a group */
-typedef struct occ {
-	uint32_t group;
-	uint32_t flow;
-	uint16_t port;
-	uint8_t flags;
-} occ;
+/*
+ * One entry's claim on one port of a group, packed so that the order
+ * of the numbers is the order a group's occupants are kept in: by port,
+ * a reply-direction holder first (it names the entry that took the
+ * port), then by flow.  port << 37 | (not reply) << 36 | flow << 4 |
+ * OCC_* flags; the flow index is below 2^32 (checked at the start).
+ */
+typedef uint64_t occ;
+
+static occ occ_make(uint16_t port, uint32_t flow, unsigned flags)
+{
+	return (uint64_t)port << 37 |
+	       (uint64_t)!(flags & OCC_REPLY) << 36 |
+	       (uint64_t)flow << 4 | (flags & 15u);
+}
+
+static uint16_t occ_port(occ o)
+{
+	return (uint16_t)(o >> 37);
+}
+
+static uint32_t occ_flow(occ o)
+{
+	return (uint32_t)(o >> 4);
+}
+
+static unsigned occ_flags(occ o)
+{
+	return (unsigned)(o & 15u);
+}
 
 typedef struct grp {
 	gkey key;
@@ -325,34 +426,55 @@ typedef struct model {
 	size_t nflows;
 	uint16_t *ns_of_input;
 	grp *g;
+	gkey *keys;     /* the groups' keys again, dense for the lookups */
 	size_t ng, gcap;
-	uint32_t *slot; /* group index + 1, 0: empty */
+	/* hash (low 32 bits) << 32 | group index + 1; 0: empty */
+	uint64_t *slot;
 	size_t nslots;
-	occ *o;
-	size_t no, ocap;
+	occ *o;         /* every group's occupants, group after group */
+	size_t no;
+	size_t max_occ; /* occupants of the largest group */
 	ctp_nat_remap *rm;
 	size_t nrm, rmcap;
-	ctp_rng rng;
+	/* scratch of the per-group work, sized once for the largest */
+	uint32_t *tk;
+	uint8_t *ev;
+	runs rs;
 } model;
 
+/* A 64-bit mix of the five words of a key (only the spread of the
+ * table depends on it, never a result). */
 static uint32_t key_hash(const gkey *k)
 {
-	return ctp_jhash(k, sizeof(*k), 0x6e6174u);
+	uint64_t w[5], h = 0x6e6174u;
+
+	memcpy(w, k, sizeof(w));
+	for (int i = 0; i < 5; i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t)h;
 }
 
 static int grow_slots(model *m)
 {
 	size_t n = m->nslots ? m->nslots * 2 : 1024;
-	uint32_t *s = calloc(n, sizeof(*s));
+	uint64_t *s = calloc(n, sizeof(*s));
 
 	if (!s)
 		return CTP_ENOMEM;
-	for (size_t i = 0; i < m->ng; i++) {
-		size_t h = key_hash(&m->g[i].key) & (n - 1);
+	for (size_t i = 0; i < m->nslots; i++) {
+		size_t h;
 
+		if (!m->slot[i])
+			continue;
+		h = (uint32_t)(m->slot[i] >> 32) & (n - 1);
 		while (s[h])
 			h = (h + 1) & (n - 1);
-		s[h] = (uint32_t)i + 1;
+		s[h] = m->slot[i];
 	}
 	free(m->slot);
 	m->slot = s;
@@ -364,18 +486,22 @@ static int grow_slots(model *m)
  * (-2 on out of memory). */
 static long group_find(model *m, const gkey *k, int create)
 {
+	uint32_t hash;
 	size_t h;
 
 	if (create && (m->ng + 1) * 2 > m->nslots && grow_slots(m))
 		return -2;
 	if (!m->nslots)
 		return -1;
-	h = key_hash(k) & (m->nslots - 1);
+	hash = key_hash(k);
+	h = hash & (m->nslots - 1);
 	while (m->slot[h]) {
-		grp *g = &m->g[m->slot[h] - 1];
+		uint64_t s = m->slot[h];
+		size_t i = (size_t)(uint32_t)s - 1;
 
-		if (memcmp(&g->key, k, sizeof(*k)) == 0)
-			return (long)(m->slot[h] - 1);
+		if ((uint32_t)(s >> 32) == hash &&
+		    memcmp(&m->keys[i], k, sizeof(*k)) == 0)
+			return (long)i;
 		h = (h + 1) & (m->nslots - 1);
 	}
 	if (!create)
@@ -383,36 +509,22 @@ static long group_find(model *m, const gkey *k, int create)
 	if (m->ng == m->gcap) {
 		size_t n = m->gcap ? m->gcap * 2 : 256;
 		grp *g = realloc(m->g, n * sizeof(*g));
+		gkey *keys;
 
 		if (!g)
 			return -2;
 		m->g = g;
+		keys = realloc(m->keys, n * sizeof(*keys));
+		if (!keys)
+			return -2;
+		m->keys = keys;
 		m->gcap = n;
 	}
 	memset(&m->g[m->ng], 0, sizeof(m->g[m->ng]));
 	m->g[m->ng].key = *k;
-	m->slot[h] = (uint32_t)m->ng + 1;
+	m->keys[m->ng] = *k;
+	m->slot[h] = (uint64_t)hash << 32 | (uint32_t)(m->ng + 1);
 	return (long)m->ng++;
-}
-
-static int occ_add(model *m, uint32_t group, size_t flow, uint16_t port,
-		   uint8_t flags)
-{
-	if (m->no == m->ocap) {
-		size_t n = m->ocap ? m->ocap * 2 : 1024;
-		occ *o = realloc(m->o, n * sizeof(*o));
-
-		if (!o)
-			return CTP_ENOMEM;
-		m->o = o;
-		m->ocap = n;
-	}
-	m->o[m->no].group = group;
-	m->o[m->no].flow = (uint32_t)flow;
-	m->o[m->no].port = port;
-	m->o[m->no].flags = flags;
-	m->no++;
-	return 0;
 }
 
 static int is_snat(const ctp_flow *f)
@@ -433,13 +545,23 @@ static int modelled(const ctp_flow *f)
 	return ctp_proto_is_icmp(f->proto) && !(f->flags & CTP_F_NO_ICMP);
 }
 
-/* The key of a flow's reply tuple (dir 1) or original tuple (dir 0)
- * seen as a reply tuple of a new entry, and the port it takes. */
-static void key_of(const model *m, const ctp_flow *f, int dir, gkey *k,
-		   uint16_t *port)
+/* The port a flow's reply tuple (dir 1) or original tuple (dir 0)
+ * takes, seen as the reply tuple of a new entry. */
+static uint16_t port_of(const ctp_flow *f, int dir)
 {
 	const ctp_tuple *t = dir ? &f->reply : &f->orig;
-	const ctp_flow_extra *x = ctp_snapshot_extra(m->snap, f);
+
+	return ctp_proto_is_icmp(f->proto) ? t->sport : t->dport;
+}
+
+/* The key of a flow's reply tuple (dir 1) or original tuple (dir 0)
+ * seen as a reply tuple of a new entry. */
+static void key_of(const model *m, const ctp_flow *f, int dir, gkey *k)
+{
+	const ctp_tuple *t = dir ? &f->reply : &f->orig;
+	const ctp_flow_extra *x = f->extra == CTP_NO_EXTRA
+					  ? NULL
+					  : ctp_snapshot_extra(m->snap, f);
 
 	memset(k, 0, sizeof(*k));
 	memcpy(k->nat, t->dst, 16);
@@ -448,14 +570,8 @@ static void key_of(const model *m, const ctp_flow *f, int dir, gkey *k,
 	k->zone = ctp_hash_flow_zone(f, x, dir);
 	k->family = f->family;
 	k->proto = f->proto;
-	if (ctp_proto_is_icmp(f->proto)) {
-		/* the id is the key part; type and code name the peer */
-		k->pport = t->dport;
-		*port = t->sport;
-	} else {
-		k->pport = t->sport;
-		*port = t->dport;
-	}
+	/* icmp: the id is the key part; type and code name the peer */
+	k->pport = ctp_proto_is_icmp(f->proto) ? t->dport : t->sport;
 }
 
 /* The port (ICMP id) the entry came with, and the one it got. */
@@ -510,7 +626,6 @@ static int pass_groups(model *m, ctp_nat_result *res)
 	for (size_t i = 0; i < m->nflows; i++) {
 		const ctp_flow *f = &m->flows[i];
 		gkey k;
-		uint16_t port;
 		long g;
 		int remap;
 
@@ -523,7 +638,7 @@ static int pass_groups(model *m, ctp_nat_result *res)
 			res->no_icmp++;
 		if (!is_snat(f) || !modelled(f))
 			continue;
-		key_of(m, f, 1, &k, &port);
+		key_of(m, f, 1, &k);
 		g = group_find(m, &k, 1);
 		if (g < 0)
 			return CTP_ENOMEM;
@@ -551,24 +666,58 @@ static int pass_groups(model *m, ctp_nat_result *res)
 	return 0;
 }
 
-static int occ_cmp(const void *pa, const void *pb)
+/* Sort a group's occupants.  They come in flow order, so a stable sort
+ * by port and direction alone (the top 17 bits of an occ) gives the
+ * full order: two passes of a radix sort through tmp, or an insertion
+ * sort of the few. */
+static void occ_sort(occ *o, size_t n, occ *tmp)
 {
-	const occ *a = pa, *b = pb;
+	size_t c9[513], c8[257];
 
-	if (a->group != b->group)
-		return a->group < b->group ? -1 : 1;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
-	/* a reply-direction holder first: it is the one that names the
-	 * entry that took the port */
-	if ((a->flags & OCC_REPLY) != (b->flags & OCC_REPLY))
-		return (a->flags & OCC_REPLY) ? -1 : 1;
-	return a->flow < b->flow ? -1 : a->flow > b->flow;
+	if (n <= 48) {
+		for (size_t i = 1; i < n; i++) {
+			occ v = o[i];
+			size_t j = i;
+
+			for (; j && o[j - 1] > v; j--)
+				o[j] = o[j - 1];
+			o[j] = v;
+		}
+		return;
+	}
+	memset(c9, 0, sizeof(c9));
+	memset(c8, 0, sizeof(c8));
+	for (size_t i = 0; i < n; i++) {
+		c9[((o[i] >> 36) & 511) + 1]++;
+		c8[(o[i] >> 45) + 1]++;
+	}
+	for (size_t i = 1; i < 513; i++)
+		c9[i] += c9[i - 1];
+	for (size_t i = 1; i < 257; i++)
+		c8[i] += c8[i - 1];
+	for (size_t i = 0; i < n; i++)
+		tmp[c9[(o[i] >> 36) & 511]++] = o[i];
+	for (size_t i = 0; i < n; i++)
+		o[c8[tmp[i] >> 45]++] = tmp[i];
 }
 
-/* Pass 2: every entry's claim on a group's ports, either direction. */
+/*
+ * Pass 2: every entry's claim on a group's ports, either direction.
+ * Counted first, so each group's occupants go straight to their own
+ * slice of one array; which (flow, direction) found which group is
+ * kept from the first walk to the second (a bit pair per flow and the
+ * group of each hit), so each key is looked up once.
+ */
 static int pass_occupants(model *m)
 {
+	uint8_t *hit = calloc(m->nflows / 4 + 1, 1);
+	uint32_t *hg = NULL;
+	occ *tmp = NULL;
+	size_t nh = 0, hcap = 0, off = 0, h = 0;
+	int rc = CTP_ENOMEM;
+
+	if (!hit)
+		return CTP_ENOMEM;
 	for (size_t i = 0; i < m->nflows; i++) {
 		const ctp_flow *f = &m->flows[i];
 
@@ -576,13 +725,49 @@ static int pass_occupants(model *m)
 			continue;
 		for (int dir = 1; dir >= 0; dir--) {
 			gkey k;
-			uint16_t port;
-			uint8_t fl = 0;
 			long g;
 
-			key_of(m, f, dir, &k, &port);
+			key_of(m, f, dir, &k);
 			if ((g = group_find(m, &k, 0)) < 0)
 				continue;
+			if (dir)
+				m->g[g].pub.entries++;
+			m->g[g].occ_n++;
+			hit[i >> 2] |= (uint8_t)(1u << ((i & 3) * 2 + dir));
+			if (nh == hcap) {
+				size_t n = hcap ? hcap * 2 : 4096;
+				uint32_t *p = realloc(hg, n * sizeof(*hg));
+
+				if (!p)
+					goto done;
+				hg = p;
+				hcap = n;
+			}
+			hg[nh++] = (uint32_t)g;
+		}
+	}
+	m->o = malloc((nh ? nh : 1) * sizeof(*m->o));
+	if (!m->o)
+		goto done;
+	m->no = nh;
+	for (size_t g = 0; g < m->ng; g++) {
+		m->g[g].occ_off = off;
+		off += m->g[g].occ_n;
+		if (m->g[g].occ_n > m->max_occ)
+			m->max_occ = m->g[g].occ_n;
+		m->g[g].occ_n = 0; /* counts again as the slice fills */
+	}
+	for (size_t i = 0; i < m->nflows && h < nh; i++) {
+		const ctp_flow *f = &m->flows[i];
+		unsigned bits = (hit[i >> 2] >> ((i & 3) * 2)) & 3;
+
+		for (int dir = 1; bits && dir >= 0; dir--) {
+			grp *g;
+			unsigned fl = 0;
+
+			if (!(bits & (1u << dir)))
+				continue;
+			g = &m->g[hg[h++]];
 			if (dir) {
 				fl = OCC_REPLY;
 				if (is_snat(f))
@@ -592,22 +777,22 @@ static int pass_occupants(model *m)
 					fl |= OCC_REMAP;
 				if (evictable(f))
 					fl |= OCC_EVICT;
-				m->g[g].pub.entries++;
 			}
-			if (occ_add(m, (uint32_t)g, i, port, fl))
-				return CTP_ENOMEM;
+			m->o[g->occ_off + g->occ_n++] =
+				occ_make(port_of(f, dir), (uint32_t)i, fl);
 		}
 	}
-	if (m->no) /* qsort(NULL, 0) is undefined */
-		qsort(m->o, m->no, sizeof(*m->o), occ_cmp);
-	for (size_t i = 0; i < m->no; i++) {
-		grp *g = &m->g[m->o[i].group];
-
-		if (!g->occ_n)
-			g->occ_off = i;
-		g->occ_n++;
-	}
-	return 0;
+	tmp = malloc((m->max_occ ? m->max_occ : 1) * sizeof(*tmp));
+	if (!tmp)
+		goto done;
+	for (size_t g = 0; g < m->ng; g++)
+		occ_sort(m->o + m->g[g].occ_off, m->g[g].occ_n, tmp);
+	rc = 0;
+done:
+	free(hit);
+	free(hg);
+	free(tmp);
+	return rc;
 }
 
 /* ---- ranges ---- */
@@ -631,31 +816,32 @@ static int pass_occupants(model *m)
  * mapped ports, else the default.  Per group, not per NAT address: a
  * rule may give each destination port its own range.
  */
-static int group_range(model *m, grp *g)
+static void group_range(model *m, grp *g)
 {
 	const ctp_nat_opts *o = m->opts;
 	int icmp = ctp_proto_is_icmp(g->key.proto);
 	ctp_nat_group *p = &g->pub;
-	uint16_t *all, *rem;
-	size_t na = 0, nr = 0, kept = 0;
+	const occ *oc = m->o + g->occ_off;
+	size_t na = 0, rr = 0, kept = 0;
+	unsigned first = 0, last = 0, last_rem = 0;
 
-	all = malloc((g->occ_n ? g->occ_n : 1) * sizeof(*all));
-	rem = malloc((g->occ_n ? g->occ_n : 1) * sizeof(*rem));
-	if (!all || !rem) {
-		free(all);
-		free(rem);
-		return CTP_ENOMEM;
-	}
+	/* occupants are sorted by port: the source-NAT ones give the
+	 * lowest and highest port, the remapped ones the distinct
+	 * remapped ports */
 	for (size_t i = 0; i < g->occ_n; i++) {
-		const occ *oc = &m->o[g->occ_off + i];
+		unsigned fl = occ_flags(oc[i]), port = occ_port(oc[i]);
 
-		if (!(oc->flags & OCC_SNAT))
+		if (!(fl & OCC_SNAT))
 			continue;
-		all[na++] = oc->port;
-		if (oc->flags & OCC_REMAP)
-			rem[nr++] = oc->port;
-		else
+		if (!na++)
+			first = port;
+		last = port;
+		if (fl & OCC_REMAP) {
+			rr += !rr || port != last_rem;
+			last_rem = port;
+		} else {
 			kept++;
+		}
 	}
 	p->range_src = CTP_NAT_RANGE_DEFAULT;
 	if (!icmp && o->range_lo <= o->range_hi) {
@@ -663,18 +849,13 @@ static int group_range(model *m, grp *g)
 		p->range_lo = o->range_lo;
 		p->range_hi = o->range_hi;
 	} else if (!icmp && na) {
-		size_t rr = 0;
-
-		/* occupants are sorted by port already */
-		for (size_t i = 0; i < nr; i++)
-			rr += !i || rem[i] != rem[i - 1];
-		if (rr >= INFER_MIN_REMAPS && all[0] >= 1024) {
-			double w = all[na - 1] - all[0] + 1;
+		if (rr >= INFER_MIN_REMAPS && first >= 1024) {
+			double w = last - first + 1;
 
 			if (rr * pow(w / 64512.0, (double)rr - 1) < INFER_P) {
 				p->range_src = CTP_NAT_RANGE_INFERRED;
-				p->range_lo = all[0];
-				p->range_hi = all[na - 1];
+				p->range_lo = first;
+				p->range_hi = last;
 			}
 		}
 	}
@@ -688,9 +869,6 @@ static int group_range(model *m, grp *g)
 		}
 		p->random = na >= RANDOM_MIN_ENTRIES && kept == 0;
 	}
-	free(all);
-	free(rem);
-	return 0;
 }
 
 /* ---- probabilities ---- */
@@ -747,10 +925,13 @@ static uint64_t slice_taken(const void *ud, unsigned lo, unsigned hi)
 	const slice *s = ud;
 	uint64_t c = 0;
 
-	for (size_t i = 0; i < s->n; i++)
-		if (s->o[i].port >= lo && s->o[i].port <= hi &&
-		    (!i || s->o[i].port != s->o[i - 1].port))
+	for (size_t i = 0; i < s->n; i++) {
+		unsigned port = occ_port(s->o[i]);
+
+		if (port >= lo && port <= hi &&
+		    (!i || port != occ_port(s->o[i - 1])))
 			c++;
+	}
 	return c;
 }
 
@@ -758,8 +939,8 @@ static int group_probability(model *m, grp *g)
 {
 	ctp_nat_group *p = &g->pub;
 	const occ *oc = m->o + g->occ_off;
-	uint32_t size, *tk = NULL;
-	uint8_t *ev = NULL;
+	uint32_t size, *tk = m->tk;
+	uint8_t *ev = m->ev;
 	size_t n = 0;
 	unsigned clo, chi;
 	slice s = { oc, g->occ_n };
@@ -771,19 +952,11 @@ static int group_probability(model *m, grp *g)
 		return 0;
 	}
 	size = p->range_hi - p->range_lo + 1;
-	tk = malloc((g->occ_n ? g->occ_n : 1) * sizeof(*tk));
-	ev = malloc(g->occ_n ? g->occ_n : 1);
-	if (!tk || !ev) {
-		free(tk);
-		free(ev);
-		return CTP_ENOMEM;
-	}
 	for (size_t i = 0; i < g->occ_n; i++) {
-		unsigned port = oc[i].port;
-		int e = (oc[i].flags & OCC_EVICT) != 0;
+		unsigned port = occ_port(oc[i]);
+		int e = (occ_flags(oc[i]) & OCC_EVICT) != 0;
 
-		if (oc[i].flags & OCC_EVICT)
-			p->evictable++;
+		p->evictable += (unsigned)e;
 		if (port < p->range_lo || port > p->range_hi)
 			continue;
 		if (n && tk[n - 1] == port - p->range_lo) {
@@ -801,14 +974,12 @@ static int group_probability(model *m, grp *g)
 	t.size = size;
 	p->used = n;
 	p->utilization = (double)n / size;
-	p->p_search_fail = ctp_nat_p_search_fail(
-		&m->algo, &t, g->key.proto == CTP_P_TCP);
+	p->p_search_fail = p_search_fail(&m->algo, &t,
+					 g->key.proto == CTP_P_TCP, &m->rs);
 	client_ports(m, g, &clo, &chi);
 	p->p_keep = keep_share(p->random, p->range_src, p->range_lo,
 			       p->range_hi, clo, chi, slice_taken, &s);
 	p->p_fail_next = (1 - p->p_keep) * p->p_search_fail;
-	free(tk);
-	free(ev);
 	return isnan(p->p_search_fail) ? CTP_ENOMEM : 0;
 }
 
@@ -826,20 +997,42 @@ typedef struct fill {
 	uint32_t k;      /* how many */
 } fill;
 
+/* Taken ports of a fill: a bitmap in 64-bit words, index 0 = lo. */
 typedef struct bits_ud {
-	const uint8_t *b;
+	const uint64_t *w;
 	unsigned lo, size;
 } bits_ud;
+
+/* Set bits of w in [from, to). */
+static uint64_t popcount_range(const uint64_t *w, uint32_t from, uint32_t to)
+{
+	uint64_t c = 0;
+
+	while (from < to) {
+		uint32_t i = from >> 6, sh = from & 63;
+		uint32_t n = 64 - sh < to - from ? 64 - sh : to - from;
+		uint64_t v = w[i] >> sh;
+
+		if (n < 64)
+			v &= ((uint64_t)1 << n) - 1;
+		c += (uint64_t)__builtin_popcountll(v);
+		from += n;
+	}
+	return c;
+}
 
 static uint64_t bits_taken(const void *ud, unsigned lo, unsigned hi)
 {
 	const bits_ud *u = ud;
-	uint64_t c = 0;
+	uint64_t from = lo > u->lo ? lo : u->lo;
+	uint64_t to = (uint64_t)hi + 1;
 
-	for (unsigned x = lo; x <= hi; x++)
-		if (x >= u->lo && x - u->lo < u->size && bit(u->b, x - u->lo))
-			c++;
-	return c;
+	if (to > (uint64_t)u->lo + u->size)
+		to = (uint64_t)u->lo + u->size;
+	if (from >= to)
+		return 0;
+	return popcount_range(u->w, (uint32_t)(from - u->lo),
+			      (uint32_t)(to - u->lo));
 }
 
 /* Fill window: stop once FILL_FAIL_SHARE of the last FILL_WINDOW
@@ -896,46 +1089,152 @@ static int fill_run(const model *m, const tcfg *c, ctp_rng *rng, fill *f)
 	return 0;
 }
 
-/* p_fail_next averaged over the fills, each at its first k entries */
-static double fills_p(const model *m, const tcfg *c, const fill *fl,
-		      unsigned nf, uint32_t k, uint8_t *b, uint32_t *tk)
+/*
+ * runs_build() from a bitmap of size bits in 64-bit words (no evictable
+ * holders): the runs come from the words' 0-1 and 1-0 edges, without
+ * listing every taken index.  *n gets the taken count.
+ */
+static int runs_from_bits(const uint64_t *w, uint32_t size, runs *rs,
+			  size_t *n)
 {
-	uint32_t size = c->hi - c->lo + 1;
+	uint32_t words = (size + 63) / 64;
+	size_t taken = 0;
+	int open = 0; /* a run continues from the previous word */
+
+	rs->n = 0;
+	rs->full = 0;
+	rs->nev = 0;
+	for (uint32_t i = 0; i < words; i++) {
+		uint64_t v = w[i];
+		/* starts: set bits whose lower neighbour is clear; ends:
+		 * set bits whose upper neighbour is clear (bits past size
+		 * are clear) */
+		uint64_t up = i + 1 < words ? w[i + 1] & 1 : 0;
+		uint64_t st = v & ~(v << 1 | (uint64_t)open);
+		uint64_t en = v & ~(v >> 1 | up << 63);
+
+		while (st || en) {
+			uint32_t b;
+
+			/* a start comes before the end of its run */
+			if (st && (!en || __builtin_ctzll(st) <=
+						   __builtin_ctzll(en))) {
+				b = i * 64 + (uint32_t)__builtin_ctzll(st);
+				st &= st - 1;
+				if (rs->n == rs->cap) {
+					size_t cap = rs->cap ? 2 * rs->cap
+							     : 64;
+					run *r = realloc(rs->r,
+							 cap * sizeof(*r));
+					uint32_t *ev;
+
+					if (!r)
+						return CTP_ENOMEM;
+					rs->r = r;
+					ev = realloc(rs->ev,
+						     cap * sizeof(*ev));
+					if (!ev)
+						return CTP_ENOMEM;
+					rs->ev = ev;
+					rs->cap = cap;
+				}
+				rs->r[rs->n].start = b;
+				rs->r[rs->n].base = taken;
+				rs->n++;
+			} else {
+				run *r = &rs->r[rs->n - 1];
+
+				b = i * 64 + (uint32_t)__builtin_ctzll(en);
+				en &= en - 1;
+				r->len = b - r->start + 1;
+				taken += r->len;
+			}
+		}
+		open = (int)(v >> 63);
+	}
+	*n = taken;
+	if (!taken)
+		return 0;
+	rs->full = taken == size;
+	if (!rs->full && rs->n > 1 && rs->r[0].start == 0 &&
+	    rs->r[rs->n - 1].start + rs->r[rs->n - 1].len == size) {
+		/* the first run continues the last one (as runs_build) */
+		size_t first_run_end = rs->r[0].len;
+
+		rs->r[rs->n - 1].len += rs->r[0].len;
+		memmove(rs->r, rs->r + 1, (rs->n - 1) * sizeof(*rs->r));
+		rs->n--;
+		for (size_t i = 0; i < rs->n; i++)
+			rs->r[i].base -= first_run_end;
+	}
+	if (rs->full) /* runs_build() keeps the one run as it is */
+		rs->n = 1;
+	return 0;
+}
+
+/* What the search for one threshold needs: the fills, scratch for a
+ * fill's taken ports, and the p already worked out per k (the searches
+ * for 1% and 50% start with the same steps). */
+typedef struct tstate {
+	const model *m;
+	const tcfg *c;
+	const fill *fl;
+	unsigned nf;
+	uint64_t *w;  /* bitmap, (size + 63) / 64 words */
+	runs rs;
+	struct {
+		uint32_t k;
+		double p;
+	} memo[80];
+	unsigned nmemo;
+} tstate;
+
+/* p_fail_next averaged over the fills, each at its first k entries */
+static double fills_p(tstate *ts, uint32_t k)
+{
+	const tcfg *c = ts->c;
+	uint32_t size = c->hi - c->lo + 1, words = (size + 63) / 64;
 	double sum = 0;
 
-	for (unsigned s = 0; s < nf; s++) {
-		uint32_t kk = k < fl[s].k ? k : fl[s].k, n = 0;
-		bits_ud ud = { b, c->lo, size };
-		ctp_nat_taken t;
-		double keep, ps;
+	for (unsigned i = 0; i < ts->nmemo; i++)
+		if (ts->memo[i].k == k)
+			return ts->memo[i].p;
+	for (unsigned s = 0; s < ts->nf; s++) {
+		const fill *f = &ts->fl[s];
+		uint32_t kk = k < f->k ? k : f->k;
+		bits_ud ud = { ts->w, c->lo, size };
+		ctp_nat_taken t = { NULL, NULL, 0, size };
+		double keep, ps = 0;
 
-		memset(b, 0, size / 8 + 1);
+		memset(ts->w, 0, words * sizeof(*ts->w));
 		for (uint32_t i = 0; i < kk; i++)
-			b[fl[s].order[i] >> 3] |=
-				(uint8_t)(1u << (fl[s].order[i] & 7));
-		for (uint32_t x = 0; x < size; x++)
-			if (bit(b, x))
-				tk[n++] = x;
-		t.taken = tk;
-		t.evict = NULL;
-		t.n = n;
-		t.size = size;
-		ps = ctp_nat_p_search_fail(&m->algo, &t, 0);
+			ts->w[f->order[i] >> 6] |= (uint64_t)1
+						   << (f->order[i] & 63);
+		/* p_search_fail() of the taken indices, the runs read off
+		 * the bitmap (thresholds() runs for first_round > 0 only) */
+		if (runs_from_bits(ts->w, size, &ts->rs, &t.n))
+			ps = NAN;
+		else if (t.n)
+			ps = p_rounds(&ts->m->algo, &t, 0, &ts->rs);
 		keep = keep_share(c->random, c->src, c->lo, c->hi, c->clo,
 				  c->chi, bits_taken, &ud);
 		sum += (1 - keep) * ps;
 	}
-	return sum / nf;
+	sum /= ts->nf;
+	if (ts->nmemo < sizeof(ts->memo) / sizeof(ts->memo[0])) {
+		ts->memo[ts->nmemo].k = k;
+		ts->memo[ts->nmemo].p = sum;
+		ts->nmemo++;
+	}
+	return sum;
 }
 
 /* Smallest k in [0, kmax] with fills_p >= target; -1 if none, -2 out
  * of memory (fills_p is NAN then). */
-static long fills_k(const model *m, const tcfg *c, const fill *fl,
-		    unsigned nf, uint32_t kmax, double target, uint8_t *b,
-		    uint32_t *tk)
+static long fills_k(tstate *ts, uint32_t kmax, double target)
 {
 	uint32_t lo = 0, hi = kmax;
-	double p = fills_p(m, c, fl, nf, kmax, b, tk);
+	double p = fills_p(ts, kmax);
 
 	if (isnan(p))
 		return -2;
@@ -944,7 +1243,7 @@ static long fills_k(const model *m, const tcfg *c, const fill *fl,
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		p = fills_p(m, c, fl, nf, mid, b, tk);
+		p = fills_p(ts, mid);
 		if (isnan(p))
 			return -2;
 		if (p >= target)
@@ -960,12 +1259,17 @@ static int thresholds(const model *m, tcfg *c)
 	unsigned nf = m->opts->samples ? m->opts->samples : 1;
 	uint32_t size = c->hi - c->lo + 1, kmax = 0;
 	fill *fl = calloc(nf, sizeof(*fl));
-	uint8_t *b = calloc(size / 8 + 1, 1);
-	uint32_t *tk = malloc(size * sizeof(*tk));
+	tstate ts;
 	int rc = CTP_ENOMEM;
 	long k;
 
-	if (!fl || !b || !tk)
+	memset(&ts, 0, sizeof(ts));
+	ts.m = m;
+	ts.c = c;
+	ts.fl = fl;
+	ts.nf = nf;
+	ts.w = calloc((size + 63) / 64, sizeof(*ts.w));
+	if (!fl || !ts.w)
 		goto done;
 	if (!m->algo.first_round) {
 		/* the rover scan fails only when every port is taken, and then
@@ -988,10 +1292,10 @@ static int thresholds(const model *m, tcfg *c)
 		if (fl[s].k > kmax)
 			kmax = fl[s].k;
 	}
-	if ((k = fills_k(m, c, fl, nf, kmax, 0.01, b, tk)) == -2)
+	if ((k = fills_k(&ts, kmax, 0.01)) == -2)
 		goto done;
 	c->p1 = k < 0 ? NAN : (double)k / size;
-	if ((k = fills_k(m, c, fl, nf, kmax, 0.5, b, tk)) == -2)
+	if ((k = fills_k(&ts, kmax, 0.5)) == -2)
 		goto done;
 	c->p50 = k < 0 ? NAN : (double)k / size;
 	rc = 0;
@@ -999,8 +1303,8 @@ done:
 	for (unsigned s = 0; fl && s < nf; s++)
 		free(fl[s].order);
 	free(fl);
-	free(b);
-	free(tk);
+	free(ts.w);
+	runs_release(&ts.rs);
 	return rc;
 }
 
@@ -1066,14 +1370,14 @@ static void find_holders(model *m)
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
 
-			if (oc[mid].port < want)
+			if (occ_port(oc[mid]) < want)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		if (lo < g->occ_n && oc[lo].port == want &&
-		    oc[lo].flow != rm->flow) {
-			rm->holder = oc[lo].flow;
+		if (lo < g->occ_n && occ_port(oc[lo]) == want &&
+		    occ_flow(oc[lo]) != rm->flow) {
+			rm->holder = occ_flow(oc[lo]);
 			rm->reason = CTP_NAT_REASON_TAKEN;
 		} else if (g->pub.range_src != CTP_NAT_RANGE_DEFAULT &&
 			   (want < g->pub.range_lo || want > g->pub.range_hi)) {
@@ -1177,10 +1481,22 @@ int ctp_nat_model_run(const ctp_snapshot *snap, const ctp_nat_opts *opts,
 	if ((rc = ns_ids(&m)) || (rc = pass_groups(&m, out)) ||
 	    (rc = pass_occupants(&m)))
 		goto done;
-	for (size_t i = 0; i < m.ng; i++)
-		if ((rc = group_range(&m, &m.g[i])) ||
-		    (rc = group_probability(&m, &m.g[i])))
+	/* no more lookups */
+	free(m.slot);
+	free(m.keys);
+	m.slot = NULL;
+	m.keys = NULL;
+	m.tk = malloc((m.max_occ ? m.max_occ : 1) * sizeof(*m.tk));
+	m.ev = malloc(m.max_occ ? m.max_occ : 1);
+	if (!m.tk || !m.ev) {
+		rc = CTP_ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < m.ng; i++) {
+		group_range(&m, &m.g[i]);
+		if ((rc = group_probability(&m, &m.g[i])))
 			goto done;
+	}
 	if ((rc = all_thresholds(&m)))
 		goto done;
 	find_holders(&m);
@@ -1193,9 +1509,13 @@ done:
 	}
 	free(m.ns_of_input);
 	free(m.g);
+	free(m.keys);
 	free(m.slot);
 	free(m.o);
 	free(m.rm);
+	free(m.tk);
+	free(m.ev);
+	runs_release(&m.rs);
 	return rc;
 }
 

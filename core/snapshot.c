@@ -141,18 +141,22 @@ int ctp_snapshot_add_input(ctp_snapshot *s, const char *path, const char *ns,
 			   uint16_t *out)
 {
 	ctp_input_info *in;
+	size_t oldcap = s->capinputs;
 
 	if (s->ninputs >= UINT16_MAX)
 		return CTP_EFAIL;
 	if (grow((void **)&s->inputs, &s->capinputs, s->ninputs + 1,
 		 sizeof(*s->inputs)))
 		return CTP_ENOMEM;
-	/* stats grows in step with inputs; capinputs was set above */
-	{
+	/* stats grows in step with inputs, when capinputs grew above (a
+	 * realloc per input may copy: 65535 inputs, quadratic) */
+	if (s->capinputs != oldcap) {
 		ctp_stat_set *st = realloc(s->stats,
 					   s->capinputs * sizeof(*st));
-		if (!st)
+		if (!st) {
+			s->capinputs = oldcap; /* stats still fits that */
 			return CTP_ENOMEM;
+		}
 		s->stats = st;
 	}
 	in = &s->inputs[s->ninputs];
@@ -526,40 +530,39 @@ static int dkey_cmp(const void *pa, const void *pb, void *ctx)
 	return a->flow < b->flow ? -1 : a->flow > b->flow;
 }
 
-/* Does input a hold more of group keys[i..j) than input b (ties: the one
- * with ICMP details, then the earlier input)? */
-static int has_icmp_details(const ctp_snapshot *s, const dkey *keys,
-			    size_t i, size_t j, size_t in)
+/* Does input a hold more of a group than input b (ties: the one whose
+ * first entry of the group has ICMP details, then the earlier input)?
+ * details[in] was noted once per group: looking it up in the group for
+ * every entry made a group of n copies cost n * n. */
+static int better_source(const size_t *per_input,
+			 const unsigned char *details, size_t a, size_t b)
 {
-	for (size_t k = i; k < j; k++) {
-		const ctp_flow *f = &s->flows[keys[k].flow];
-		if (f->input == in)
-			return !(f->flags & CTP_F_NO_ICMP);
-	}
-	return 0;
-}
-
-static int better_source(const ctp_snapshot *s, const size_t *per_input,
-			 size_t i, size_t j, const dkey *keys, size_t a,
-			 size_t b)
-{
-	int da, db;
-
 	if (per_input[a] != per_input[b])
 		return per_input[a] > per_input[b];
-	da = has_icmp_details(s, keys, i, j, a);
-	db = has_icmp_details(s, keys, i, j, b);
-	if (da != db)
-		return da > db;
+	if (details[a] != details[b])
+		return details[a] > details[b];
 	return a < b;
+}
+
+/* inputs by namespace label, then index */
+static int ns_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const ctp_snapshot *s = ctx;
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	int c = strcmp(s->inputs[a].ns, s->inputs[b].ns);
+
+	if (c)
+		return c;
+	return a < b ? -1 : a > b;
 }
 
 int ctp_snapshot_finalize(ctp_snapshot *s)
 {
 	size_t n = 0, with_flows = 0;
 	dkey *keys;
-	uint32_t *ns_of;
+	uint32_t *ns_of, *by_ns;
 	size_t *per_input;
+	unsigned char *details;
 
 	kv_ready(s);
 	free(s->overlap);
@@ -574,22 +577,29 @@ int ctp_snapshot_finalize(ctp_snapshot *s)
 
 	keys = malloc(s->nflows * sizeof(*keys));
 	ns_of = calloc(s->ninputs, sizeof(*ns_of));
+	by_ns = calloc(s->ninputs, sizeof(*by_ns));
 	per_input = calloc(s->ninputs, sizeof(*per_input));
-	if (!keys || !ns_of || !per_input) {
+	details = calloc(s->ninputs, 1);
+	if (!keys || !ns_of || !by_ns || !per_input || !details) {
 		free(keys);
 		free(ns_of);
+		free(by_ns);
 		free(per_input);
+		free(details);
 		return CTP_ENOMEM;
 	}
-	/* label namespaces by the first input carrying the same label */
-	for (size_t i = 0; i < s->ninputs; i++) {
-		ns_of[i] = (uint32_t)i;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(s->inputs[i].ns, s->inputs[j].ns) == 0) {
-				ns_of[i] = ns_of[j];
-				break;
-			}
-	}
+	/* label namespaces by the first input carrying the same label
+	 * (sorted, not pairwise: a bundle may hold 65535 inputs) */
+	for (size_t i = 0; i < s->ninputs; i++)
+		by_ns[i] = (uint32_t)i;
+	qsort_r(by_ns, s->ninputs, sizeof(*by_ns), ns_cmp, s);
+	for (size_t i = 0; i < s->ninputs; i++)
+		ns_of[by_ns[i]] =
+			i && strcmp(s->inputs[by_ns[i]].ns,
+				    s->inputs[by_ns[i - 1]].ns) == 0
+				? ns_of[by_ns[i - 1]]
+				: by_ns[i];
+	free(by_ns);
 	for (size_t i = 0; i < s->nflows; i++) {
 		const ctp_flow *f = &s->flows[i];
 		ctp_tuple t;
@@ -621,13 +631,17 @@ int ctp_snapshot_finalize(ctp_snapshot *s)
 			/* The group's entries are the most any one input
 			 * shows; keep that input's records (on a tie, the
 			 * one with ICMP details, then the earliest). */
-			for (size_t k = i; k < j; k++)
-				per_input[s->flows[keys[k].flow].input]++;
+			for (size_t k = i; k < j; k++) {
+				const ctp_flow *f = &s->flows[keys[k].flow];
+				if (!per_input[f->input]++)
+					details[f->input] =
+						!(f->flags & CTP_F_NO_ICMP);
+			}
 			best_in = s->flows[keys[i].flow].input;
 			for (size_t k = i; k < j; k++) {
 				const ctp_flow *f = &s->flows[keys[k].flow];
-				if (better_source(s, per_input, i, j, keys,
-						  f->input, best_in))
+				if (better_source(per_input, details, f->input,
+						  best_in))
 					best_in = f->input;
 			}
 			keep = best_in;
@@ -650,6 +664,7 @@ int ctp_snapshot_finalize(ctp_snapshot *s)
 	free(keys);
 	free(ns_of);
 	free(per_input);
+	free(details);
 	return 0;
 }
 

@@ -412,19 +412,35 @@ static void strip_suffix(const char *path, char *out, size_t size)
 	}
 }
 
+/*
+ * The compressions read.  A libarchive built without one's library still
+ * registers it, to run an external "gzip -d", "zstd -d", ... (it returns
+ * ARCHIVE_WARN; libarchive 3.6 archive_read_support_filter_*.c), and
+ * ctplan never runs a program: each is tried on a reader of its own and
+ * used only where libarchive decodes it itself.
+ */
+static int (*const filters[])(struct archive *) = {
+	archive_read_support_filter_gzip, archive_read_support_filter_bzip2,
+	archive_read_support_filter_xz, archive_read_support_filter_lzma,
+	archive_read_support_filter_zstd,
+};
+
 static struct archive *open_reader(FILE *fp)
 {
 	struct archive *a = archive_read_new();
 
 	if (!a)
 		return NULL;
-	/* only the compressions libarchive decodes itself, and tar; raw
-	 * takes a compressed file that holds no archive (it bids last) */
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_bzip2(a);
-	archive_read_support_filter_xz(a);
-	archive_read_support_filter_lzma(a);
-	archive_read_support_filter_zstd(a);
+	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		struct archive *probe = archive_read_new();
+		int builtin = probe && filters[i](probe) == ARCHIVE_OK;
+
+		archive_read_free(probe);
+		if (builtin)
+			filters[i](a);
+	}
+	/* tar; raw takes a compressed file that holds no archive (it
+	 * bids last) */
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	archive_read_support_format_raw(a);

@@ -594,6 +594,9 @@ static int add_event(ctp_pctx *ctx, const kline *k, int kind,
 	return 0;
 }
 
+/* new years counted in one input, at most */
+#define CTP_KMSG_MAX_YEARS 1000
+
 /* A year for a syslog date: a date well before the last one read means
  * the log went past new year. */
 static void place_year(ctp_pctx *ctx, kline *k)
@@ -601,7 +604,10 @@ static void place_year(ctp_pctx *ctx, kline *k)
 	const int64_t year = 366 * S_PER_DAY * US_PER_S;
 	int64_t t = k->noyear_us + ctx->kmsg_years * year;
 
-	if (ctx->kmsg_prev_noyear && t < ctx->kmsg_prev_noyear - year / 2) {
+	/* at most CTP_KMSG_MAX_YEARS: dates that keep wrapping (a hostile
+	 * log) would overflow the microseconds after 291,000 years */
+	if (ctx->kmsg_prev_noyear && t < ctx->kmsg_prev_noyear - year / 2 &&
+	    ctx->kmsg_years < CTP_KMSG_MAX_YEARS) {
 		ctx->kmsg_years++;
 		t += year;
 	}

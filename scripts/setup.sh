@@ -15,10 +15,13 @@ shift || true
 # kernel with conntrack, iptables/nft and iproute2; python3 reads the
 # reference counts out of conntrack's -o xml.  libarchive reads support
 # bundles (tar, gzip, xz); the HTML report test renders in chromium.
-# bench/run.sh reads peak memory from time's /usr/bin/time -v.
+# bench/run.sh reads peak memory from time's /usr/bin/time -v.  The fuzz
+# targets (tests/fuzz) need clang and libFuzzer, which Debian ships in
+# libclang-rt-14-dev; tests/cli/test_no_exec.sh traces ctplan with strace.
 pkgs=(build-essential cmake pkg-config libpcre2-dev libjansson-dev
       libcsv-dev libcmocka-dev libarchive-dev conntrack iptables nftables
-      iproute2 python3 chromium time systemd-journal-remote)
+      iproute2 python3 chromium time systemd-journal-remote
+      clang libclang-rt-14-dev strace)
 missing=()
 for p in "${pkgs[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

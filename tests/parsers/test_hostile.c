@@ -4,6 +4,7 @@
  * stream read in chunks with the read-ahead workers), and the inputs the
  * fuzzers found (tests/fuzz/README).  Each row is a file made of pieces
  * (a text repeated n times), the counts it must give and the first error.
+ * Then the bugs found by the sanitizers in a format module, one test each.
  */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ctplan/parse.h"
+#include "fixture.h"
 
 #define LINE                                                             \
 	"tcp      6 431996 ESTABLISHED src=198.18.0.2 dst=203.0.113.2 "   \
@@ -175,11 +177,55 @@ static void test_stream(void **state)
 	}
 }
 
+/*
+ * A syslog date going back a year adds a year (kmsg.c place_year); a log
+ * whose dates wrapped 291,000 times (alternating "Dec 31" and "Jan 1"
+ * lines, 51 MB) overflowed the microseconds: signed overflow, found by
+ * UBSan.  Years are counted up to 1000 now.
+ */
+static void test_kmsg_year_wraps(void **state)
+{
+	static const char dec[] = "Dec 31 23:59:59 h kernel: nf_conntrack: "
+				  "nf_conntrack: table full, dropping packet";
+	static const char jan[] = "Jan  1 00:00:00 h kernel: nf_conntrack: "
+				  "nf_conntrack: table full, dropping packet";
+	static const int start[] = { 0, 291660 };
+	fixture fx;
+
+	(void)state;
+	for (size_t r = 0; r < sizeof(start) / sizeof(start[0]); r++) {
+		const ctp_kevent *ev;
+		size_t n;
+
+		fx_open_path(&fx, "");
+		fx.ctx.kmsg_years = start[r];
+		for (int i = 0; i < 2200; i++) {
+			const char *s = i % 2 ? jan : dec;
+			assert_true(ctp_kmsg_line(&fx.ctx, s,
+						  sizeof(dec) - 1) >= 0);
+			fx.ctx.line++;
+		}
+		assert_true(fx.ctx.kmsg_years <= (start[r] > 1000 ? start[r]
+								  : 1000));
+		if (!start[r])
+			assert_int_equal(fx.ctx.kmsg_years, 1000);
+		n = ctp_snapshot_kevent_count(fx.snap);
+		assert_int_equal(n, 2200);
+		ev = ctp_snapshot_kevents(fx.snap);
+		/* times go forward while years are counted */
+		if (!start[r])
+			assert_true(ev[1].wall_us > ev[0].wall_us &&
+				    ev[1999].wall_us > ev[1998].wall_us);
+		fx_close(&fx);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buffer),
 		cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_kmsg_year_wraps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Hostile input through the command line (issue 9): a line past the
+# 64 KiB limit is rejected with its position and reading goes on (file,
+# stdin, archive member); binary garbage and empty files end cleanly with
+# exit 0 or 2 and a message naming the file.  The mutation test
+# (test_mutation.sh) and tests/parsers/test_hostile.c cover the rest.
+set -u
+ctplan=$1
+src=$2
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+s=$src/samples/lab-6.18/conntrack_-L
+long() { head -c "$1" /dev/zero | tr '\0' x; echo; }
+
+# field of inputs[i] of the JSON report on stdin
+field() {
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["inputs"][int(sys.argv[1])][sys.argv[2]])' "$1" "$2"
+}
+
+{ head -3 "$s"; long 70000; tail -n +4 "$s"; } >"$tmp/long"
+total=$(wc -l <"$tmp/long")
+"$ctplan" analyze -q --no-hash --format json "$tmp/long" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" = 0 ] || fail "long line: exit $rc"
+grep -qx "$tmp/long:4:1: line longer than 65536 bytes" "$tmp/err" ||
+	{ fail "long line: no error at 4:1"; head -3 "$tmp/err"; }
+[ "$(field 0 lines <"$tmp/out")" = "$total" ] || fail "long line: lines"
+[ "$(field 0 rejected <"$tmp/out")" = 1 ] || fail "long line: rejected"
+base=$("$ctplan" analyze -q --no-hash --format json "$s" | field 0 records)
+[ "$(field 0 records <"$tmp/out")" = "$base" ] ||
+	fail "long line: records $(field 0 records <"$tmp/out"), want $base"
+
+"$ctplan" analyze -q --no-hash --strict "$tmp/long" >/dev/null 2>"$tmp/err"
+[ $? = 2 ] || fail "--strict long line: not exit 2"
+grep -q "^$tmp/long:4:1: line longer" "$tmp/err" || fail "--strict: message"
+
+# stdin: 10 MiB without a newline after the dump
+{ cat "$s"; long 10485760; } |
+	"$ctplan" analyze -q --no-hash --format json - >"$tmp/out" 2>"$tmp/err"
+[ $? = 0 ] || fail "stdin long line: exit"
+grep -q "^-:$((total - 0)):1: line longer than 65536 bytes" "$tmp/err" ||
+	{ fail "stdin long line: message"; head -3 "$tmp/err"; }
+[ "$(field 0 records <"$tmp/out")" = "$base" ] || fail "stdin: records"
+
+# an archive member with a long line
+mkdir "$tmp/a" && cp "$tmp/long" "$tmp/a/conntrack_-L" &&
+	tar -C "$tmp/a" -czf "$tmp/a.tar.gz" conntrack_-L
+"$ctplan" analyze -q --no-hash --format json "$tmp/a.tar.gz" >"$tmp/out" 2>"$tmp/err"
+[ $? = 0 ] || fail "archive long line: exit"
+grep -q "^$tmp/a.tar.gz!conntrack_-L:4:1: line longer than 65536 bytes" \
+	"$tmp/err" || { fail "archive long line: message"; head -3 "$tmp/err"; }
+
+# garbage: exit 2 naming the file, never a crash
+python3 -c 'import random, sys; r = random.Random(1)
+sys.stdout.buffer.write(b"\xff" + bytes(r.randrange(256) for _ in range(100000)))' \
+	>"$tmp/random"
+printf '\0\0\0\n\0' >"$tmp/nuls"
+: >"$tmp/empty"
+# (random bytes may hold a line that sniffs as sysctl: then the file is
+# read and every other line is rejected, with its position)
+for f in random nuls; do
+	"$ctplan" analyze -q --no-hash "$tmp/$f" >/dev/null 2>"$tmp/err"
+	rc=$?
+	case $rc in 0 | 2) ;; *) fail "$f: exit $rc, want 0 or 2" ;; esac
+	grep -q "^$tmp/$f:" "$tmp/err" || fail "$f: message names no file"
+done
+"$ctplan" analyze -q --no-hash --format json "$tmp/empty" >"$tmp/out" 2>"$tmp/err"
+[ $? = 0 ] || fail "empty file: exit"
+[ "$(field 0 lines <"$tmp/out")" = 0 ] || fail "empty file: lines"
+
+if [ "$fails" -ne 0 ]; then
+	echo "$fails failure(s)"
+	exit 1
+fi
+echo "hostile: all checks passed"
