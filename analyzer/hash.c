@@ -2,26 +2,33 @@
  * Hash model: tuples hashed the way the kernel hashes them, placed into
  * the table under sampled keys, with the kernel's insert process.
  *
- * Representation: every tuple of the snapshot is serialized once into a
- * struct hrec (the 40 bytes of the kernel's nf_conntrack_tuple, the zone
- * id of its direction and its namespace index), entry e at 2e (original)
- * and 2e + 1 (reply).  Each key then hashes that packed array in a tight
- * loop into per-thread bucket counters; nothing is allocated per tuple.
+ * Representation: nothing is kept per entry.  A tuple is made from its
+ * flow when it is needed (struct hrec: the 40 bytes of the kernel's
+ * nf_conntrack_tuple, the zone id of its direction and its namespace
+ * index); a copy of every tuple cost 96 bytes an entry.  The keys go
+ * through the snapshot together, up to eight in one pass of a thread:
+ * each tuple is made once and hashed under all of them, in the lanes of
+ * one vector where the CPU has AVX2 or AVX-512, and each key's inserts
+ * (so its draws of the chain limit) come in the same order as if it
+ * ran alone.  Per key there is only its array of bucket counters.
  *
  * Entries beyond the snapshot (to replace refused inserts, and to fill
  * the table to a target) are resampled from observed entries with a
  * fresh source port, ICMP id or GRE key.  They are generated lazily, in
  * one deterministic sequence shared by all keys, as 8-byte references
- * (struct pentry) to their base entry, and kept unique by a set of tuple
+ * (struct pentry) to their base flow, and kept unique by a set of tuple
  * fingerprints over both directions: the kernel never holds two equal
- * tuples (NAT chooses ports so that reply tuples stay unique).
+ * tuples (NAT chooses ports so that reply tuples stay unique).  The set
+ * is exact and kept at a load of 0.8 (struct fpset), 10 bytes a tuple.
  *
  * Sources for the per-era functions: see analyzer/kernel.c.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "ctplan/hash.h"
 #include "siphash_impl.h"
@@ -74,6 +81,43 @@ uint32_t ctp_rng_below(ctp_rng *r, uint32_t n)
 	}
 	return (uint32_t)(m >> 32);
 }
+
+/* ---- large arrays ---- */
+
+/*
+ * The large zeroed arrays of one run (bucket counters, the fingerprint
+ * set) are mapped and unmapped directly.  Through malloc, freeing one
+ * raised glibc's mmap threshold, so the arrays after it came from the
+ * heaps, the workers' own among them, and stayed in the process once
+ * freed: 48 MiB more at the peak of 4M entries.  Under AddressSanitizer
+ * they come from calloc, so overruns are still caught.
+ */
+#if defined(MAP_ANONYMOUS) && !defined(__SANITIZE_ADDRESS__)
+static void *big_zalloc(size_t size)
+{
+	void *p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void big_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size ? size : 1);
+}
+#else
+static void *big_zalloc(size_t size)
+{
+	return calloc(1, size ? size : 1);
+}
+
+static void big_free(void *p, size_t size)
+{
+	(void)size;
+	free(p);
+}
+#endif
 
 /* ---- keys ---- */
 
@@ -142,10 +186,11 @@ static int proto_has_u(uint8_t proto)
 	       proto == CTP_P_GRE;
 }
 
-void ctp_hash_tuple_bytes(uint8_t family, uint8_t proto, const ctp_tuple *t,
-			  uint8_t out[CTP_TUPLE_BYTES])
+/* ctp_hash_tuple_bytes(), inline for the model's loops: every byte of
+ * out is written. */
+static inline void tuple_bytes(uint8_t family, uint8_t proto,
+			       const ctp_tuple *t, uint8_t *out)
 {
-	memset(out, 0, CTP_TUPLE_BYTES);
 	memcpy(out, t->src, 16);
 	memcpy(out + 20, t->dst, 16);
 	/* l3num: a host-order u16, written as x86_64 holds it */
@@ -160,8 +205,17 @@ void ctp_hash_tuple_bytes(uint8_t family, uint8_t proto, const ctp_tuple *t,
 	if (proto_has_u(proto)) {
 		put_be16(out + 16, t->sport);
 		put_be16(out + 36, t->dport);
+	} else {
+		out[16] = out[17] = out[36] = out[37] = 0;
 	}
 	out[38] = proto;
+	out[39] = 0;
+}
+
+void ctp_hash_tuple_bytes(uint8_t family, uint8_t proto, const ctp_tuple *t,
+			  uint8_t out[CTP_TUPLE_BYTES])
+{
+	tuple_bytes(family, proto, t, out);
 }
 
 uint16_t ctp_hash_flow_zone(const ctp_flow *f, const ctp_flow_extra *x,
@@ -397,34 +451,18 @@ typedef struct tsrc {
 	int zone_both;         /* <= 4.2: one zone id for both tuples */
 } tsrc;
 
-static inline void tuple_into(uint8_t family, uint8_t proto,
-			      const ctp_tuple *t, uint8_t *out)
-{
-	memcpy(out, t->src, 16);
-	memcpy(out + 20, t->dst, 16);
-	out[18] = family;
-	out[19] = 0;
-	if (proto_has_u(proto)) {
-		put_be16(out + 16, t->sport);
-		put_be16(out + 36, t->dport);
-	} else {
-		out[16] = out[17] = out[36] = out[37] = 0;
-	}
-	out[38] = proto;
-	out[39] = 0;
-}
-
 /* Both tuples of a flow, as ctp_hash_tuple_bytes() and
  * ctp_hash_flow_zone() make them. */
 static inline void entry_recs(const tsrc *s, const ctp_flow *f, hrec *o,
 			      hrec *r)
 {
-	const ctp_flow_extra *x =
-		f->extra == CTP_NO_EXTRA ? NULL : ctp_snapshot_extra(s->snap, f);
+	const ctp_flow_extra *x = f->extra == CTP_NO_EXTRA
+					  ? NULL
+					  : ctp_snapshot_extra(s->snap, f);
 	uint16_t ns = f->input < s->ninputs ? s->nsidx[f->input] : 0;
 
-	tuple_into(f->family, f->proto, &f->orig, o->t);
-	tuple_into(f->family, f->proto, &f->reply, r->t);
+	tuple_bytes(f->family, f->proto, &f->orig, o->t);
+	tuple_bytes(f->family, f->proto, &f->reply, r->t);
 	o->zone = ctp_hash_flow_zone(f, x, 0);
 	/* <= 4.2 had no zone direction: one id for both tuples */
 	r->zone = s->zone_both ? f->zone : ctp_hash_flow_zone(f, x, 1);
@@ -437,121 +475,15 @@ static inline int placed(const ctp_flow *f)
 	return !(f->flags & (CTP_F_DUP | CTP_F_EVENT));
 }
 
-/* A resampled entry: base flow, fresh orig port, fresh reply port. */
-typedef struct pentry {
-	uint32_t base;
-	uint16_t oport, rport;
-} pentry;
+/* SipHash key of the fingerprints */
+#define FP_K0 0x6374706c616e2d66ULL
+#define FP_K1 0x696e6765727072ULL
 
-/*
- * The set of 64-bit tuple fingerprints, exact: ordered linear probing
- * (Amble and Knuth, 1974).  A value's home slot grows with the value
- * (its top 32 bits scaled to the table), and every cluster is kept
- * sorted, so the whole table is sorted: a lookup stops at the first
- * slot holding a larger value, an insert shifts the rest of its
- * cluster by one.  That keeps lookups short at a load of 0.8, where
- * a table sized by powers of two and kept at most half full took two
- * to five times the room (64 MiB at 1M entries).  0 marks an empty
- * slot; the slack at the end takes the last clusters, and its last
- * slot stays empty to end every scan.
- */
-typedef struct fpset {
-	uint64_t *slot; /* n + FP_SLACK */
-	size_t n, used;
-} fpset;
-
-#define FP_SLACK 4096
-#define FP_LOAD 0.8     /* sized for this load */
-#define FP_LOAD_MAX 0.9 /* grown beyond this */
-
-static inline size_t fp_home(const fpset *s, uint64_t v)
-{
-	return (size_t)(((v >> 32) * (uint64_t)s->n) >> 32);
-}
-
-/* Make the table n home slots (at least used / FP_LOAD_MAX), keeping
- * its values: in order, each at its home or just after the one
- * before. */
-static int fpset_resize(fpset *s, size_t n)
-{
-	fpset t = { NULL, n, 0 };
-	size_t at = 0;
-
-	if (n < 1024)
-		n = t.n = 1024;
-	if (n > UINT32_MAX)
-		return -1;
-	t.slot = calloc(n + FP_SLACK, sizeof(*t.slot));
-	if (!t.slot)
-		return -1;
-	for (size_t i = 0; s->slot && i < s->n + FP_SLACK; i++) {
-		size_t h;
-
-		if (!s->slot[i])
-			continue;
-		h = fp_home(&t, s->slot[i]);
-		at = h > at ? h : at;
-		if (at + 1 >= n + FP_SLACK) { /* no room: larger */
-			free(t.slot);
-			return fpset_resize(s, n + n / 4);
-		}
-		t.slot[at++] = s->slot[i];
-		t.used++;
-	}
-	free(s->slot);
-	*s = t;
-	return 0;
-}
-
-static size_t fpset_slot(const fpset *s, uint64_t v)
-{
-	return fp_home(s, v | 1);
-}
-
-static int fpset_has(const fpset *s, uint64_t v)
-{
-	const uint64_t *p;
-
-	v |= 1;
-	if (!s->slot)
-		return 0;
-	for (p = &s->slot[fp_home(s, v)]; *p && *p < v; p++)
-		;
-	return *p == v;
-}
-
-/* 1 if added, 0 if present, -1 on out of memory */
-static int fpset_add(fpset *s, uint64_t v)
-{
-	size_t p, q;
-
-	v |= 1; /* never 0; halves nothing that matters at 2^-63 */
-	if ((!s->slot || (double)(s->used + 1) > FP_LOAD_MAX * (double)s->n) &&
-	    fpset_resize(s, (size_t)((double)(s->used + 1) / FP_LOAD) + 1))
-		return -1;
-	for (;;) {
-		for (p = fp_home(s, v); s->slot[p] && s->slot[p] < v; p++)
-			;
-		if (s->slot[p] == v)
-			return 0;
-		for (q = p; s->slot[q]; q++)
-			;
-		if (q + 1 < s->n + FP_SLACK)
-			break;
-		/* the end of the slack: a larger table */
-		if (fpset_resize(s, s->n + s->n / 4))
-			return -1;
-	}
-	memmove(&s->slot[p + 1], &s->slot[p], (q - p) * sizeof(*s->slot));
-	s->slot[p] = v;
-	s->used++;
-	return 1;
-}
-
+/* A tuple's 64-bit fingerprint: SipHash-2-4 of its 40 bytes, zone and
+ * namespace (44 bytes, under a fixed key). */
 static uint64_t fingerprint(const hrec *r)
 {
-	static const ctp_siphash_key fk = { 0x6374706c616e2d66ULL,
-					    0x696e6765727072ULL };
+	static const ctp_siphash_key fk = { FP_K0, FP_K1 };
 	uint8_t buf[CTP_TUPLE_BYTES + 4];
 
 	memcpy(buf, r->t, CTP_TUPLE_BYTES);
@@ -562,260 +494,11 @@ static uint64_t fingerprint(const hrec *r)
 	return ctp_siphash(buf, sizeof(buf), &fk);
 }
 
-#define POOL_CHUNK 65536u
-/* a sample that finds no unused tuple in this many draws ends the pool */
-#define POOL_TRIES 64
-
-/*
- * The shared, lazily grown sequence of resampled entries.  Chunks never
- * move once made, so entries below the length a worker saw under the lock
- * can be read without it.
- */
-typedef struct pool {
-	pthread_mutex_t lock;
-	pentry **chunk;
-	size_t nchunk;
-	uint64_t len, cap;
-	int done, oom;
-	ctp_rng rng;
-	fpset set;
-	size_t expect;         /* fingerprints the set is sized for */
-	int seeded;
-	const tsrc *src;
-	size_t nscan;          /* the placed entries lie in flows[0, nscan) */
-	const uint32_t *bases; /* flows that can be resampled; NULL: all */
-	const uint8_t *desc;   /* BD_* of each base */
-	size_t nbases;
-	uint64_t *fp;          /* 2 fingerprints per entry being made */
-} pool;
-
-static inline uint32_t base_flow(const pool *p, uint32_t i)
+/* fingerprint()'s last SipHash word: bytes 40-43 and the length */
+static inline uint64_t fp_last(const hrec *r)
 {
-	return p->bases ? p->bases[i] : i;
-}
-
-/* Base of resampled entry p with its fresh ports, into o and r. */
-static void pentry_build(const tsrc *s, const pentry *p, hrec *o, hrec *r)
-{
-	entry_recs(s, &s->flows[p->base], o, r);
-	put_be16(o->t + 16, p->oport);
-	/* icmp: the reply keeps the id in src.u; otherwise the reply's
-	 * dst.u is the original source port, or its NAT mapping */
-	put_be16(ctp_proto_is_icmp(o->t[38]) ? r->t + 16 : r->t + 36,
-		 p->rport);
-}
-
-static void prefetch_base(const tsrc *s, uint32_t base)
-{
-	const ctp_flow *f = &s->flows[base];
-
-	__builtin_prefetch(f);
-	__builtin_prefetch((const char *)f + 64);
-}
-
-/*
- * What a base entry's fresh values look like, one byte per base so the
- * draws need not touch the flows: a port keeps its class (privileged
- * 1-1023, or 1024-65535); ids and keys take any value; a reply port that
- * was the original port follows it, a NAT-mapped one is drawn anew.
- */
-enum {
-	BD_PORTS = 1,     /* a port protocol, else icmp id or gre key */
-	BD_OLOW = 2,      /* original source port < 1024 */
-	BD_RSAME = 4,     /* reply port == original source port */
-	BD_RLOW = 8,      /* reply port < 1024 */
-};
-
-static uint8_t base_desc(const hrec *o, const hrec *r)
-{
-	uint8_t proto = o->t[38];
-	uint16_t op = get_be16(o->t + 16);
-	uint16_t rp = get_be16(ctp_proto_is_icmp(proto) ? r->t + 16 :
-							  r->t + 36);
-	uint8_t d = 0;
-
-	if (ctp_proto_has_ports(proto))
-		d |= BD_PORTS;
-	if (op >= 1 && op < 1024)
-		d |= BD_OLOW;
-	if (rp == op)
-		d |= BD_RSAME;
-	if (rp >= 1 && rp < 1024)
-		d |= BD_RLOW;
-	return d;
-}
-
-static uint16_t fresh_value(ctp_rng *rng, int ports, int low)
-{
-	if (!ports)
-		return (uint16_t)ctp_rng_below(rng, 65536); /* id, key */
-	if (low)
-		return (uint16_t)(1 + ctp_rng_below(rng, 1023));
-	return (uint16_t)(1024 + ctp_rng_below(rng, 65536 - 1024));
-}
-
-/* A candidate resampled entry, drawn from the pool's stream. */
-static void draw_candidate(pool *p, pentry *pe)
-{
-	uint32_t i = ctp_rng_below(&p->rng, (uint32_t)p->nbases);
-	uint8_t d = p->desc[i];
-	int ports = d & BD_PORTS;
-
-	pe->base = base_flow(p, i);
-	pe->oport = fresh_value(&p->rng, ports, d & BD_OLOW);
-	pe->rport = (d & BD_RSAME) ? pe->oport :
-				     fresh_value(&p->rng, ports, d & BD_RLOW);
-}
-
-/* Fingerprints of both tuples of a candidate: the kernel holds no two
- * equal tuples in either direction (NAT picks ports to keep reply
- * tuples unique), so both must be new. */
-static void candidate_fp(const pool *p, const pentry *pe, uint64_t fp[2])
-{
-	hrec o, r;
-
-	pentry_build(p->src, pe, &o, &r);
-	fp[0] = fingerprint(&o);
-	fp[1] = fingerprint(&r);
-}
-
-#define AHEAD 8 /* entries to prefetch ahead in the memory-bound loops */
-
-/* Every tuple of the snapshot into the set, in batches of up to 2 * n
- * fingerprints, their slots prefetched: a set this large misses the
- * cache on every add (p->fp has room for 2 * n). */
-static int pool_seed(pool *p, size_t n)
-{
-	size_t i = 0;
-
-	if (fpset_resize(&p->set, (size_t)((double)p->expect / FP_LOAD) + 1))
-		return -1;
-	while (i < p->nscan) {
-		size_t m = 0;
-
-		for (; i < p->nscan && m < 2 * n; i++) {
-			const ctp_flow *f = &p->src->flows[i];
-			hrec o, r;
-
-			if (!placed(f))
-				continue;
-			entry_recs(p->src, f, &o, &r);
-			p->fp[m++] = fingerprint(&o);
-			p->fp[m++] = fingerprint(&r);
-		}
-		/* room first, so the prefetched slots stay where they are */
-		if ((double)(p->set.used + m) > FP_LOAD_MAX * (double)p->set.n &&
-		    fpset_resize(&p->set, (size_t)((double)(p->set.used + m) /
-						   FP_LOAD) + 1))
-			return -1;
-		for (size_t j = 0; j < m; j++) {
-			if (j + AHEAD < m)
-				__builtin_prefetch(&p->set.slot[fpset_slot(
-					&p->set, p->fp[j + AHEAD])]);
-			if (fpset_add(&p->set, p->fp[j]) < 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Fill c[0 .. n): draw all candidates, fingerprint them, then keep each
- * whose tuple is new, redrawing the rare repeat.  Batched so the random
- * reads of base flows and set slots overlap.  Returns how many were
- * made (< n when no unused tuple is left), or -1 on out of memory.
- */
-static long pool_fill(pool *p, pentry *c, size_t n)
-{
-	if (!p->seeded) {
-		if (pool_seed(p, POOL_CHUNK))
-			return -1;
-		p->seeded = 1;
-	}
-	for (size_t i = 0; i < n; i++)
-		draw_candidate(p, &c[i]);
-	for (size_t i = 0; i < n; i++) {
-		if (i + AHEAD < n)
-			prefetch_base(p->src, c[i + AHEAD].base);
-		candidate_fp(p, &c[i], &p->fp[2 * i]);
-	}
-	/* make room first, so the slot prefetches below stay valid */
-	if ((double)(p->set.used + 2 * n) > FP_LOAD_MAX * (double)p->set.n &&
-	    fpset_resize(&p->set,
-			 (size_t)((double)(p->set.used + 2 * n) / FP_LOAD) + 1))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t *fp = &p->fp[2 * i];
-		int tries = 0;
-
-		if (i + AHEAD < n) {
-			__builtin_prefetch(&p->set.slot[fpset_slot(
-				&p->set, p->fp[2 * (i + AHEAD)])]);
-			__builtin_prefetch(&p->set.slot[fpset_slot(
-				&p->set, p->fp[2 * (i + AHEAD) + 1])]);
-		}
-		while (fpset_has(&p->set, fp[0]) || fpset_has(&p->set, fp[1])) {
-			if (++tries >= POOL_TRIES)
-				return (long)i;
-			draw_candidate(p, &c[i]);
-			candidate_fp(p, &c[i], fp);
-		}
-		if (fpset_add(&p->set, fp[0]) < 0 ||
-		    fpset_add(&p->set, fp[1]) < 0)
-			return -1;
-	}
-	return (long)n;
-}
-
-/*
- * Entry j of the pool into *out: 1, or 0 when the pool ends before j.
- * *avail caches the length this worker has seen.
- */
-static int pool_get(pool *p, uint64_t j, uint64_t *avail, pentry *out)
-{
-	if (j >= *avail) {
-		pthread_mutex_lock(&p->lock);
-		while (j >= p->len && !p->done) {
-			size_t c = (size_t)(p->len / POOL_CHUNK);
-			uint64_t n = POOL_CHUNK;
-			long made;
-
-			if (p->len >= p->cap || p->nbases == 0) {
-				p->done = 1;
-				break;
-			}
-			if (n > p->cap - p->len)
-				n = p->cap - p->len;
-			p->chunk[c] = malloc(POOL_CHUNK * sizeof(pentry));
-			if (!p->fp)
-				p->fp = malloc(2 * POOL_CHUNK * sizeof(*p->fp));
-			if (!p->chunk[c] || !p->fp) {
-				p->oom = p->done = 1;
-				break;
-			}
-			made = pool_fill(p, p->chunk[c], (size_t)n);
-			if (made < 0)
-				p->oom = 1;
-			if (made < (long)n)
-				p->done = 1;
-			if (made > 0)
-				p->len += (uint64_t)made;
-		}
-		*avail = p->len;
-		pthread_mutex_unlock(&p->lock);
-		if (j >= *avail)
-			return 0;
-	}
-	*out = p->chunk[j / POOL_CHUNK][j % POOL_CHUNK];
-	return 1;
-}
-
-/* Entry j if already made, without locking or making it: a hint. */
-static const pentry *pool_peek(const pool *p, uint64_t j, uint64_t avail)
-{
-	if (j >= avail)
-		return NULL;
-	return &p->chunk[j / POOL_CHUNK][j % POOL_CHUNK];
+	return (uint64_t)r->zone | (uint64_t)r->ns << 16 |
+	       (uint64_t)(CTP_TUPLE_BYTES + 4) << 56;
 }
 
 /*
@@ -1057,7 +740,505 @@ static hash_x8_fn hash_x8_pick(ctp_hash_era era)
 		return hash_x8_avx2;
 	return NULL;
 }
+
+/* Fingerprints of 16 tuples at once, two vectors side by side: lane l
+ * computes fingerprint(r[l]), SipHash-2-4 of the 44 bytes. */
+#define DEFINE_FP_X16(name, isa)                                            \
+	__attribute__((target(isa))) static void name(const hrec *const *r, \
+						     uint64_t *out)          \
+	{                                                                   \
+		v8u v0[2], v1[2], v2[2], v3[2], m[2];                       \
+                                                                            \
+		for (int i = 0; i < 2; i++) {                               \
+			v0[i] = (v8u){ 0 } + (FP_K0 ^ 0x736f6d6570736575ULL); \
+			v1[i] = (v8u){ 0 } + (FP_K1 ^ 0x646f72616e646f6dULL); \
+			v2[i] = (v8u){ 0 } + (FP_K0 ^ 0x6c7967656e657261ULL); \
+			v3[i] = (v8u){ 0 } + (FP_K1 ^ 0x7465646279746573ULL); \
+		}                                                           \
+		for (int w = 0; w <= 5; w++) {                              \
+			for (int i = 0; i < 2; i++)                         \
+				for (int l = 0; l < 8; l++) {               \
+					const hrec *x = r[8 * i + l];       \
+                                                                            \
+					m[i][l] = w < 5 ? ctp_le64(x->t +   \
+								   8 * w)   \
+							: fp_last(x);       \
+				}                                           \
+			V_WORDS(2, m);                                      \
+		}                                                           \
+		for (int i = 0; i < 2; i++)                                 \
+			v2[i] ^= 0xff;                                      \
+		for (int k = 0; k < 4; k++)                                 \
+			for (int i = 0; i < 2; i++)                         \
+				V_ROUND(v0[i], v1[i], v2[i], v3[i]);        \
+		for (int i = 0; i < 2; i++) {                               \
+			v8u x = v0[i] ^ v1[i] ^ v2[i] ^ v3[i];              \
+                                                                            \
+			for (int l = 0; l < 8; l++)                         \
+				out[8 * i + l] = x[l];                      \
+		}                                                           \
+	}
+
+DEFINE_FP_X16(fp_x16_avx512, "avx512f")
+DEFINE_FP_X16(fp_x16_avx2, "avx2")
 #endif
+
+/* fingerprint() of 16 tuples: the vector one of this CPU, or NULL */
+typedef void (*fp16_fn)(const hrec *const *r, uint64_t *out);
+
+static fp16_fn fp16_pick(void)
+{
+#ifdef HASH_X8
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f"))
+		return fp_x16_avx512;
+	if (__builtin_cpu_supports("avx2"))
+		return fp_x16_avx2;
+#endif
+	return NULL;
+}
+
+static void fingerprints16(fp16_fn f, const hrec *const *r, uint64_t *out)
+{
+	if (f) {
+		f(r, out);
+		return;
+	}
+	for (int i = 0; i < 16; i++)
+		out[i] = fingerprint(r[i]);
+}
+
+/* A resampled entry: base flow, fresh orig port, fresh reply port. */
+typedef struct pentry {
+	uint32_t base;
+	uint16_t oport, rport;
+} pentry;
+
+/*
+ * The set of 64-bit tuple fingerprints, exact: ordered linear probing
+ * (Amble and Knuth, 1974).  A value's home slot grows with the value
+ * (its top 32 bits scaled to the table), and every cluster is kept
+ * sorted, so the whole table is sorted: a lookup stops at the first
+ * slot holding a larger value, an insert shifts the rest of its
+ * cluster by one.  That keeps lookups short at a load of 0.8, where
+ * a table sized by powers of two and kept at most half full took two
+ * to five times the room (64 MiB at 1M entries).  0 marks an empty
+ * slot; the slack at the end takes the last clusters, and its last
+ * slot stays empty to end every scan.
+ */
+typedef struct fpset {
+	uint64_t *slot; /* n + FP_SLACK */
+	size_t n, used;
+} fpset;
+
+#define FP_SLACK 4096
+#define FP_LOAD 0.8     /* sized for this load */
+#define FP_LOAD_MAX 0.9 /* grown beyond this */
+
+static inline size_t fp_home(const fpset *s, uint64_t v)
+{
+	return (size_t)(((v >> 32) * (uint64_t)s->n) >> 32);
+}
+
+static void fpset_release(fpset *s)
+{
+	big_free(s->slot, (s->n + FP_SLACK) * sizeof(*s->slot));
+	s->slot = NULL;
+}
+
+/* Make the table n home slots (at least used / FP_LOAD_MAX), keeping
+ * its values: in order, each at its home or just after the one
+ * before. */
+static int fpset_resize(fpset *s, size_t n)
+{
+	fpset t = { NULL, n, 0 };
+	size_t at = 0;
+
+	if (n < 1024)
+		n = t.n = 1024;
+	/* fp_home() scales by a 32-bit n: 3.4G values at most */
+	if (n > UINT32_MAX - FP_SLACK)
+		n = t.n = UINT32_MAX - FP_SLACK;
+	if (s->used >= n)
+		return -1;
+	t.slot = big_zalloc((n + FP_SLACK) * sizeof(*t.slot));
+	if (!t.slot)
+		return -1;
+	for (size_t i = 0; s->slot && i < s->n + FP_SLACK; i++) {
+		size_t h;
+
+		if (!s->slot[i])
+			continue;
+		h = fp_home(&t, s->slot[i]);
+		at = h > at ? h : at;
+		if (at + 1 >= n + FP_SLACK) { /* no room: larger */
+			big_free(t.slot, (n + FP_SLACK) * sizeof(*t.slot));
+			if (n >= UINT32_MAX - FP_SLACK)
+				return -1;
+			return fpset_resize(s, n + n / 4);
+		}
+		t.slot[at++] = s->slot[i];
+		t.used++;
+	}
+	fpset_release(s);
+	*s = t;
+	return 0;
+}
+
+static size_t fpset_slot(const fpset *s, uint64_t v)
+{
+	return fp_home(s, v | 1);
+}
+
+static int fpset_has(const fpset *s, uint64_t v)
+{
+	const uint64_t *p;
+
+	v |= 1;
+	if (!s->slot)
+		return 0;
+	for (p = &s->slot[fp_home(s, v)]; *p && *p < v; p++)
+		;
+	return *p == v;
+}
+
+/* 1 if added, 0 if present, -1 on out of memory */
+static int fpset_add(fpset *s, uint64_t v)
+{
+	size_t p, q;
+
+	v |= 1; /* never 0; halves nothing that matters at 2^-63 */
+	if ((!s->slot || ((double)(s->used + 1) > FP_LOAD_MAX * (double)s->n &&
+			  s->n < UINT32_MAX - FP_SLACK)) &&
+	    fpset_resize(s, (size_t)((double)(s->used + 1) / FP_LOAD) + 1))
+		return -1;
+	for (;;) {
+		for (p = fp_home(s, v); s->slot[p] && s->slot[p] < v; p++)
+			;
+		if (s->slot[p] == v)
+			return 0;
+		for (q = p; s->slot[q]; q++)
+			;
+		if (q + 1 < s->n + FP_SLACK)
+			break;
+		/* the end of the slack: a larger table */
+		if (fpset_resize(s, s->n + s->n / 4))
+			return -1;
+	}
+	memmove(&s->slot[p + 1], &s->slot[p], (q - p) * sizeof(*s->slot));
+	s->slot[p] = v;
+	s->used++;
+	return 1;
+}
+
+/* Room for add more values within FP_LOAD_MAX: 0, or -1 on out of
+ * memory. */
+static int fpset_room(fpset *s, size_t add)
+{
+	double want = (double)(s->used + add);
+
+	if (want <= FP_LOAD_MAX * (double)s->n)
+		return 0;
+	return fpset_resize(s, (size_t)(want / FP_LOAD) + 1);
+}
+
+#define POOL_CHUNK 65536u
+/* a sample that finds no unused tuple in this many draws ends the pool */
+#define POOL_TRIES 64
+
+/*
+ * The shared, lazily grown sequence of resampled entries.  Chunks never
+ * move once made, so entries below the length a worker saw under the lock
+ * can be read without it.
+ */
+typedef struct pool {
+	pthread_mutex_t lock;
+	pentry **chunk;
+	size_t nchunk;
+	uint64_t len, cap;
+	int done, oom;
+	ctp_rng rng;
+	fpset set;
+	size_t expect;         /* fingerprints the set is sized for */
+	int seeded;
+	const tsrc *src;
+	size_t nscan;          /* the placed entries lie in flows[0, nscan) */
+	const uint32_t *bases; /* flows that can be resampled; NULL: all */
+	const uint8_t *desc;   /* BD_* of each base */
+	size_t nbases;
+	uint64_t *fp;          /* 2 fingerprints per entry being made */
+	uint64_t *fps;         /* a batch of fp by home slot (pool_seed) */
+	fp16_fn fp16;
+} pool;
+
+static inline uint32_t base_flow(const pool *p, uint32_t i)
+{
+	return p->bases ? p->bases[i] : i;
+}
+
+/* Base of resampled entry p with its fresh ports, into o and r. */
+static void pentry_build(const tsrc *s, const pentry *p, hrec *o, hrec *r)
+{
+	entry_recs(s, &s->flows[p->base], o, r);
+	put_be16(o->t + 16, p->oport);
+	/* icmp: the reply keeps the id in src.u; otherwise the reply's
+	 * dst.u is the original source port, or its NAT mapping */
+	put_be16(ctp_proto_is_icmp(o->t[38]) ? r->t + 16 : r->t + 36,
+		 p->rport);
+}
+
+static void prefetch_base(const tsrc *s, uint32_t base)
+{
+	const ctp_flow *f = &s->flows[base];
+
+	__builtin_prefetch(f);
+	__builtin_prefetch((const char *)f + 64);
+}
+
+/*
+ * What a base entry's fresh values look like, one byte per base so the
+ * draws need not touch the flows: a port keeps its class (privileged
+ * 1-1023, or 1024-65535); ids and keys take any value; a reply port that
+ * was the original port follows it, a NAT-mapped one is drawn anew.
+ */
+enum {
+	BD_PORTS = 1,     /* a port protocol, else icmp id or gre key */
+	BD_OLOW = 2,      /* original source port < 1024 */
+	BD_RSAME = 4,     /* reply port == original source port */
+	BD_RLOW = 8,      /* reply port < 1024 */
+};
+
+static uint8_t base_desc(const hrec *o, const hrec *r)
+{
+	uint8_t proto = o->t[38];
+	uint16_t op = get_be16(o->t + 16);
+	uint16_t rp = get_be16(ctp_proto_is_icmp(proto) ? r->t + 16 :
+							  r->t + 36);
+	uint8_t d = 0;
+
+	if (ctp_proto_has_ports(proto))
+		d |= BD_PORTS;
+	if (op >= 1 && op < 1024)
+		d |= BD_OLOW;
+	if (rp == op)
+		d |= BD_RSAME;
+	if (rp >= 1 && rp < 1024)
+		d |= BD_RLOW;
+	return d;
+}
+
+static uint16_t fresh_value(ctp_rng *rng, int ports, int low)
+{
+	if (!ports)
+		return (uint16_t)ctp_rng_below(rng, 65536); /* id, key */
+	if (low)
+		return (uint16_t)(1 + ctp_rng_below(rng, 1023));
+	return (uint16_t)(1024 + ctp_rng_below(rng, 65536 - 1024));
+}
+
+/* A candidate resampled entry, drawn from the pool's stream. */
+static void draw_candidate(pool *p, pentry *pe)
+{
+	uint32_t i = ctp_rng_below(&p->rng, (uint32_t)p->nbases);
+	uint8_t d = p->desc[i];
+	int ports = d & BD_PORTS;
+
+	pe->base = base_flow(p, i);
+	pe->oport = fresh_value(&p->rng, ports, d & BD_OLOW);
+	pe->rport = (d & BD_RSAME) ? pe->oport :
+				     fresh_value(&p->rng, ports, d & BD_RLOW);
+}
+
+/* Fingerprints of both tuples of a candidate: the kernel holds no two
+ * equal tuples in either direction (NAT picks ports to keep reply
+ * tuples unique), so both must be new. */
+static void candidate_fp(const pool *p, const pentry *pe, uint64_t fp[2])
+{
+	hrec o, r;
+
+	pentry_build(p->src, pe, &o, &r);
+	fp[0] = fingerprint(&o);
+	fp[1] = fingerprint(&r);
+}
+
+#define AHEAD 8 /* entries to prefetch ahead in the memory-bound loops */
+
+/*
+ * Every tuple of the snapshot into the set, in batches of up to 2 * n
+ * fingerprints (p->fp and p->fps have room), 16 at a time.  A batch goes
+ * in by home slot (one counting pass over BANDS bands of the table), so
+ * the adds sweep the table instead of missing the cache and the TLB on
+ * every add; the set is the same in any order.
+ */
+#define BANDS 4096 /* 2^12 */
+static int pool_seed(pool *p, size_t n)
+{
+	size_t i = 0;
+
+	if (fpset_resize(&p->set, (size_t)((double)p->expect / FP_LOAD) + 1))
+		return -1;
+	while (i < p->nscan) {
+		uint32_t cnt[BANDS + 1];
+		hrec rec[16];
+		const hrec *rp[16];
+		size_t m = 0, nr = 0;
+
+		for (int k = 0; k < 16; k++)
+			rp[k] = &rec[k];
+		for (; i < p->nscan && m + nr < 2 * n; i++) {
+			const ctp_flow *f = &p->src->flows[i];
+
+			if (!placed(f))
+				continue;
+			entry_recs(p->src, f, &rec[nr], &rec[nr + 1]);
+			nr += 2;
+			if (nr == 16) {
+				fingerprints16(p->fp16, rp, &p->fp[m]);
+				m += 16;
+				nr = 0;
+			}
+		}
+		for (size_t k = 0; k < nr; k++)
+			p->fp[m++] = fingerprint(&rec[k]);
+		/* room first: the bands are bands of this table */
+		if (fpset_room(&p->set, m))
+			return -1;
+		/* the band of a value is its top 12 bits: the home slot
+		 * grows with the value */
+		memset(cnt, 0, sizeof(cnt));
+		for (size_t j = 0; j < m; j++)
+			cnt[(p->fp[j] >> 52) + 1]++;
+		for (size_t b = 1; b <= BANDS; b++)
+			cnt[b] += cnt[b - 1];
+		for (size_t j = 0; j < m; j++)
+			p->fps[cnt[p->fp[j] >> 52]++] = p->fp[j];
+		for (size_t j = 0; j < m; j++) {
+			if (j + AHEAD < m)
+				__builtin_prefetch(&p->set.slot[fpset_slot(
+					&p->set, p->fps[j + AHEAD])]);
+			if (fpset_add(&p->set, p->fps[j]) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Fill c[0 .. n): draw all candidates, fingerprint them, then keep each
+ * whose tuple is new, redrawing the rare repeat.  Batched so the random
+ * reads of base flows and set slots overlap.  Returns how many were
+ * made (< n when no unused tuple is left), or -1 on out of memory.
+ */
+static long pool_fill(pool *p, pentry *c, size_t n)
+{
+	if (!p->seeded) {
+		if (pool_seed(p, POOL_CHUNK))
+			return -1;
+		p->seeded = 1;
+		free(p->fps);
+		p->fps = NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		draw_candidate(p, &c[i]);
+	for (size_t i = 0; i < n; i += 8) {
+		hrec rec[16];
+		const hrec *rp[16];
+
+		if (i + 8 > n) { /* the last few */
+			for (size_t k = i; k < n; k++)
+				candidate_fp(p, &c[k], &p->fp[2 * k]);
+			break;
+		}
+		for (size_t k = 0; k < 8; k++) {
+			if (i + k + AHEAD < n)
+				prefetch_base(p->src, c[i + k + AHEAD].base);
+			pentry_build(p->src, &c[i + k], &rec[2 * k],
+				     &rec[2 * k + 1]);
+			rp[2 * k] = &rec[2 * k];
+			rp[2 * k + 1] = &rec[2 * k + 1];
+		}
+		fingerprints16(p->fp16, rp, &p->fp[2 * i]);
+	}
+	/* make room first, so the slot prefetches below stay valid */
+	if (fpset_room(&p->set, 2 * n))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t *fp = &p->fp[2 * i];
+		int tries = 0;
+
+		if (i + AHEAD < n) {
+			__builtin_prefetch(&p->set.slot[fpset_slot(
+				&p->set, p->fp[2 * (i + AHEAD)])]);
+			__builtin_prefetch(&p->set.slot[fpset_slot(
+				&p->set, p->fp[2 * (i + AHEAD) + 1])]);
+		}
+		while (fpset_has(&p->set, fp[0]) || fpset_has(&p->set, fp[1])) {
+			if (++tries >= POOL_TRIES)
+				return (long)i;
+			draw_candidate(p, &c[i]);
+			candidate_fp(p, &c[i], fp);
+		}
+		if (fpset_add(&p->set, fp[0]) < 0 ||
+		    fpset_add(&p->set, fp[1]) < 0)
+			return -1;
+	}
+	return (long)n;
+}
+
+/*
+ * Entry j of the pool into *out: 1, or 0 when the pool ends before j.
+ * *avail caches the length this worker has seen.
+ */
+static int pool_get(pool *p, uint64_t j, uint64_t *avail, pentry *out)
+{
+	if (j >= *avail) {
+		pthread_mutex_lock(&p->lock);
+		while (j >= p->len && !p->done) {
+			size_t c = (size_t)(p->len / POOL_CHUNK);
+			uint64_t n = POOL_CHUNK;
+			long made;
+
+			if (p->len >= p->cap || p->nbases == 0) {
+				p->done = 1;
+				break;
+			}
+			if (n > p->cap - p->len)
+				n = p->cap - p->len;
+			p->chunk[c] = malloc(POOL_CHUNK * sizeof(pentry));
+			if (!p->fp)
+				p->fp = malloc(2 * POOL_CHUNK * sizeof(*p->fp));
+			if (!p->fps && !p->seeded)
+				p->fps = malloc(2 * POOL_CHUNK *
+						sizeof(*p->fps));
+			if (!p->chunk[c] || !p->fp ||
+			    (!p->fps && !p->seeded)) {
+				p->oom = p->done = 1;
+				break;
+			}
+			made = pool_fill(p, p->chunk[c], (size_t)n);
+			if (made < 0)
+				p->oom = 1;
+			if (made < (long)n)
+				p->done = 1;
+			if (made > 0)
+				p->len += (uint64_t)made;
+		}
+		*avail = p->len;
+		pthread_mutex_unlock(&p->lock);
+		if (j >= *avail)
+			return 0;
+	}
+	*out = p->chunk[j / POOL_CHUNK][j % POOL_CHUNK];
+	return 1;
+}
+
+/* Entry j if already made, without locking or making it: a hint. */
+static const pentry *pool_peek(const pool *p, uint64_t j, uint64_t avail)
+{
+	if (j >= avail)
+		return NULL;
+	return &p->chunk[j / POOL_CHUNK][j % POOL_CHUNK];
+}
 
 /* ---- the keys ---- */
 
@@ -1295,7 +1476,7 @@ static int lane_init(const model *m, keyrun *kr, inserter *in)
 	in->k.k1 = ctp_le64(kb + 8);
 	in->k.seed = ctp_le32(kb);
 	in->mix = malloc(m->nns * sizeof(*in->mix));
-	in->cnt = calloc(n, sizeof(*in->cnt));
+	in->cnt = big_zalloc(n * sizeof(*in->cnt));
 	in->per_table = calloc(m->tables, sizeof(*in->per_table));
 	if (!in->mix || !in->cnt || !in->per_table)
 		return -1;
@@ -1308,7 +1489,8 @@ static int lane_init(const model *m, keyrun *kr, inserter *in)
 static void lane_release(inserter *in)
 {
 	free(in->mix);
-	free(in->cnt);
+	big_free(in->cnt, (size_t)in->m->buckets * in->m->tables *
+				  sizeof(*in->cnt));
 	free(in->per_table);
 }
 
@@ -1930,6 +2112,7 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 	if (!pl.chunk || pthread_mutex_init(&pl.lock, NULL))
 		goto oom;
 	ctp_rng_init(&pl.rng, opts->seed, 0);
+	pl.fp16 = fp16_pick();
 
 	runs = calloc(m.keys, sizeof(*runs));
 	per_table = calloc(m.tables, sizeof(*per_table));
@@ -2007,8 +2190,9 @@ oom:
 	for (size_t c = 0; pl.chunk && c < pl.nchunk; c++)
 		free(pl.chunk[c]);
 	free(pl.chunk);
-	free(pl.set.slot);
+	fpset_release(&pl.set);
 	free(pl.fp);
+	free(pl.fps);
 	free(desc);
 	free(runs);
 	free(per_table);

@@ -7,9 +7,12 @@
  * packed 40-byte key).  A second pass records every occupant of a
  * group's port space: each entry whose reply tuple, or whose original
  * tuple, lies in an existing group (nf_conntrack_tuple_taken() finds
- * either direction).  Occupants are then sorted by group and port, so a
- * group's taken ports are one contiguous, sorted slice, and a holder is
- * found by binary search.
+ * either direction).  Occupants are counted per group first and then
+ * written straight into their group's slice of one array, 8 bytes each
+ * (occ), and each slice is sorted by port, so a group's taken ports are
+ * one contiguous, sorted slice, and a holder is found by binary search.
+ * Nothing is allocated per group: the per-group work uses scratch sized
+ * once for the largest group.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -319,6 +322,28 @@ static inline int bit(const uint8_t *b, uint32_t i)
 	return b && (b[i >> 3] >> (i & 7)) & 1;
 }
 
+/* The first clear bit of b in [x, x + n), or -1; a byte at a time. */
+static long first_clear(const uint8_t *b, uint32_t x, uint32_t n)
+{
+	uint32_t end = x + n;
+
+	if (!b)
+		return x;
+	while (x < end) {
+		uint32_t sh = x & 7, span = 8 - sh;
+		unsigned clear = (~(unsigned)b[x >> 3] & 0xffu) >> sh;
+
+		if (span > end - x) {
+			span = end - x;
+			clear &= (1u << span) - 1;
+		}
+		if (clear)
+			return (long)(x + (uint32_t)__builtin_ctz(clear));
+		x += span;
+	}
+	return -1;
+}
+
 long ctp_nat_search(const ctp_nat_algo *algo, uint32_t size,
 		    const uint8_t *taken, const uint8_t *evict, int evict_tcp,
 		    ctp_rng *rng)
@@ -340,6 +365,26 @@ long ctp_nat_search(const ctp_nat_algo *algo, uint32_t size,
 		 * probe (off wraps to 0 at start_space, and so does x) */
 		uint32_t x = off % size;
 
+		if (!evict_tcp || !evict) {
+			/* no eviction: the probes between two wraps (of x
+			 * at size, of off at start_space) are a run of
+			 * indices, searched a byte at a time */
+			for (uint32_t left = a; left;) {
+				uint32_t seg = left, to_off = mask + 1 - off;
+				long r;
+
+				if (seg > size - x)
+					seg = size - x;
+				if (seg > to_off)
+					seg = to_off;
+				if ((r = first_clear(taken, x, seg)) >= 0)
+					return r;
+				left -= seg;
+				off = (off + seg) & mask;
+				x = !off || x + seg == size ? 0 : x + seg;
+			}
+			goto next_round;
+		}
 		for (uint32_t i = 0; i < a; i++) {
 			if (!bit(taken, x))
 				return x;
@@ -352,6 +397,7 @@ long ctp_nat_search(const ctp_nat_algo *algo, uint32_t size,
 			off = (off + 1) & mask;
 			x = !off || x + 1 == size ? 0 : x + 1;
 		}
+next_round:
 		if (a >= size || a < algo->min_round)
 			return -1;
 		a /= 2;
@@ -436,6 +482,14 @@ typedef struct model {
 	size_t max_occ; /* occupants of the largest group */
 	ctp_nat_remap *rm;
 	size_t nrm, rmcap;
+	/* pass 1 to pass 2: the group of each source-NAT entry in flow
+	 * order, and the groups' NAT addresses (addr[], its own table) */
+	uint32_t *sg;
+	size_t nsg, sgcap;
+	uint8_t (*addr)[16];
+	size_t naddr, acap;
+	uint32_t *aslot; /* index + 1 into addr, 0: empty */
+	size_t naslots;
 	/* scratch of the per-group work, sized once for the largest */
 	uint32_t *tk;
 	uint8_t *ev;
@@ -525,6 +579,73 @@ static long group_find(model *m, const gkey *k, int create)
 	m->keys[m->ng] = *k;
 	m->slot[h] = (uint64_t)hash << 32 | (uint32_t)(m->ng + 1);
 	return (long)m->ng++;
+}
+
+/*
+ * The NAT addresses of the groups: a reply tuple whose destination is
+ * none of them can lie in no group, which settles most lookups of pass
+ * 2 without making a key.
+ */
+static uint32_t addr_hash(const uint8_t a[16])
+{
+	uint64_t w[2], h;
+
+	memcpy(w, a, sizeof(w));
+	h = (w[0] ^ 0x6e6174u) * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ (h >> 29) ^ w[1]) * 0xff51afd7ed558ccdULL;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static int addr_known(const model *m, const uint8_t a[16])
+{
+	size_t h;
+
+	if (!m->naslots)
+		return 0;
+	for (h = addr_hash(a) & (m->naslots - 1); m->aslot[h];
+	     h = (h + 1) & (m->naslots - 1))
+		if (memcmp(m->addr[m->aslot[h] - 1], a, 16) == 0)
+			return 1;
+	return 0;
+}
+
+static int addr_add(model *m, const uint8_t a[16])
+{
+	size_t h;
+
+	if (addr_known(m, a))
+		return 0;
+	if (m->naddr == m->acap) {
+		size_t n = m->acap ? 2 * m->acap : 16;
+		uint8_t(*p)[16] = realloc(m->addr, n * sizeof(*p));
+
+		if (!p)
+			return CTP_ENOMEM;
+		m->addr = p;
+		m->acap = n;
+	}
+	memcpy(m->addr[m->naddr++], a, 16);
+	if (2 * m->naddr > m->naslots) {
+		size_t n = m->naslots ? 2 * m->naslots : 64;
+		uint32_t *s = calloc(n, sizeof(*s));
+
+		if (!s)
+			return CTP_ENOMEM;
+		free(m->aslot);
+		m->aslot = s;
+		m->naslots = n;
+		for (size_t i = 0; i + 1 < m->naddr; i++) {
+			for (h = addr_hash(m->addr[i]) & (n - 1); s[h];
+			     h = (h + 1) & (n - 1))
+				;
+			s[h] = (uint32_t)i + 1;
+		}
+	}
+	for (h = addr_hash(a) & (m->naslots - 1); m->aslot[h];
+	     h = (h + 1) & (m->naslots - 1))
+		;
+	m->aslot[h] = (uint32_t)m->naddr;
+	return 0;
 }
 
 static int is_snat(const ctp_flow *f)
@@ -642,12 +763,27 @@ static int pass_groups(model *m, ctp_nat_result *res)
 		g = group_find(m, &k, 1);
 		if (g < 0)
 			return CTP_ENOMEM;
+		if (m->g[g].pub.snat_entries == 0 && addr_add(m, k.nat))
+			return CTP_ENOMEM;
+		if (m->nsg == m->sgcap) {
+			size_t n = m->sgcap ? m->sgcap * 2 : 4096;
+			uint32_t *p = realloc(m->sg, n * sizeof(*p));
+
+			if (!p)
+				return CTP_ENOMEM;
+			m->sg = p;
+			m->sgcap = n;
+		}
+		m->sg[m->nsg++] = (uint32_t)g;
 		m->g[g].pub.snat_entries++;
 		remap = mapped_port(f) != orig_port(f);
 		if (!remap)
 			continue;
 		res->remapped++;
 		m->g[g].pub.remapped++;
+		/* only the first max_remaps are listed */
+		if (m->nrm >= m->opts->max_remaps)
+			continue;
 		if (m->nrm == m->rmcap) {
 			size_t n = m->rmcap ? m->rmcap * 2 : 64;
 			ctp_nat_remap *r = realloc(m->rm, n * sizeof(*r));
@@ -713,7 +849,7 @@ static int pass_occupants(model *m)
 	uint8_t *hit = calloc(m->nflows / 4 + 1, 1);
 	uint32_t *hg = NULL;
 	occ *tmp = NULL;
-	size_t nh = 0, hcap = 0, off = 0, h = 0;
+	size_t nh = 0, hcap = 0, off = 0, h = 0, si = 0;
 	int rc = CTP_ENOMEM;
 
 	if (!hit)
@@ -724,12 +860,20 @@ static int pass_occupants(model *m)
 		if (skip(f) || !modelled(f))
 			continue;
 		for (int dir = 1; dir >= 0; dir--) {
+			const ctp_tuple *t = dir ? &f->reply : &f->orig;
 			gkey k;
 			long g;
 
-			key_of(m, f, dir, &k);
-			if ((g = group_find(m, &k, 0)) < 0)
-				continue;
+			if (dir && is_snat(f)) {
+				/* its group, as pass 1 found it */
+				g = m->sg[si++];
+			} else {
+				if (!addr_known(m, t->dst))
+					continue;
+				key_of(m, f, dir, &k);
+				if ((g = group_find(m, &k, 0)) < 0)
+					continue;
+			}
 			if (dir)
 				m->g[g].pub.entries++;
 			m->g[g].occ_n++;
@@ -1484,8 +1628,14 @@ int ctp_nat_model_run(const ctp_snapshot *snap, const ctp_nat_opts *opts,
 	/* no more lookups */
 	free(m.slot);
 	free(m.keys);
+	free(m.sg);
+	free(m.addr);
+	free(m.aslot);
 	m.slot = NULL;
 	m.keys = NULL;
+	m.sg = NULL;
+	m.addr = NULL;
+	m.aslot = NULL;
 	m.tk = malloc((m.max_occ ? m.max_occ : 1) * sizeof(*m.tk));
 	m.ev = malloc(m.max_occ ? m.max_occ : 1);
 	if (!m.tk || !m.ev) {
@@ -1511,6 +1661,9 @@ done:
 	free(m.g);
 	free(m.keys);
 	free(m.slot);
+	free(m.sg);
+	free(m.addr);
+	free(m.aslot);
 	free(m.o);
 	free(m.rm);
 	free(m.tk);

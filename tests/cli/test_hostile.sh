@@ -17,12 +17,14 @@ long() { head -c "$1" /dev/zero | tr '\0' x; echo; }
 
 # field of inputs[i] of the JSON report on stdin
 field() {
-	python3 -c 'import json,sys; print(json.load(sys.stdin)["inputs"][int(sys.argv[1])][sys.argv[2]])' "$1" "$2"
+	python3 -c 'import json, sys
+print(json.load(sys.stdin)["inputs"][int(sys.argv[1])][sys.argv[2]])' "$1" "$2"
 }
 
 { head -3 "$s"; long 70000; tail -n +4 "$s"; } >"$tmp/long"
 total=$(wc -l <"$tmp/long")
-"$ctplan" analyze -q --no-hash --format json "$tmp/long" >"$tmp/out" 2>"$tmp/err"
+"$ctplan" analyze -q --no-hash --format json "$tmp/long" >"$tmp/out" \
+	2>"$tmp/err"
 rc=$?
 [ "$rc" = 0 ] || fail "long line: exit $rc"
 grep -qx "$tmp/long:4:1: line longer than 65536 bytes" "$tmp/err" ||
@@ -41,14 +43,15 @@ grep -q "^$tmp/long:4:1: line longer" "$tmp/err" || fail "--strict: message"
 { cat "$s"; long 10485760; } |
 	"$ctplan" analyze -q --no-hash --format json - >"$tmp/out" 2>"$tmp/err"
 [ $? = 0 ] || fail "stdin long line: exit"
-grep -q "^-:$((total - 0)):1: line longer than 65536 bytes" "$tmp/err" ||
+grep -q "^-:$total:1: line longer than 65536 bytes" "$tmp/err" ||
 	{ fail "stdin long line: message"; head -3 "$tmp/err"; }
 [ "$(field 0 records <"$tmp/out")" = "$base" ] || fail "stdin: records"
 
 # an archive member with a long line
 mkdir "$tmp/a" && cp "$tmp/long" "$tmp/a/conntrack_-L" &&
 	tar -C "$tmp/a" -czf "$tmp/a.tar.gz" conntrack_-L
-"$ctplan" analyze -q --no-hash --format json "$tmp/a.tar.gz" >"$tmp/out" 2>"$tmp/err"
+"$ctplan" analyze -q --no-hash --format json "$tmp/a.tar.gz" >"$tmp/out" \
+	2>"$tmp/err"
 [ $? = 0 ] || fail "archive long line: exit"
 grep -q "^$tmp/a.tar.gz!conntrack_-L:4:1: line longer than 65536 bytes" \
 	"$tmp/err" || { fail "archive long line: message"; head -3 "$tmp/err"; }
@@ -67,9 +70,27 @@ for f in random nuls; do
 	case $rc in 0 | 2) ;; *) fail "$f: exit $rc, want 0 or 2" ;; esac
 	grep -q "^$tmp/$f:" "$tmp/err" || fail "$f: message names no file"
 done
-"$ctplan" analyze -q --no-hash --format json "$tmp/empty" >"$tmp/out" 2>"$tmp/err"
+"$ctplan" analyze -q --no-hash --format json "$tmp/empty" >"$tmp/out" \
+	2>"$tmp/err"
 [ $? = 0 ] || fail "empty file: exit"
 [ "$(field 0 lines <"$tmp/out")" = 0 ] || fail "empty file: lines"
+
+# the exit codes are documented where a user looks: --help, each
+# command's --help, README.md
+"$ctplan" --help >"$tmp/help"
+for c in "0  success" "1  a check failed" "2  bad input or usage"; do
+	grep -q "^  $c" "$tmp/help" || fail "--help lacks exit status '$c'"
+done
+want="exit status: 0 success, 1 a check failed, 2 bad input or usage"
+for cmd in analyze check fleet diff plan buckets; do
+	"$ctplan" "$cmd" --help | grep -qx "$want" ||
+		fail "$cmd --help lacks the exit status"
+done
+for c in "| 0 | success |" "| 1 | a check failed" \
+	"| 2 | bad input or usage |"; do
+	grep -qF "$c" "$src/README.md" ||
+		fail "README.md lacks exit status '$c'"
+done
 
 if [ "$fails" -ne 0 ]; then
 	echo "$fails failure(s)"

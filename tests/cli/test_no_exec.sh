@@ -37,32 +37,42 @@ for name, data in (("b.tar", tar), ("b.tar.gz", gzip.compress(tar)),
 PY
 archives="$tmp/b.tar $tmp/b.tar.gz $tmp/b.tar.xz $tmp/b.tar.bz2 $tmp/b.lzma"
 if command -v zstd >/dev/null; then
-	zstd -q "$tmp/b.tar" -o "$tmp/b.tar.zst" && archives="$archives $tmp/b.tar.zst"
+	zstd -q "$tmp/b.tar" -o "$tmp/b.tar.zst" &&
+		archives="$archives $tmp/b.tar.zst"
 fi
 
 n=0
 traced() { # traced DESCRIPTION -- CMD...: run under strace, check the log
-	local what=$1 log
+	local what=$1 log rc execs
 	shift 2
 	n=$((n + 1))
 	log=$tmp/strace.$n
-	strace -f -qq -e trace=execve,execveat,fork,vfork,clone,clone3,socket,connect \
-		-o "$log" "$@" >"$tmp/out" 2>"$tmp/err"
-	local rc=$?
-	case $rc in 0 | 1 | 2) ;; *) fail "$what: exit $rc"; sed 's/^/  /' "$tmp/err" | head -5 ;; esac
-	local execs
+	strace -f -qq -o "$log" \
+		-e trace=execve,execveat,fork,vfork,clone,clone3,socket,connect \
+		"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	case $rc in
+	0 | 1 | 2) ;;
+	*) fail "$what: exit $rc"; head -5 "$tmp/err" ;;
+	esac
 	execs=$(grep -cE 'execve(at)?\(' "$log")
-	[ "$execs" = 1 ] || { fail "$what: $execs execve calls"; grep -E 'execve' "$log" | head -5; }
-	if grep -qE '(socket|connect)\(' "$log"; then
-		fail "$what: opens a socket"; grep -E 'socket|connect' "$log" | head -3
+	if [ "$execs" != 1 ]; then
+		fail "$what: $execs execve calls"
+		grep -E 'execve' "$log" | head -5
 	fi
-	if grep -E '(v?fork\(|clone3?\()' "$log" | grep -v 'CLONE_VM' | grep -q .; then
-		fail "$what: starts a process"; grep -E 'fork|clone' "$log" | grep -v CLONE_VM | head -3
+	if grep -qE '(socket|connect)\(' "$log"; then
+		fail "$what: opens a socket"
+		grep -E 'socket|connect' "$log" | head -3
+	fi
+	if grep -E '(v?fork\(|clone3?\()' "$log" | grep -qv 'CLONE_VM'; then
+		fail "$what: starts a process"
+		grep -E 'fork|clone' "$log" | grep -v CLONE_VM | head -3
 	fi
 }
 
 s=$src/samples/lab-6.18
-traced "analyze json" -- "$ctplan" analyze --format json "$s" "$src/samples/kmsg"
+traced "analyze json" -- "$ctplan" analyze --format json "$s" \
+	"$src/samples/kmsg"
 traced "analyze html" -- "$ctplan" analyze --no-hash --format html \
 	-o "$tmp/r.html" "$s"
 traced "analyze csv" -- "$ctplan" analyze --no-hash --format csv \
@@ -70,11 +80,13 @@ traced "analyze csv" -- "$ctplan" analyze --no-hash --format csv \
 for a in $archives; do
 	traced "analyze $(basename "$a")" -- "$ctplan" analyze --no-hash \
 		--format json "$a"
-	grep -q '"records": [1-9]' "$tmp/out" || fail "$(basename "$a"): nothing read"
+	grep -q '"records": [1-9]' "$tmp/out" ||
+		fail "$(basename "$a"): nothing read"
 done
 traced "analyze stdin" -- "$ctplan" analyze --no-hash --format json - \
 	<"$s/conntrack_-L"
-traced "buckets" -- "$ctplan" buckets --key 000102030405060708090a0b0c0d0e0f \
+traced "buckets" -- "$ctplan" buckets \
+	--key 000102030405060708090a0b0c0d0e0f \
 	"$s/conntrack_-L" "$s/sysctl_-a"
 traced "fleet" -- "$ctplan" fleet --no-hash "$s" "$src/samples/lab-6.18-acct"
 traced "diff" -- "$ctplan" diff "$s" "$src/samples/lab-6.18-acct"
