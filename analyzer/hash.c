@@ -969,6 +969,10 @@ typedef struct pool {
 	uint64_t *fp;          /* 2 fingerprints per entry being made */
 	uint64_t *fps;         /* a batch of fp by home slot (pool_seed) */
 	fp16_fn fp16;
+	/* the set seeded by a thread of its own, while the keys go
+	 * through the snapshot; joined before the first chunk */
+	pthread_t seeder;
+	int seeding, seed_rc;
 } pool;
 
 static inline uint32_t base_flow(const pool *p, uint32_t i)
@@ -1123,6 +1127,14 @@ static int pool_seed(pool *p, size_t n)
 	return 0;
 }
 
+static void *seed_main(void *arg)
+{
+	pool *p = arg;
+
+	p->seed_rc = pool_seed(p, POOL_CHUNK);
+	return NULL;
+}
+
 /*
  * Fill c[0 .. n): draw all candidates, fingerprint them, then keep each
  * whose tuple is new, redrawing the rare repeat.  Batched so the random
@@ -1132,8 +1144,14 @@ static int pool_seed(pool *p, size_t n)
 static long pool_fill(pool *p, pentry *c, size_t n)
 {
 	if (!p->seeded) {
-		if (pool_seed(p, POOL_CHUNK))
+		if (p->seeding) {
+			pthread_join(p->seeder, NULL);
+			p->seeding = 0;
+			if (p->seed_rc)
+				return -1;
+		} else if (pool_seed(p, POOL_CHUNK)) {
 			return -1;
+		}
 		p->seeded = 1;
 		free(p->fps);
 		p->fps = NULL;
@@ -2122,6 +2140,19 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 		runs[k].m = &m;
 		runs[k].key = k;
 	}
+	/*
+	 * A fill to the target needs the set for sure: seed it beside the
+	 * keys' pass over the snapshot, which it does not depend on (the
+	 * set is the same whenever it is made).  Its buffers are made here,
+	 * so pool_get() finds them.
+	 */
+	if (m.target > ne && nb) {
+		pl.fp = malloc(2 * POOL_CHUNK * sizeof(*pl.fp));
+		pl.fps = malloc(2 * POOL_CHUNK * sizeof(*pl.fps));
+		if (!pl.fp || !pl.fps)
+			goto oom_lock;
+		pl.seeding = !pthread_create(&pl.seeder, NULL, seed_main, &pl);
+	}
 	nthreads = opts->threads ? opts->threads : 2;
 	if (nthreads > m.keys)
 		nthreads = m.keys;
@@ -2175,6 +2206,8 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 	}
 	rc = 0;
 oom_lock:
+	if (pl.seeding) /* the pool was never asked for */
+		pthread_join(pl.seeder, NULL);
 	pthread_mutex_destroy(&pl.lock);
 oom:
 	if (rc) {
