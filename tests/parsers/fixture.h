@@ -6,6 +6,7 @@
 #ifndef CTPLAN_TEST_FIXTURE_H
 #define CTPLAN_TEST_FIXTURE_H
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctplan/parse.h"
@@ -40,6 +41,35 @@ static inline void fx_close(fixture *fx)
 {
 	ctp_snapshot_free(fx->snap);
 	fx->snap = NULL;
+}
+
+/* cmocka group setup/teardown: a heap fixture in *state, no path */
+static inline int fx_setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	fx_open_path(f, "");
+	*state = f;
+	return 0;
+}
+
+static inline int fx_teardown(void **state)
+{
+	fixture *f = *state;
+
+	fx_close(f);
+	free(f);
+	return 0;
+}
+
+/* The flow added last. */
+static inline const ctp_flow *fx_last(fixture *f)
+{
+	size_t n = ctp_snapshot_flow_count(f->snap);
+
+	assert_true(n > 0);
+	return &ctp_snapshot_flows(f->snap)[n - 1];
 }
 
 #endif

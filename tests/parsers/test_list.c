@@ -15,36 +15,9 @@
 #include "parsers.h"
 #include "fixture.h"
 
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	fx_open_path(f, "");
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-
-	fx_close(f);
-	free(f);
-	return 0;
-}
-
 static int parse(fixture *f, const char *line)
 {
 	return ctp_list_line(&f->ctx, line, strlen(line));
-}
-
-static const ctp_flow *last(fixture *f)
-{
-	size_t n = ctp_snapshot_flow_count(f->snap);
-
-	assert_true(n > 0);
-	return &ctp_snapshot_flows(f->snap)[n - 1];
 }
 
 static void addr4(const uint8_t a[16], const char *want)
@@ -142,7 +115,7 @@ static void test_ok_rows(void **state)
 
 		if (parse(f, r->line) != CTP_LINE_RECORD)
 			fail_msg("row %zu rejected: %s", i, f->err.msg);
-		fl = last(f);
+		fl = fx_last(f);
 		assert_int_equal(fl->family, r->family);
 		assert_int_equal(fl->proto, r->proto);
 		assert_string_equal(ctp_state_name(fl->state), r->state);
@@ -178,7 +151,7 @@ static void test_fields_kept(void **state)
 			 "helper=ftp use=2 id=2993966208 labels=a,b "
 			 "nmark=256 [FASTNAT]"),
 		CTP_LINE_RECORD);
-	fl = last(f);
+	fl = fx_last(f);
 	x = ctp_snapshot_extra(f->snap, fl);
 	assert_non_null(x);
 	addr4(fl->orig.src, "10.0.2.2");
@@ -216,7 +189,7 @@ static void test_icmp_entry_id(void **state)
 			 "code=0 id=77 src=203.0.113.2 dst=203.0.113.1 "
 			 "type=0 code=0 id=1024 mark=0 use=1 id=123456"),
 		CTP_LINE_RECORD);
-	fl = last(f);
+	fl = fx_last(f);
 	assert_int_equal(fl->orig.sport, 77);
 	assert_int_equal(fl->reply.sport, 1024);
 	assert_int_equal(ctp_snapshot_extra(f->snap, fl)->id, 123456);
@@ -232,7 +205,7 @@ static void test_ipv6_compressed(void **state)
 			 "sport=42557 dport=53 src=2001:db8:2::2 "
 			 "dst=2001:db8:2::1 sport=53 dport=42557 mark=0 use=1"),
 		CTP_LINE_RECORD);
-	fl = last(f);
+	fl = fx_last(f);
 	addr6(fl->orig.src, "2001:db8:1::2");
 	addr6(fl->reply.dst, "2001:db8:2::1");
 }
@@ -337,16 +310,16 @@ static void test_sniff(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ok_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fields_kept, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_icmp_entry_id, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_ipv6_compressed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sniff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ok_rows, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_fields_kept, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_entry_id, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_compressed, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_rows, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_nul_byte, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sniff, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests_name("parsers/list", tests, NULL, NULL);
 }

@@ -18,51 +18,12 @@
 
 #include "ctplan/snapshot.h"
 #include "parsers.h"
+#include "fixture.h"
 
-typedef struct fixture {
-	ctp_snapshot *snap;
-	ctp_pctx ctx;
-	ctp_error err;
-} fixture;
-
-static int setup(void **state)
-{
-	fixture *f = calloc(1, sizeof(*f));
-	uint16_t in;
-
-	assert_non_null(f);
-	assert_int_equal(ctp_snapshot_new(&f->snap), 0);
-	assert_int_equal(ctp_snapshot_add_input(f->snap, "t", NULL, &in), 0);
-	f->ctx.snap = f->snap;
-	f->ctx.input = in;
-	f->ctx.file = "t";
-	f->ctx.path = "";
-	f->ctx.line = 1;
-	f->ctx.err = &f->err;
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-
-	ctp_snapshot_free(f->snap);
-	free(f);
-	return 0;
-}
 
 static int parse(fixture *f, const char *line)
 {
 	return ctp_save_line(&f->ctx, line, strlen(line));
-}
-
-static const ctp_flow *last(fixture *f)
-{
-	size_t n = ctp_snapshot_flow_count(f->snap);
-
-	assert_true(n > 0);
-	return &ctp_snapshot_flows(f->snap)[n - 1];
 }
 
 static void addr_is(const ctp_flow *fl, const uint8_t a[16], const char *want)
@@ -211,7 +172,7 @@ static void test_ok_rows(void **state)
 		if (parse(f, r->line) != CTP_LINE_RECORD)
 			fail_msg("row %zu rejected: %s (column %zu)", i,
 				 f->err.msg, f->err.col);
-		fl = last(f);
+		fl = fx_last(f);
 		assert_int_equal(fl->family, r->family);
 		assert_int_equal(fl->proto, r->proto);
 		assert_string_equal(ctp_state_name(fl->state), r->state);
@@ -254,7 +215,7 @@ static void test_extra_fields(void **state)
 			 "--reply-port-src 6 --reply-port-dst 5 --state OPEN "
 			 "--role client"),
 		CTP_LINE_RECORD);
-	fl = last(f);
+	fl = fx_last(f);
 	x = ctp_snapshot_extra(f->snap, fl);
 	assert_non_null(x);
 	assert_string_equal(ctp_state_name(fl->state), "OPEN");
@@ -275,7 +236,7 @@ static void test_extra_fields(void **state)
 			 "--state ESTABLISHED --orig-vtag 4294967295 "
 			 "--reply-vtag 5678"),
 		CTP_LINE_RECORD);
-	fl = last(f);
+	fl = fx_last(f);
 	x = ctp_snapshot_extra(f->snap, fl);
 	assert_non_null(x);
 	assert_int_equal(fl->state, CTP_SCTP_ESTABLISHED);
@@ -290,14 +251,14 @@ static void test_extra_fields(void **state)
 			 "--sport 38568 --dport 123 --reply-port-src 123 "
 			 "--reply-port-dst 38568"),
 		CTP_LINE_RECORD);
-	assert_null(ctp_snapshot_extra(f->snap, last(f)));
+	assert_null(ctp_snapshot_extra(f->snap, fx_last(f)));
 
 	/* OFFLOAD is accepted by conntrack -u, though never printed */
 	assert_int_equal(
 		parse(f, "-A -u SEEN_REPLY,ASSURED,OFFLOAD -s 1.1.1.1 "
 			 "-d 2.2.2.2 -p udp --sport 1 --dport 2"),
 		CTP_LINE_RECORD);
-	assert_int_equal(last(f)->flags,
+	assert_int_equal(fx_last(f)->flags,
 			 CTP_F_SEEN_REPLY | CTP_F_ASSURED | CTP_F_OFFLOAD);
 }
 
@@ -538,18 +499,18 @@ static void test_lab_sample_acct(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ok_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_extra_fields, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_every_truncation, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sniff, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lab_sample, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_lab_sample_acct, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_ok_rows, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_extra_fields, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_rows, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_every_truncation, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_nul_byte, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sniff, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lab_sample, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lab_sample_acct, fx_setup,
+						fx_teardown),
 	};
 	return cmocka_run_group_tests_name("parsers/save", tests, NULL, NULL);
 }
