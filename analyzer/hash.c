@@ -747,7 +747,9 @@ static hash_x8_fn hash_x8_pick(ctp_hash_era era)
 	__attribute__((target(isa))) static void name(const hrec *const *r, \
 						     uint64_t *out)          \
 	{                                                                   \
-		v8u v0[2], v1[2], v2[2], v3[2], m[2];                       \
+		/* m is set lane by lane below; zeroed first because   \
+		 * gcc -O3 cannot see that every lane is written */     \
+		v8u v0[2], v1[2], v2[2], v3[2], m[2] = { { 0 }, { 0 } };    \
                                                                             \
 		for (int i = 0; i < 2; i++) {                               \
 			v0[i] = (v8u){ 0 } + (FP_K0 ^ 0x736f6d6570736575ULL); \

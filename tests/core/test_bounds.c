@@ -119,9 +119,10 @@ static void run_row(const row *r)
 	assert_null(ctp_snapshot_sysctl(snap, key));
 	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
 	print_message("    %.2f s CPU\n", secs);
-	/* the sorted-array insert took minutes here (more under ASan); the
-	 * merge takes well under a second */
-	assert_true(secs < 20);
+	/* the sorted-array insert took minutes here (more under ASan), the
+	 * merge well under a second: the time is printed, not asserted
+	 * (speed targets are bench/'s); a return of the quadratic insert
+	 * runs into the test's ctest TIMEOUT (tests/CMakeLists.txt) */
 	ctp_snapshot_finalize(snap);
 	ctp_snapshot_free(snap);
 	free(order);
@@ -200,8 +201,7 @@ static void run_dup_row(const dup_row *r)
 		assert_int_equal(ctp_snapshot_inputs_overlap(snap, 0, 1),
 				 r->labels == 1);
 	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
-	print_message("    %.2f s CPU\n", secs);
-	assert_true(secs < 20);
+	print_message("    %.2f s CPU (not asserted; see run_row)\n", secs);
 	ctp_snapshot_free(snap);
 }
 

@@ -9,7 +9,11 @@
 # WORK_DIR/crashes/ and fuzzing goes on.  The corpus it grows stays in
 # WORK_DIR/corpus/TARGET for the next run; the seeds are made anew from
 # samples/.  The binary is copied first, so a rebuild during the run does
-# not change what runs.  Prints the wall time it ran and what it found.
+# not change what runs.  Prints the wall time it ran, the CPU time it got
+# (user + system of the fuzzer and its forked children: less than the
+# wall time when other work shares the cores) and what it found.
+# RSS_LIMIT_MB (default 2048) caps each input's memory; lower it when
+# many targets run at once.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1 target=$2 secs=$3
@@ -24,16 +28,18 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 start=$(date +%s)
 before=$(ls "$work/crashes" | wc -l)
-nice -n 19 "$work/bin/fuzz_$target" -fork=1 -ignore_crashes=1 \
+/usr/bin/time -f '%U %S' -o "$work/$target.cpu" \
+	nice -n 19 "$work/bin/fuzz_$target" -fork=1 -ignore_crashes=1 \
 	-ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$secs" \
-	-timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
+	-timeout=30 -rss_limit_mb="${RSS_LIMIT_MB:-2048}" -print_final_stats=1 \
 	-dict="$src/tests/fuzz/ctplan.dict" \
 	-artifact_prefix="$work/crashes/$target-" \
 	"$work/corpus/$target" "$work/seeds-$target/seeds/$target" \
 	>"$work/$target.log" 2>&1 || true
 end=$(date +%s)
 found=$(($(ls "$work/crashes" | wc -l) - before))
-echo "$target: ran $((end - start)) s from $(date -u -d "@$start" +%FT%TZ)," \
+cpu=$(awk '{ printf "%d", $1 + $2 }' "$work/$target.cpu")
+echo "$target: ran $((end - start)) s ($cpu s CPU) from $(date -u -d "@$start" +%FT%TZ)," \
 	"corpus $(ls "$work/corpus/$target" | wc -l) inputs," \
 	"$found new crash/timeout/oom files; log $work/$target.log" |
 	tee -a "$work/runs.txt"
