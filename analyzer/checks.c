@@ -65,10 +65,9 @@ int ctp_checks_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 	json_t *hr = json_object_get(root, "headroom");
 	json_t *hash = json_object_get(root, "hash");
 	json_t *nat = json_object_get(root, "nat");
-	json_t *arr = json_array(), *g;
+	json_t *arr = json_array();
 	double v = NAN, max, buckets;
 	const char *src = "none";
-	size_t i;
 
 	(void)snap;
 	if (!arr)
@@ -103,16 +102,15 @@ int ctp_checks_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 		      "--max-chain when the table is full"))
 		goto oom;
 
+	/* over every group, listed or omitted (nat.groups stops at
+	 * --max-groups, sorted by risk, not by utilization) */
 	v = NAN;
 	src = "none";
 	if (json_is_array(json_object_get(nat, "groups"))) {
-		v = 0;
-		src = "nat.groups";
-		json_array_foreach(json_object_get(nat, "groups"), i, g) {
-			double u = jnum(g, "utilization");
-			if (u > v)
-				v = u;
-		}
+		v = json_is_number(json_object_get(nat, "max_utilization"))
+			    ? jnum(nat, "max_utilization")
+			    : 0;
+		src = "nat.max_utilization";
 	}
 	if (add_check(arr, "nat_utilization", v, o->max_nat_util, 1, src,
 		      "port range use of the busiest NAT group "

@@ -197,7 +197,8 @@ static json_t *flow_json(vcache *c, const ctp_snapshot *snap, size_t i)
 }
 
 static json_t *remap_json(vcache *c, const ctp_snapshot *snap,
-			  const ctp_nat_result *r, const ctp_nat_remap *rm)
+			  const ctp_nat_result *r, const ctp_nat_remap *rm,
+			  size_t listed)
 {
 	const ctp_flow *f = &ctp_snapshot_flows(snap)[rm->flow];
 	const ctp_nat_group *g = &r->groups[rm->group];
@@ -210,7 +211,11 @@ static json_t *remap_json(vcache *c, const ctp_snapshot *snap,
 	    put(o, "namespace", vc_str(c, g->ns)) ||
 	    put(o, "zone", vc_int(c, g->zone)) ||
 	    put(o, "reason", vc_str(c, ctp_nat_reason_name(rm->reason))) ||
-	    put(o, "group", vc_int(c, (json_int_t)rm->group)) ||
+	    /* the group's index in nat.groups, null when it is one of
+	     * the groups_omitted */
+	    put(o, "group", rm->group < listed
+				    ? vc_int(c, (json_int_t)rm->group)
+				    : json_null()) ||
 	    put(o, "holder", rm->holder == CTP_NAT_NONE
 				     ? json_null()
 				     : flow_json(c, snap, rm->holder))) {
@@ -363,11 +368,23 @@ static int findings(const ctp_snapshot *snap, const ctp_nat_result *r,
 }
 
 static int section(const ctp_snapshot *snap, const ctp_nat_opts *o,
-		   const ctp_nat_result *r, json_t *nat)
+		   const ctp_nat_result *r, size_t max_groups, json_t *nat)
 {
 	json_t *groups, *remaps;
 	vcache vc = { NULL, 0, 0 };
 	char kv[32];
+	/* groups are sorted riskiest first: the listed ones are the
+	 * riskiest; the maxima are over all of them */
+	size_t listed = max_groups && max_groups < r->ngroups ? max_groups
+							     : r->ngroups;
+	double max_util = 0, max_pfail = 0;
+
+	for (size_t i = 0; i < r->ngroups; i++) {
+		if (r->groups[i].utilization > max_util)
+			max_util = r->groups[i].utilization;
+		if (r->groups[i].p_fail_next > max_pfail)
+			max_pfail = r->groups[i].p_fail_next;
+	}
 
 	ctp_kver_format(&r->kernel, kv, sizeof(kv));
 	if (put(nat, "kernel", json_string(kv)) ||
@@ -387,14 +404,21 @@ static int section(const ctp_snapshot *snap, const ctp_nat_opts *o,
 	    put(nat, "remaps_omitted",
 		json_integer((json_int_t)(r->remapped - r->nremaps))) ||
 	    put(nat, "group_count", json_integer((json_int_t)r->ngroups)) ||
+	    put(nat, "max_utilization",
+		r->ngroups ? json_real(max_util) : json_null()) ||
+	    put(nat, "max_p_fail_next",
+		r->ngroups ? json_real(max_pfail) : json_null()) ||
+	    put(nat, "groups_omitted",
+		json_integer((json_int_t)(r->ngroups - listed))) ||
 	    put(nat, "groups", groups = json_array()))
 		return CTP_ENOMEM;
 	for (size_t i = 0; i < r->nremaps; i++)
 		/* append_new steals the object; NULL fails the append */
 		if (json_array_append_new(
-			    remaps, remap_json(&vc, snap, r, &r->remaps[i])))
+			    remaps,
+			    remap_json(&vc, snap, r, &r->remaps[i], listed)))
 			goto oom;
-	for (size_t i = 0; i < r->ngroups; i++)
+	for (size_t i = 0; i < listed; i++)
 		if (json_array_append_new(groups,
 					  group_json(&vc, &r->groups[i])))
 			goto oom;
@@ -425,7 +449,8 @@ int ctp_nat_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 	if ((rc = ctp_nat_model_run(snap, &o, &r, err)))
 		return rc;
 	nat = ctp_report_section(rep, "nat");
-	rc = nat ? section(snap, &o, &r, nat) : CTP_ENOMEM;
+	rc = nat ? section(snap, &o, &r, opts->nat_max_groups, nat)
+		 : CTP_ENOMEM;
 	if (!rc)
 		rc = findings(snap, &r, rep);
 	ctp_nat_result_release(&r);

@@ -96,14 +96,28 @@ static int hash_options(const cli_cmd *cmd, const cli_args *a,
 	return 0;
 }
 
-/* --nat-range LO-HI into o; CTP_EXIT_INPUT after a message. */
+/* --nat-range LO-HI and --max-groups into o (--csv-dir lists every
+ * group unless --max-groups is given); CTP_EXIT_INPUT after a message. */
 static int nat_options(const cli_cmd *cmd, const cli_args *a,
 		       ctp_analyze_opts *o)
 {
 	const char *r = cli_get(cmd, a, "nat-range"), *dash;
+	const char *mg = cli_get(cmd, a, "max-groups");
 	char lo[8], hi[8];
 	uint64_t vl, vh;
 
+	if (mg) {
+		if (cli_parse_uint(mg, 10, 0, SIZE_MAX, &vl)) {
+			fprintf(stderr, "ctplan analyze: --max-groups takes a "
+					"number (0: all), not '%s'\n"
+					"Try 'ctplan analyze --help'.\n",
+				mg);
+			return CTP_EXIT_INPUT;
+		}
+		o->nat_max_groups = (size_t)vl;
+	} else if (cli_get(cmd, a, "csv-dir")) {
+		o->nat_max_groups = 0; /* nat_groups.csv has them all */
+	}
 	if (!r)
 		return 0;
 	dash = strchr(r, '-');

@@ -55,6 +55,9 @@ static const cli_opt analyze_opts[] = {
 	{ "nat-range", 0, CLI_VALUE, "LO-HI", "NAT: the rule's --to-ports "
 					      "range (default: inferred from "
 					      "the table, else the kernel's)" },
+	{ "max-groups", 0, CLI_VALUE, "N", "NAT: list the N riskiest groups "
+					   "(default 1000, 0 all; with "
+					   "--csv-dir all)" },
 	PLAN_OPT_GROWTH,
 	PLAN_OPT_PEAK,
 	PLAN_OPT_MARGIN,

@@ -30,7 +30,7 @@ void ctp_headline_get(ctp_report *rep, ctp_headline *h)
 	json_t *tab = json_object_get(root, "table");
 	json_t *hash = json_object_get(root, "hash");
 	json_t *nat = json_object_get(root, "nat");
-	json_t *g, *f;
+	json_t *f;
 	size_t i;
 
 	memset(h, 0, sizeof(*h));
@@ -58,15 +58,10 @@ void ctp_headline_get(ctp_report *rep, ctp_headline *h)
 	h->kernel = json_string_value(json_object_get(hash, "kernel"));
 	if (!h->kernel)
 		h->kernel = json_string_value(json_object_get(nat, "kernel"));
-	h->nat_util = h->nat_p_fail = NAN;
-	json_array_foreach(json_object_get(nat, "groups"), i, g) {
-		double u = num(g, "utilization", NULL);
-		double p = num(g, "p_fail_next", NULL);
-		if (!isnan(u) && (isnan(h->nat_util) || u > h->nat_util))
-			h->nat_util = u;
-		if (!isnan(p) && (isnan(h->nat_p_fail) || p > h->nat_p_fail))
-			h->nat_p_fail = p;
-	}
+	/* over every group, also those past --max-groups; NaN when
+	 * there are none (null) */
+	h->nat_util = num(nat, "max_utilization", NULL);
+	h->nat_p_fail = num(nat, "max_p_fail_next", NULL);
 	json_array_foreach(json_object_get(root, "findings"), i, f) {
 		const char *sev =
 			json_string_value(json_object_get(f, "severity"));

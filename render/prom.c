@@ -142,11 +142,11 @@ int ctp_render_prom(ctp_report *rep, FILE *out, const ctp_render_opts *o)
 	      h.full_drop_p);
 	gauge(out, "ctplan_nat_worst_group_utilization",
 	      "Share of its port range the most used NAT group holds "
-	      "(max of nat.groups[].utilization).",
+	      "(nat.max_utilization, over all groups).",
 	      h.nat_util);
 	gauge(out, "ctplan_nat_worst_group_p_fail_next",
 	      "Highest probability over NAT groups that the next new "
-	      "connection finds no port (nat.groups[].p_fail_next).",
+	      "connection finds no port (nat.max_p_fail_next).",
 	      h.nat_p_fail);
 	gauge(out, "ctplan_checks_failed",
 	      "Checks that failed (checks[] with ok false).",

@@ -206,8 +206,14 @@ void ctp_text_nat(tctx *t, json_t *nat)
 		fprintf(t->out, "  no source-NAT destinations\n");
 		return;
 	}
-	fprintf(t->out, "  %-12s %lld, riskiest first\n", "groups",
-		ival(nat, "group_count"));
+	if (ival(nat, "groups_omitted"))
+		fprintf(t->out, "  %-12s %lld, riskiest first; the %lld "
+				"least risky are not listed (--max-groups)\n",
+			"groups", ival(nat, "group_count"),
+			ival(nat, "groups_omitted"));
+	else
+		fprintf(t->out, "  %-12s %lld, riskiest first\n", "groups",
+			ival(nat, "group_count"));
 	groups(t, json_object_get(nat, "groups"));
 	remaps(t, nat);
 }

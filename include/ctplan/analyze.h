@@ -34,10 +34,16 @@ typedef struct ctp_analyze_opts {
 	unsigned nat_range_lo, nat_range_hi;
 	/* planner and checks (include/ctplan/plan.h); NULL: defaults */
 	const struct ctp_plan_opts *plan;
+	/* nat: groups listed in the report, riskiest first (--max-groups);
+	 * the rest are counted in nat.groups_omitted.  0: all */
+	size_t nat_max_groups;
 } ctp_analyze_opts;
 
+#define CTP_NAT_MAX_GROUPS_DEFAULT 1000
+
 #define CTP_ANALYZE_OPTS_INIT                                           \
-	{ 1, 1, 8, 0, { 0, 0, -1 }, 0, 60, 0, 0, 0, NULL }
+	{ 1, 1, 8, 0, { 0, 0, -1 }, 0, 60, 0, 0, 0, NULL,                \
+	  CTP_NAT_MAX_GROUPS_DEFAULT }
 
 /*
  * Run every model over a finalized snapshot, in report order, adding

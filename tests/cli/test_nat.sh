@@ -211,6 +211,47 @@ for row, g in zip(rows[1:], n["groups"]):
 EOF
 head -c 1 "$tmp/csv/nat_groups.csv" | grep -q '"' || fail "csv fields are quoted (csv_fwrite)"
 
+# ---- --max-groups: the riskiest N listed, the maxima over all ----
+run mg_all --max-groups 0 "$S/conntrack_-L" "$S/sysctl_-a" "$S/uname_-a"
+run mg_def "$S/conntrack_-L" "$S/sysctl_-a" "$S/uname_-a"
+run mg2 --max-groups 2 "$S/conntrack_-L" "$S/sysctl_-a" "$S/uname_-a"
+python3 - "$tmp/mg_all.json" "$tmp/mg_def.json" "$tmp/mg2.json" <<'PY' || fail "--max-groups"
+import json, sys
+a, d, c = (json.load(open(p))["nat"] for p in sys.argv[1:])
+bad = []
+def want(what, got, exp):
+    if got != exp:
+        bad.append(f"{what}: {got!r}, want {exp!r}")
+n = a["group_count"]
+want("all: listed", len(a["groups"]), n)
+want("all: omitted", a["groups_omitted"], 0)
+want("default (1000) lists all of this sample", d["groups"], a["groups"])
+want("2: group_count", c["group_count"], n)
+want("2: listed", c["groups"], a["groups"][:2])
+want("2: omitted", c["groups_omitted"], n - 2)
+for r in (a, c):
+    want("max_utilization", r["max_utilization"],
+         max(g["utilization"] for g in a["groups"]))
+    want("max_p_fail_next", r["max_p_fail_next"],
+         max(g["p_fail_next"] for g in a["groups"]))
+if n <= 2 or not any(r["group"] >= 2 for r in a["remaps"]):
+    bad.append("the sample no longer has a remap past the 2nd group")
+for ra, rc in zip(a["remaps"], c["remaps"]):
+    want("remap group", rc["group"], ra["group"] if ra["group"] < 2 else None)
+    want("remap otherwise", {k: v for k, v in rc.items() if k != "group"},
+         {k: v for k, v in ra.items() if k != "group"})
+for b in bad:
+    print("FAIL: --max-groups: " + b)
+sys.exit(1 if bad else 0)
+PY
+"$ctplan" analyze --no-hash -q --max-groups 2 --csv-dir "$tmp/csv2" "$S" \
+	>"$tmp/mg2.text" || fail "--max-groups 2 --csv-dir: exit $?"
+[ "$(($(wc -l <"$tmp/csv2/nat_groups.csv") - 1))" -eq 2 ] ||
+	fail "--max-groups 2 --csv-dir: nat_groups.csv has $(($(wc -l <"$tmp/csv2/nat_groups.csv") - 1)) rows, want 2"
+grep -qF "groups       14, riskiest first; the 12 least risky are not listed (--max-groups)" "$tmp/mg2.text" ||
+	fail "--max-groups 2: text lacks the omitted count"
+expect2 "--max-groups not a number" "ctplan analyze: --max-groups takes a number (0: all), not 'many'" --max-groups many
+
 # ---- text ----
 "$ctplan" analyze --no-hash -q --color never "$S" >"$tmp/text" || fail "text: exit $?"
 for want in "NAT ports" \
