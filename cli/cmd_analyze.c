@@ -51,39 +51,46 @@ static void on_diag(void *ud, ctp_severity sev, const ctp_error *e)
 	cli_progress_release(d->progress);
 }
 
+/* The number option NAME in [min, max] into *v: 1 when given, 0 when
+ * not, -1 after a message saying it takes TAKES. */
+static int uint_option(const cli_cmd *cmd, const cli_args *a,
+		       const char *name, uint64_t min, uint64_t max,
+		       const char *takes, uint64_t *v)
+{
+	const char *s = cli_get(cmd, a, name);
+
+	if (!s)
+		return 0;
+	if (cli_parse_uint(s, 10, min, max, v) == 0)
+		return 1;
+	fprintf(stderr, "ctplan analyze: --%s takes %s, not '%s'\n"
+			"Try 'ctplan analyze --help'.\n",
+		name, takes, s);
+	return -1;
+}
+
 /* --keys, --seed, --kernel, --no-hash into o; CTP_EXIT_INPUT after a
  * message on a bad value. */
 static int hash_options(const cli_cmd *cmd, const cli_args *a,
 			ctp_analyze_opts *o)
 {
-	const char *keys = cli_get(cmd, a, "keys");
-	const char *seed = cli_get(cmd, a, "seed");
 	const char *kern = cli_get(cmd, a, "kernel");
 	ctp_error err = CTP_ERROR_INIT;
 	uint64_t v;
+	int rc;
 
 	o->hash = cli_get(cmd, a, "no-hash") == NULL;
-	if (keys) {
-		/* the model's own bound (ctp_hash_model_run) */
-		if (cli_parse_uint(keys, 10, 1, 65536, &v)) {
-			fprintf(stderr, "ctplan analyze: --keys takes a number "
-					"from 1 to 65536, not '%s'\n"
-					"Try 'ctplan analyze --help'.\n",
-				keys);
-			return CTP_EXIT_INPUT;
-		}
+	/* the model's own bound (ctp_hash_model_run) */
+	if ((rc = uint_option(cmd, a, "keys", 1, 65536,
+			      "a number from 1 to 65536", &v)) < 0)
+		return CTP_EXIT_INPUT;
+	if (rc)
 		o->hash_keys = (unsigned)v;
-	}
-	if (seed) {
-		if (cli_parse_uint(seed, 10, 0, UINT64_MAX, &v)) {
-			fprintf(stderr, "ctplan analyze: --seed takes a "
-					"number, not '%s'\n"
-					"Try 'ctplan analyze --help'.\n",
-				seed);
-			return CTP_EXIT_INPUT;
-		}
+	if ((rc = uint_option(cmd, a, "seed", 0, UINT64_MAX, "a number",
+			      &v)) < 0)
+		return CTP_EXIT_INPUT;
+	if (rc)
 		o->seed = v;
-	}
 	if (kern) {
 		if (ctp_kver_parse(kern, strlen(kern), &o->kernel, &err)) {
 			fprintf(stderr, "ctplan analyze: %s\n"
@@ -102,22 +109,17 @@ static int nat_options(const cli_cmd *cmd, const cli_args *a,
 		       ctp_analyze_opts *o)
 {
 	const char *r = cli_get(cmd, a, "nat-range"), *dash;
-	const char *mg = cli_get(cmd, a, "max-groups");
 	char lo[8], hi[8];
 	uint64_t vl, vh;
+	int rc;
 
-	if (mg) {
-		if (cli_parse_uint(mg, 10, 0, SIZE_MAX, &vl)) {
-			fprintf(stderr, "ctplan analyze: --max-groups takes a "
-					"number (0: all), not '%s'\n"
-					"Try 'ctplan analyze --help'.\n",
-				mg);
-			return CTP_EXIT_INPUT;
-		}
+	if ((rc = uint_option(cmd, a, "max-groups", 0, SIZE_MAX,
+			      "a number (0: all)", &vl)) < 0)
+		return CTP_EXIT_INPUT;
+	if (rc)
 		o->nat_max_groups = (size_t)vl;
-	} else if (cli_get(cmd, a, "csv-dir")) {
+	else if (cli_get(cmd, a, "csv-dir"))
 		o->nat_max_groups = 0; /* nat_groups.csv has them all */
-	}
 	if (!r)
 		return 0;
 	dash = strchr(r, '-');
@@ -184,7 +186,8 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 	ctp_error err = CTP_ERROR_INIT;
 	diag_state ds = { NULL, 20, 0, NULL, 0, 0 };
 	char host[128];
-	const char *fmt, *outpath, *color, *maxe;
+	const char *fmt, *outpath, *color;
+	uint64_t v;
 	FILE *out = stdout;
 	int rc, ret = CTP_EXIT_INPUT;
 	char buf[512];
@@ -195,7 +198,6 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 	fmt = cli_get(cmd, &a, "format");
 	outpath = cli_get(cmd, &a, "output");
 	color = cli_get(cmd, &a, "color");
-	maxe = cli_get(cmd, &a, "max-errors");
 	if (!fmt)
 		fmt = "text";
 	if (!find_format(fmt)) {
@@ -209,15 +211,11 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 				"never, not '%s'\n", color);
 		return CTP_EXIT_INPUT;
 	}
-	if (maxe) {
-		uint64_t v;
-		if (cli_parse_uint(maxe, 10, 0, ULONG_MAX, &v)) {
-			fprintf(stderr, "ctplan analyze: --max-errors takes a "
-					"number, not '%s'\n", maxe);
-			return CTP_EXIT_INPUT;
-		}
+	if ((rc = uint_option(cmd, &a, "max-errors", 0, ULONG_MAX,
+			      "a number", &v)) < 0)
+		return CTP_EXIT_INPUT;
+	if (rc)
 		ds.max_errors = (unsigned long)v;
-	}
 	ds.quiet = a.val[cli_opt_index(cmd, "quiet")] != NULL;
 	if (hash_options(cmd, &a, &aopts))
 		return CTP_EXIT_INPUT;
@@ -227,18 +225,11 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 	if (cli_plan_options(cmd, &a, &po, NULL))
 		return CTP_EXIT_INPUT;
 	aopts.plan = &po;
-	if (cli_get(cmd, &a, "burst-gap")) {
-		const char *g = cli_get(cmd, &a, "burst-gap");
-		uint64_t v;
-		if (cli_parse_uint(g, 10, 0, 366u * 86400u, &v)) {
-			fprintf(stderr, "ctplan analyze: --burst-gap takes "
-					"seconds from 0 to 31622400, not "
-					"'%s'\nTry 'ctplan analyze --help'.\n",
-				g);
-			return CTP_EXIT_INPUT;
-		}
+	if ((rc = uint_option(cmd, &a, "burst-gap", 0, 366u * 86400u,
+			      "seconds from 0 to 31622400", &v)) < 0)
+		return CTP_EXIT_INPUT;
+	if (rc)
 		aopts.burst_gap = (unsigned)v;
-	}
 	if (!a.npos) {
 		fprintf(stderr, "ctplan analyze: no input given\n"
 				"Try 'ctplan analyze --help'.\n");

@@ -30,6 +30,23 @@ cp "$tmp/out" "$tmp/help"
 expect 2 "unknown option" -- "$ctplan" analyze --bogus x
 grep -q "unknown option '--bogus'" "$tmp/err" || { echo "FAIL: unknown option message"; fails=$((fails+1)); }
 expect 2 "no input" -- "$ctplan" analyze
+# number options: a bad value exits 2 and says what the option takes
+while IFS='|' read -r opt val takes; do
+	expect 2 "--$opt $val" -- "$ctplan" analyze "--$opt" "$val" \
+		"$src/samples/lab-6.18/conntrack_-L"
+	grep -qF -- "ctplan analyze: --$opt takes $takes, not '$val'" "$tmp/err" ||
+		{ echo "FAIL: --$opt $val message: $(head -1 "$tmp/err")"; fails=$((fails+1)); }
+done <<'ROWS'
+keys|0|a number from 1 to 65536
+keys|65537|a number from 1 to 65536
+keys|x|a number from 1 to 65536
+seed|-1|a number
+seed|18446744073709551616|a number
+max-errors|1e3|a number
+burst-gap|31622401|seconds from 0 to 31622400
+max-groups|-1|a number (0: all)
+max-groups||a number (0: all)
+ROWS
 expect 2 "missing file" -- "$ctplan" analyze /nonexistent/file
 grep -q "^/nonexistent/file: cannot read" "$tmp/err" || { echo "FAIL: missing file message"; fails=$((fails+1)); }
 expect 2 "bad format" -- "$ctplan" analyze --format yaml "$src/samples/lab-6.18/conntrack_-L"
