@@ -3,9 +3,10 @@
  * the table under sampled keys, with the kernel's insert process.
  *
  * Representation: nothing is kept per entry.  A tuple is made from its
- * flow when it is needed (struct hrec: the 40 bytes of the kernel's
- * nf_conntrack_tuple, the zone id of its direction and its namespace
- * index); a copy of every tuple cost 96 bytes an entry.  The keys go
+ * flow, decoded from the snapshot's compact record, when it is needed
+ * (struct hrec: the 40 bytes of the kernel's nf_conntrack_tuple, the
+ * zone id of its direction and its namespace index); a copy of every
+ * tuple cost 96 bytes an entry.  The keys go
  * through the snapshot together, up to eight in one pass of a thread:
  * each tuple is made once and hashed under all of them, in the lanes of
  * one vector where the CPU has AVX2 or AVX-512, and each key's inserts

@@ -183,7 +183,6 @@ static json_t *flow_json(vcache *c, const ctp_snapshot *snap, size_t i)
 	icmp = ctp_proto_is_icmp(f->proto);
 	mapped = icmp ? f->reply.sport : f->reply.dport;
 	o = json_object();
-
 	if (!o)
 		return NULL;
 	if (put(o, "src", addr(c, f->family, f->orig.src)) ||
