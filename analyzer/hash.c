@@ -1003,9 +1003,16 @@ static void pentry_build(const tsrc *s, const pentry *p, hrec *o, hrec *r)
 		 p->rport);
 }
 
+/* A base flow is fetched in two steps: its record, then (once that is
+ * in cache) its IPv6 addresses, which the record points to. */
 static void prefetch_base(const tsrc *s, uint32_t base)
 {
 	ctp_snapshot_flow_prefetch(s->snap, base);
+}
+
+static void prefetch_base_addrs(const tsrc *s, uint32_t base)
+{
+	ctp_snapshot_flow_prefetch_addrs(s->snap, base);
 }
 
 /*
@@ -1175,8 +1182,12 @@ static long pool_fill(pool *p, pentry *c, size_t n)
 			break;
 		}
 		for (size_t k = 0; k < 8; k++) {
+			if (i + k + 2 * AHEAD < n)
+				prefetch_base(p->src,
+					      c[i + k + 2 * AHEAD].base);
 			if (i + k + AHEAD < n)
-				prefetch_base(p->src, c[i + k + AHEAD].base);
+				prefetch_base_addrs(p->src,
+						    c[i + k + AHEAD].base);
 			pentry_build(p->src, &c[i + k], &rec[2 * k],
 				     &rec[2 * k + 1]);
 			rp[2 * k] = &rec[2 * k];
@@ -1666,9 +1677,12 @@ static int run_lanes(const model *m, keyrun *runs, const unsigned *keys,
 		}
 		/* as in insert_snapshot(): the entry AHEAD on, if made,
 		 * hashed now and its counters prefetched; its base flow
-		 * prefetched twice as far ahead */
-		if ((ahead = pool_peek(m->pool, j + 2 * AHEAD, avail)))
+		 * prefetched three times as far ahead, and the flow's IPv6
+		 * addresses twice */
+		if ((ahead = pool_peek(m->pool, j + 3 * AHEAD, avail)))
 			prefetch_base(m->src, ahead->base);
+		if ((ahead = pool_peek(m->pool, j + 2 * AHEAD, avail)))
+			prefetch_base_addrs(m->src, ahead->base);
 		if ((ahead = pool_peek(m->pool, j + AHEAD, avail)))
 			pool_buckets(m, ls, ahead, j + AHEAD, &pr);
 		if (pr.at[j % RING] != j)

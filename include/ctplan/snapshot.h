@@ -207,8 +207,13 @@ void ctp_snapshot_flow_get(const ctp_snapshot *snap, size_t i,
 			   ctp_flow *out);
 uint16_t ctp_snapshot_flow_flags(const ctp_snapshot *snap, size_t i);
 uint16_t ctp_snapshot_flow_input(const ctp_snapshot *snap, size_t i);
-/* A hint: flow i will be read soon (for loops that jump about). */
+/*
+ * Hints for loops that jump about: flow i will be read soon.  _prefetch
+ * fetches its record; _prefetch_addrs, called later when the record is
+ * in cache, its IPv6 addresses, which sit elsewhere (a miss of its own).
+ */
 void ctp_snapshot_flow_prefetch(const ctp_snapshot *snap, size_t i);
+void ctp_snapshot_flow_prefetch_addrs(const ctp_snapshot *snap, size_t i);
 /* The extra fields of a flow from _flow_get, or NULL if it has none. */
 const ctp_flow_extra *ctp_snapshot_extra(const ctp_snapshot *snap,
 					 const ctp_flow *flow);
