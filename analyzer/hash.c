@@ -3,9 +3,10 @@
  * the table under sampled keys, with the kernel's insert process.
  *
  * Representation: nothing is kept per entry.  A tuple is made from its
- * flow when it is needed (struct hrec: the 40 bytes of the kernel's
- * nf_conntrack_tuple, the zone id of its direction and its namespace
- * index); a copy of every tuple cost 96 bytes an entry.  The keys go
+ * flow, decoded from the snapshot's compact record, when it is needed
+ * (struct hrec: the 40 bytes of the kernel's nf_conntrack_tuple, the
+ * zone id of its direction and its namespace index); a copy of every
+ * tuple cost 96 bytes an entry.  The keys go
  * through the snapshot together, up to eight in one pass of a thread:
  * each tuple is made once and hashed under all of them, in the lanes of
  * one vector where the CPU has AVX2 or AVX-512, and each key's inserts
@@ -445,7 +446,6 @@ typedef struct hrec {
 /* How flows become tuples. */
 typedef struct tsrc {
 	const ctp_snapshot *snap;
-	const ctp_flow *flows;
 	const uint16_t *nsidx; /* namespace index of each input */
 	size_t ninputs;
 	int zone_both;         /* <= 4.2: one zone id for both tuples */
@@ -469,10 +469,20 @@ static inline void entry_recs(const tsrc *s, const ctp_flow *f, hrec *o,
 	o->ns = r->ns = ns;
 }
 
-/* Is flow f one the model places? */
-static inline int placed(const ctp_flow *f)
+/* Both tuples of flow i, decoded from the snapshot's compact form. */
+static inline void entry_recs_at(const tsrc *s, size_t i, hrec *o, hrec *r)
 {
-	return !(f->flags & (CTP_F_DUP | CTP_F_EVENT));
+	ctp_flow f;
+
+	ctp_snapshot_flow_get(s->snap, i, &f);
+	entry_recs(s, &f, o, r);
+}
+
+/* Is flow i one the model places?  Read without decoding the flow. */
+static inline int placed(const tsrc *s, size_t i)
+{
+	return !(ctp_snapshot_flow_flags(s->snap, i) &
+		 (CTP_F_DUP | CTP_F_EVENT));
 }
 
 /* SipHash key of the fingerprints */
@@ -985,7 +995,7 @@ static inline uint32_t base_flow(const pool *p, uint32_t i)
 /* Base of resampled entry p with its fresh ports, into o and r. */
 static void pentry_build(const tsrc *s, const pentry *p, hrec *o, hrec *r)
 {
-	entry_recs(s, &s->flows[p->base], o, r);
+	entry_recs_at(s, p->base, o, r);
 	put_be16(o->t + 16, p->oport);
 	/* icmp: the reply keeps the id in src.u; otherwise the reply's
 	 * dst.u is the original source port, or its NAT mapping */
@@ -993,12 +1003,16 @@ static void pentry_build(const tsrc *s, const pentry *p, hrec *o, hrec *r)
 		 p->rport);
 }
 
+/* A base flow is fetched in two steps: its record, then (once that is
+ * in cache) its IPv6 addresses, which the record points to. */
 static void prefetch_base(const tsrc *s, uint32_t base)
 {
-	const ctp_flow *f = &s->flows[base];
+	ctp_snapshot_flow_prefetch(s->snap, base);
+}
 
-	__builtin_prefetch(f);
-	__builtin_prefetch((const char *)f + 64);
+static void prefetch_base_addrs(const tsrc *s, uint32_t base)
+{
+	ctp_snapshot_flow_prefetch_addrs(s->snap, base);
 }
 
 /*
@@ -1092,11 +1106,9 @@ static int pool_seed(pool *p, size_t n)
 		for (int k = 0; k < 16; k++)
 			rp[k] = &rec[k];
 		for (; i < p->nscan && m + nr < 2 * n; i++) {
-			const ctp_flow *f = &p->src->flows[i];
-
-			if (!placed(f))
+			if (!placed(p->src, i))
 				continue;
-			entry_recs(p->src, f, &rec[nr], &rec[nr + 1]);
+			entry_recs_at(p->src, i, &rec[nr], &rec[nr + 1]);
 			nr += 2;
 			if (nr == 16) {
 				fingerprints16(p->fp16, rp, &p->fp[m]);
@@ -1170,8 +1182,12 @@ static long pool_fill(pool *p, pentry *c, size_t n)
 			break;
 		}
 		for (size_t k = 0; k < 8; k++) {
+			if (i + k + 2 * AHEAD < n)
+				prefetch_base(p->src,
+					      c[i + k + 2 * AHEAD].base);
 			if (i + k + AHEAD < n)
-				prefetch_base(p->src, c[i + k + AHEAD].base);
+				prefetch_base_addrs(p->src,
+						    c[i + k + AHEAD].base);
 			pentry_build(p->src, &c[i + k], &rec[2 * k],
 				     &rec[2 * k + 1]);
 			rp[2 * k] = &rec[2 * k];
@@ -1539,10 +1555,10 @@ static void insert_snapshot(const model *m, lanes *ls)
 			unsigned nt = e + 1 < m->nentries ? 4 : 2;
 
 			for (unsigned i = 0; i < nt; i += 2) {
-				while (!placed(&m->src->flows[next]))
+				while (!placed(m->src, next))
 					next++;
-				entry_recs(m->src, &m->src->flows[next++],
-					   &rec[i], &rec[i + 1]);
+				entry_recs_at(m->src, next++, &rec[i],
+					      &rec[i + 1]);
 			}
 			buckets_of(m, ls, tp, nt, b);
 			for (unsigned i = 0; i < nt; i += 2) {
@@ -1661,9 +1677,12 @@ static int run_lanes(const model *m, keyrun *runs, const unsigned *keys,
 		}
 		/* as in insert_snapshot(): the entry AHEAD on, if made,
 		 * hashed now and its counters prefetched; its base flow
-		 * prefetched twice as far ahead */
-		if ((ahead = pool_peek(m->pool, j + 2 * AHEAD, avail)))
+		 * prefetched three times as far ahead, and the flow's IPv6
+		 * addresses twice */
+		if ((ahead = pool_peek(m->pool, j + 3 * AHEAD, avail)))
 			prefetch_base(m->src, ahead->base);
+		if ((ahead = pool_peek(m->pool, j + 2 * AHEAD, avail)))
+			prefetch_base_addrs(m->src, ahead->base);
 		if ((ahead = pool_peek(m->pool, j + AHEAD, avail)))
 			pool_buckets(m, ls, ahead, j + AHEAD, &pr);
 		if (pr.at[j % RING] != j)
@@ -2037,7 +2056,6 @@ static int ns_indexes(const ctp_snapshot *snap, uint16_t **out,
 int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 		       ctp_hash_result *out, ctp_error *err)
 {
-	const ctp_flow *flows = ctp_snapshot_flows(snap);
 	size_t nflows = ctp_snapshot_flow_count(snap);
 	const ctp_hash_era_info *info = ctp_kernel_hash_era_info(opts->era);
 	uint16_t *nsidx = NULL;
@@ -2062,7 +2080,6 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 	if (ns_indexes(snap, &nsidx, &nns))
 		goto oom;
 	src.snap = snap;
-	src.flows = flows;
 	src.nsidx = nsidx;
 	src.ninputs = ctp_snapshot_input_count(snap);
 	src.zone_both = opts->era == CTP_ERA_JHASH_ZONE;
@@ -2074,15 +2091,17 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 	if (!bases || !desc)
 		goto oom;
 	for (size_t i = 0; i < nflows; i++) {
-		const ctp_flow *f = &flows[i];
+		ctp_flow fl;
+		const ctp_flow *f = &fl;
 
-		if (!placed(f)) {
+		if (!placed(&src, i)) {
 			out->skipped++;
 			continue;
 		}
 		if (ne >= UINT32_MAX)
 			break;
 		nscan = i + 1;
+		ctp_snapshot_flow_get(snap, i, &fl);
 		if (ctp_proto_is_icmp(f->proto) && (f->flags & CTP_F_NO_ICMP)) {
 			out->inexact++;
 		} else if (proto_has_u(f->proto)) {

@@ -115,7 +115,6 @@ static void count_flow(counts *c, const ctp_flow *f)
 static int entries_section(const ctp_snapshot *snap, json_t *root,
 			   uint64_t *total_out)
 {
-	const ctp_flow *flows = ctp_snapshot_flows(snap);
 	size_t n = ctp_snapshot_flow_count(snap);
 	json_t *fam = json_object(), *proto = json_object(),
 	       *state = json_object(), *zone = json_object();
@@ -130,21 +129,22 @@ static int entries_section(const ctp_snapshot *snap, json_t *root,
 	if (bump(fam, "ipv4", 0) || bump(fam, "ipv6", 0))
 		goto done;
 	for (size_t i = 0; i < n; i++) {
-		const ctp_flow *f = &flows[i];
+		ctp_flow f;
 
-		if (f->flags & CTP_F_EVENT) {
+		ctp_snapshot_flow_get(snap, i, &f);
+		if (f.flags & CTP_F_EVENT) {
 			events++;
 			continue;
 		}
-		if (f->flags & CTP_F_DUP) {
+		if (f.flags & CTP_F_DUP) {
 			dups++;
 			continue;
 		}
 		total++;
-		count_flow(c, f);
-		assured += !!(f->flags & CTP_F_ASSURED);
-		unreplied += !!(f->flags & CTP_F_UNREPLIED);
-		offload += !!(f->flags & (CTP_F_OFFLOAD | CTP_F_HW_OFFLOAD));
+		count_flow(c, &f);
+		assured += !!(f.flags & CTP_F_ASSURED);
+		unreplied += !!(f.flags & CTP_F_UNREPLIED);
+		offload += !!(f.flags & (CTP_F_OFFLOAD | CTP_F_HW_OFFLOAD));
 	}
 	/* names may repeat ("unknown" for every unnamed protocol): bump
 	 * adds them up under the first one's key, as one bump per flow did */

@@ -468,7 +468,6 @@ typedef struct model {
 	const ctp_snapshot *snap;
 	const ctp_nat_opts *opts;
 	ctp_nat_algo algo;
-	const ctp_flow *flows;
 	size_t nflows;
 	uint16_t *ns_of_input;
 	grp *g;
@@ -736,22 +735,27 @@ static int ns_ids(model *m)
 	return 0;
 }
 
-static int skip(const ctp_flow *f)
+/* Is flow i no table entry?  Read without decoding the flow. */
+static int skip(const model *m, size_t i)
 {
-	return f->flags & (CTP_F_DUP | CTP_F_EVENT);
+	return ctp_snapshot_flow_flags(m->snap, i) &
+	       (CTP_F_DUP | CTP_F_EVENT);
 }
 
 /* Pass 1: counts, groups of source-NAT entries, remaps. */
 static int pass_groups(model *m, ctp_nat_result *res)
 {
+	ctp_flow fl;
+	const ctp_flow *f = &fl;
+
 	for (size_t i = 0; i < m->nflows; i++) {
-		const ctp_flow *f = &m->flows[i];
 		gkey k;
 		long g;
 		int remap;
 
-		if (skip(f))
+		if (skip(m, i))
 			continue;
+		ctp_snapshot_flow_get(m->snap, i, &fl);
 		res->entries++;
 		res->snat += is_snat(f);
 		res->dnat += is_dnat(f);
@@ -850,14 +854,17 @@ static int pass_occupants(model *m)
 	uint32_t *hg = NULL;
 	occ *tmp = NULL;
 	size_t nh = 0, hcap = 0, off = 0, h = 0, si = 0;
+	ctp_flow cur;
+	const ctp_flow *f = &cur;
 	int rc = CTP_ENOMEM;
 
 	if (!hit)
 		return CTP_ENOMEM;
 	for (size_t i = 0; i < m->nflows; i++) {
-		const ctp_flow *f = &m->flows[i];
-
-		if (skip(f) || !modelled(f))
+		if (skip(m, i))
+			continue;
+		ctp_snapshot_flow_get(m->snap, i, &cur);
+		if (!modelled(f))
 			continue;
 		for (int dir = 1; dir >= 0; dir--) {
 			const ctp_tuple *t = dir ? &f->reply : &f->orig;
@@ -902,9 +909,10 @@ static int pass_occupants(model *m)
 		m->g[g].occ_n = 0; /* counts again as the slice fills */
 	}
 	for (size_t i = 0; i < m->nflows && h < nh; i++) {
-		const ctp_flow *f = &m->flows[i];
 		unsigned bits = (hit[i >> 2] >> ((i & 3) * 2)) & 3;
 
+		if (bits)
+			ctp_snapshot_flow_get(m->snap, i, &cur);
 		for (int dir = 1; bits && dir >= 0; dir--) {
 			grp *g;
 			unsigned fl = 0;
@@ -1505,12 +1513,14 @@ static void find_holders(model *m)
 {
 	for (size_t r = 0; r < m->nrm; r++) {
 		ctp_nat_remap *rm = &m->rm[r];
-		const ctp_flow *f = &m->flows[rm->flow];
 		const grp *g = &m->g[rm->group];
 		const occ *oc = m->o + g->occ_off;
-		uint16_t want = orig_port(f);
+		ctp_flow f;
+		uint16_t want;
 		size_t lo = 0, hi = g->occ_n;
 
+		ctp_snapshot_flow_get(m->snap, rm->flow, &f);
+		want = orig_port(&f);
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
 
@@ -1618,7 +1628,6 @@ int ctp_nat_model_run(const ctp_snapshot *snap, const ctp_nat_opts *opts,
 	m.snap = snap;
 	m.opts = opts;
 	ctp_kernel_nat_algo(&opts->kernel, &m.algo);
-	m.flows = ctp_snapshot_flows(snap);
 	m.nflows = ctp_snapshot_flow_count(snap);
 	out->algo = m.algo;
 	out->kernel = opts->kernel;

@@ -173,11 +173,16 @@ static json_t *addr(vcache *c, uint8_t family, const uint8_t a[16])
  * show it. */
 static json_t *flow_json(vcache *c, const ctp_snapshot *snap, size_t i)
 {
-	const ctp_flow *f = &ctp_snapshot_flows(snap)[i];
-	int icmp = ctp_proto_is_icmp(f->proto);
-	uint16_t mapped = icmp ? f->reply.sport : f->reply.dport;
-	json_t *o = json_object();
+	ctp_flow fl;
+	const ctp_flow *f = &fl;
+	int icmp;
+	uint16_t mapped;
+	json_t *o;
 
+	ctp_snapshot_flow_get(snap, i, &fl);
+	icmp = ctp_proto_is_icmp(f->proto);
+	mapped = icmp ? f->reply.sport : f->reply.dport;
+	o = json_object();
 	if (!o)
 		return NULL;
 	if (put(o, "src", addr(c, f->family, f->orig.src)) ||
@@ -200,12 +205,14 @@ static json_t *remap_json(vcache *c, const ctp_snapshot *snap,
 			  const ctp_nat_result *r, const ctp_nat_remap *rm,
 			  size_t listed)
 {
-	const ctp_flow *f = &ctp_snapshot_flows(snap)[rm->flow];
+	ctp_flow fl;
+	const ctp_flow *f = &fl;
 	const ctp_nat_group *g = &r->groups[rm->group];
 	json_t *o = flow_json(c, snap, rm->flow);
 
 	if (!o)
 		return NULL;
+	ctp_snapshot_flow_get(snap, rm->flow, &fl);
 	if (put(o, "protocol", vc_str(c, ctp_proto_name(f->proto))) ||
 	    put(o, "family", vc_str(c, ctp_family_name(f->family))) ||
 	    put(o, "namespace", vc_str(c, g->ns)) ||

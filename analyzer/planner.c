@@ -592,7 +592,6 @@ static int evictable(const ctp_flow *f)
  * judged for (nf_conntrack_max counts per namespace). */
 static const char *main_ns(const ctp_snapshot *snap)
 {
-	const ctp_flow *fl = ctp_snapshot_flows(snap);
 	size_t n = ctp_snapshot_flow_count(snap), ni;
 	uint64_t *per;
 	const char *best = "";
@@ -602,10 +601,14 @@ static const char *main_ns(const ctp_snapshot *snap)
 	per = calloc(ni ? ni : 1, sizeof(*per));
 	if (!per)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!(fl[i].flags & (CTP_F_DUP | CTP_F_EVENT)) &&
-		    fl[i].input < ni)
-			per[fl[i].input]++;
+	for (size_t i = 0; i < n; i++) {
+		uint16_t in = ctp_snapshot_flow_input(snap, i);
+
+		if (!(ctp_snapshot_flow_flags(snap, i) &
+		      (CTP_F_DUP | CTP_F_EVENT)) &&
+		    in < ni)
+			per[in]++;
+	}
 	/* inputs sharing a label add up */
 	for (size_t i = 0; i < ni; i++) {
 		const char *ns = ctp_snapshot_input(snap, i)->ns;
@@ -624,8 +627,9 @@ static const char *main_ns(const ctp_snapshot *snap)
 
 static int mix_scan(const ctp_snapshot *snap, mix *m)
 {
-	const ctp_flow *fl = ctp_snapshot_flows(snap);
 	size_t n = ctp_snapshot_flow_count(snap);
+	ctp_flow fl;
+	const ctp_flow *f = &fl;
 
 	memset(m, 0, sizeof(*m));
 	m->ns = main_ns(snap);
@@ -635,11 +639,13 @@ static int mix_scan(const ctp_snapshot *snap, mix *m)
 		return CTP_ENOMEM;
 	m->newest = INT64_MIN;
 	for (size_t i = 0; i < n; i++) {
-		const ctp_flow *f = &fl[i];
-		const ctp_flow_extra *x = ctp_snapshot_extra(snap, f);
+		const ctp_flow_extra *x;
 
-		if (f->flags & (CTP_F_DUP | CTP_F_EVENT))
+		if (ctp_snapshot_flow_flags(snap, i) &
+		    (CTP_F_DUP | CTP_F_EVENT))
 			continue;
+		ctp_snapshot_flow_get(snap, i, &fl);
+		x = ctp_snapshot_extra(snap, f);
 		m->all++;
 		if (strcmp(ctp_snapshot_input(snap, f->input)->ns, m->ns))
 			continue;
@@ -818,9 +824,10 @@ static uint64_t class_timeout(const ctp_snapshot *snap, const ctp_flow *f)
  */
 static json_t *rate_json(const ctp_snapshot *snap, const mix *m)
 {
-	const ctp_flow *fl = ctp_snapshot_flows(snap);
 	size_t n = ctp_snapshot_flow_count(snap);
 	const double window = 60;
+	ctp_flow fl;
+	const ctp_flow *f = &fl;
 	double arrivals = 0, steady = 0;
 	const char *src;
 
@@ -829,11 +836,15 @@ static json_t *rate_json(const ctp_snapshot *snap, const mix *m)
 				 "new_per_s", "steady_state");
 	src = m->has_start ? "start (-o ktimestamp)" : "delta-time";
 	for (size_t i = 0; i < n; i++) {
-		const ctp_flow *f = &fl[i];
-		const ctp_flow_extra *x = ctp_snapshot_extra(snap, f);
+		const ctp_flow_extra *x;
 		int in;
 
-		if ((f->flags & (CTP_F_DUP | CTP_F_EVENT)) || !x ||
+		if (ctp_snapshot_flow_flags(snap, i) &
+		    (CTP_F_DUP | CTP_F_EVENT))
+			continue;
+		ctp_snapshot_flow_get(snap, i, &fl);
+		x = ctp_snapshot_extra(snap, f);
+		if (!x ||
 		    strcmp(ctp_snapshot_input(snap, f->input)->ns, m->ns))
 			continue;
 		if (m->has_start)

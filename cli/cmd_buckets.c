@@ -60,21 +60,23 @@ static int print_rows(const ctp_snapshot *snap, ctp_hash_era era,
 		      uint32_t buckets, uint64_t *inexact)
 {
 	static const char *const dirs[2] = { "original", "reply" };
-	const ctp_flow *flows = ctp_snapshot_flows(snap);
 	size_t n = ctp_snapshot_flow_count(snap);
 	uint64_t rec = 0;
+	ctp_flow fl;
+	const ctp_flow *f = &fl;
 
 	if (printf("record,direction,zone,hash,bucket\n") < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		const ctp_flow *f = &flows[i];
 		uint32_t h[2];
 		uint16_t z[2];
 
 		/* the same rule as the model: copies of an entry shown by
 		 * another input, and event lines, are no table entries */
-		if (f->flags & (CTP_F_DUP | CTP_F_EVENT))
+		if (ctp_snapshot_flow_flags(snap, i) &
+		    (CTP_F_DUP | CTP_F_EVENT))
 			continue;
+		ctp_snapshot_flow_get(snap, i, &fl);
 		if (ctp_proto_is_icmp(f->proto) && (f->flags & CTP_F_NO_ICMP))
 			(*inexact)++;
 		ctp_hash_flow(era, key, netmix, f, ctp_snapshot_extra(snap, f),

@@ -129,6 +129,7 @@ void ctp_snapshot_free(ctp_snapshot *s)
 	free(s->stats);
 	free(s->overlap);
 	free(s->flows);
+	free(s->addr6);
 	free(s->extras);
 	free(s->pool);
 	free_kv(s->sysctl, s->nsysctl);
@@ -199,26 +200,79 @@ const char *ctp_snapshot_str(const ctp_snapshot *s, uint32_t off)
 	return off < s->poollen ? s->pool + off : "";
 }
 
+/* Do the four addresses of f each fit in their first 4 bytes? */
+static int addrs_fit_v4(const ctp_flow *f)
+{
+	const uint8_t *a[4] = { f->orig.src, f->orig.dst, f->reply.src,
+				f->reply.dst };
+	static const uint8_t zero[12];
+
+	for (int k = 0; k < 4; k++)
+		if (memcmp(a[k] + 4, zero, sizeof(zero)))
+			return 0;
+	return 1;
+}
+
 int ctp_snapshot_add_flow(ctp_snapshot *s, const ctp_flow *flow,
 			  const ctp_flow_extra *extra)
 {
-	ctp_flow *f;
+	flow_rec r;
 
+	if (flow->flags & CTP_F_SNAPSHOT)
+		return CTP_EFAIL;
+	/* grown before anything is kept, so a failure leaves no trace
+	 * (realloc of a large block moves pages by mremap, not copies) */
 	if (grow((void **)&s->flows, &s->capflows, s->nflows + 1,
 		 sizeof(*s->flows)))
 		return CTP_ENOMEM;
-	f = &s->flows[s->nflows];
-	*f = *flow;
-	f->extra = CTP_NO_EXTRA;
+	memset(&r, 0, sizeof(r));
+	r.port[0] = flow->orig.sport;
+	r.port[1] = flow->orig.dport;
+	r.port[2] = flow->reply.sport;
+	r.port[3] = flow->reply.dport;
+	r.timeout = flow->timeout;
+	r.mark = flow->mark;
+	r.extra = CTP_NO_EXTRA;
+	r.flags = flow->flags;
+	r.zone = flow->zone;
+	r.input = flow->input;
+	r.use = flow->use;
+	r.family = flow->family;
+	r.proto = flow->proto;
+	r.state = flow->state;
+	r.event = flow->event;
+	if (addrs_fit_v4(flow)) {
+		memcpy(r.a.v4[0], flow->orig.src, 4);
+		memcpy(r.a.v4[1], flow->orig.dst, 4);
+		memcpy(r.a.v4[2], flow->reply.src, 4);
+		memcpy(r.a.v4[3], flow->reply.dst, 4);
+	} else {
+		flow_addr6 *a;
+
+		if (s->naddr6 >= UINT32_MAX ||
+		    grow((void **)&s->addr6, &s->capaddr6, s->naddr6 + 1,
+			 sizeof(*s->addr6)))
+			return CTP_ENOMEM;
+		a = &s->addr6[s->naddr6];
+		memcpy(a->a[0], flow->orig.src, 16);
+		memcpy(a->a[1], flow->orig.dst, 16);
+		memcpy(a->a[2], flow->reply.src, 16);
+		memcpy(a->a[3], flow->reply.dst, 16);
+		r.a.side = (uint32_t)s->naddr6;
+		r.flags |= REC_SIDE;
+	}
 	if (extra && extra->present) {
 		if (s->nextras >= CTP_NO_EXTRA ||
 		    grow((void **)&s->extras, &s->capextras, s->nextras + 1,
 			 sizeof(*s->extras)))
 			return CTP_ENOMEM;
 		s->extras[s->nextras] = *extra;
-		f->extra = (uint32_t)s->nextras++;
+		r.extra = (uint32_t)s->nextras++;
 	}
-	s->nflows++;
+	/* the side addresses are kept only now that nothing can fail */
+	if (r.flags & REC_SIDE)
+		s->naddr6++;
+	s->flows[s->nflows++] = r;
 	if (flow->input < s->ninputs)
 		s->inputs[flow->input].flows++;
 	return 0;
@@ -476,11 +530,31 @@ typedef struct dkey {
 	uint32_t ns; /* interned ns label of the flow's input */
 } dkey;
 
+/* Tuple dir (0 original, 1 reply) of a stored flow, as it was added. */
+static void rec_tuple(const ctp_snapshot *s, const flow_rec *r, int dir,
+		      ctp_tuple *t)
+{
+	if (r->flags & REC_SIDE) {
+		const flow_addr6 *a = &s->addr6[r->a.side];
+
+		memcpy(t->src, a->a[2 * dir], 16);
+		memcpy(t->dst, a->a[2 * dir + 1], 16);
+	} else {
+		memcpy(t->src, r->a.v4[2 * dir], 4);
+		memset(t->src + 4, 0, 12);
+		memcpy(t->dst, r->a.v4[2 * dir + 1], 4);
+		memset(t->dst + 4, 0, 12);
+	}
+	t->sport = r->port[2 * dir];
+	t->dport = r->port[2 * dir + 1];
+}
+
 /* The match key: family, protocol, zone, original tuple.  ICMP type,
  * code and id are left out because -o xml does not print them. */
-static void key_tuple(const ctp_flow *f, ctp_tuple *t)
+static void key_tuple(const ctp_snapshot *s, const flow_rec *f,
+		      ctp_tuple *t)
 {
-	*t = f->orig;
+	rec_tuple(s, f, 0, t);
 	if (ctp_proto_is_icmp(f->proto)) {
 		t->sport = 0;
 		t->dport = 0;
@@ -501,7 +575,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 static int key_cmp_flows(const ctp_snapshot *s, const dkey *a,
 			 const dkey *b)
 {
-	const ctp_flow *fa = &s->flows[a->flow], *fb = &s->flows[b->flow];
+	const flow_rec *fa = &s->flows[a->flow], *fb = &s->flows[b->flow];
 	ctp_tuple ta, tb;
 
 	if (a->ns != b->ns)
@@ -512,8 +586,8 @@ static int key_cmp_flows(const ctp_snapshot *s, const dkey *a,
 		return fa->proto < fb->proto ? -1 : 1;
 	if (fa->zone != fb->zone)
 		return fa->zone < fb->zone ? -1 : 1;
-	key_tuple(fa, &ta);
-	key_tuple(fb, &tb);
+	key_tuple(s, fa, &ta);
+	key_tuple(s, fb, &tb);
 	return memcmp(&ta, &tb, sizeof(ta));
 }
 
@@ -601,14 +675,14 @@ int ctp_snapshot_finalize(ctp_snapshot *s)
 				: by_ns[i];
 	free(by_ns);
 	for (size_t i = 0; i < s->nflows; i++) {
-		const ctp_flow *f = &s->flows[i];
+		const flow_rec *f = &s->flows[i];
 		ctp_tuple t;
 		uint64_t h = 0xcbf29ce484222325ULL;
 		uint32_t ns = ns_of[f->input];
 
 		if (f->flags & CTP_F_EVENT)
 			continue;
-		key_tuple(f, &t);
+		key_tuple(s, f, &t);
 		h = fnv(h, &ns, sizeof(ns));
 		h = fnv(h, &f->family, 1);
 		h = fnv(h, &f->proto, 1);
@@ -632,21 +706,21 @@ int ctp_snapshot_finalize(ctp_snapshot *s)
 			 * shows; keep that input's records (on a tie, the
 			 * one with ICMP details, then the earliest). */
 			for (size_t k = i; k < j; k++) {
-				const ctp_flow *f = &s->flows[keys[k].flow];
+				const flow_rec *f = &s->flows[keys[k].flow];
 				if (!per_input[f->input]++)
 					details[f->input] =
 						!(f->flags & CTP_F_NO_ICMP);
 			}
 			best_in = s->flows[keys[i].flow].input;
 			for (size_t k = i; k < j; k++) {
-				const ctp_flow *f = &s->flows[keys[k].flow];
+				const flow_rec *f = &s->flows[keys[k].flow];
 				if (better_source(per_input, details, f->input,
 						  best_in))
 					best_in = f->input;
 			}
 			keep = best_in;
 			for (size_t k = i; k < j; k++) {
-				ctp_flow *f = &s->flows[keys[k].flow];
+				flow_rec *f = &s->flows[keys[k].flow];
 				if (f->input != keep) {
 					f->flags |= CTP_F_DUP;
 					s->inputs[f->input].duplicates++;
@@ -692,9 +766,55 @@ size_t ctp_snapshot_flow_count(const ctp_snapshot *s)
 	return s->nflows;
 }
 
-const ctp_flow *ctp_snapshot_flows(const ctp_snapshot *s)
+void ctp_snapshot_flow_get(const ctp_snapshot *s, size_t i, ctp_flow *out)
 {
-	return s->flows;
+	const flow_rec *r = &s->flows[i];
+
+	rec_tuple(s, r, 0, &out->orig);
+	rec_tuple(s, r, 1, &out->reply);
+	out->timeout = r->timeout;
+	out->mark = r->mark;
+	out->extra = r->extra;
+	out->flags = r->flags & ~REC_SIDE;
+	out->zone = r->zone;
+	out->input = r->input;
+	out->use = r->use;
+	out->family = r->family;
+	out->proto = r->proto;
+	out->state = r->state;
+	out->event = r->event;
+}
+
+uint16_t ctp_snapshot_flow_flags(const ctp_snapshot *s, size_t i)
+{
+	return s->flows[i].flags & ~REC_SIDE;
+}
+
+uint16_t ctp_snapshot_flow_input(const ctp_snapshot *s, size_t i)
+{
+	return s->flows[i].input;
+}
+
+void ctp_snapshot_flow_prefetch(const ctp_snapshot *s, size_t i)
+{
+	const flow_rec *r = &s->flows[i];
+
+	/* a record may straddle two cache lines */
+	__builtin_prefetch(r);
+	__builtin_prefetch((const char *)r + sizeof(*r) - 1);
+}
+
+void ctp_snapshot_flow_prefetch_addrs(const ctp_snapshot *s, size_t i)
+{
+	const flow_rec *r = &s->flows[i];
+
+	/* 64 bytes, but malloc aligns them to 16: two lines */
+	if (r->flags & REC_SIDE) {
+		const flow_addr6 *a = &s->addr6[r->a.side];
+
+		__builtin_prefetch(a);
+		__builtin_prefetch((const char *)a + sizeof(*a) - 1);
+	}
 }
 
 const ctp_flow_extra *ctp_snapshot_extra(const ctp_snapshot *s,

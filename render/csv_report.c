@@ -103,24 +103,27 @@ static const char *const flow_cols[] = {
 
 static int write_flows(FILE *out, const ctp_snapshot *snap)
 {
-	const ctp_flow *fl = ctp_snapshot_flows(snap);
 	size_t n = ctp_snapshot_flow_count(snap);
+	ctp_flow fl;
+	const ctp_flow *f = &fl;
+	const ctp_tuple *t[2] = { &fl.orig, &fl.reply };
 
 	if (header(out, flow_cols, NFLOW_COLS))
 		return CTP_EFAIL;
 	for (size_t i = 0; i < n; i++) {
-		const ctp_flow *f = &fl[i];
-		const ctp_input_info *in = ctp_snapshot_input(snap, f->input);
+		const ctp_input_info *in;
 		char c[NFLOW_COLS][64];
-		const ctp_tuple *t[2] = { &f->orig, &f->reply };
-		int icmp = ctp_proto_is_icmp(f->proto);
-		int ports = ctp_proto_has_ports(f->proto) ||
-			    f->proto == CTP_P_GRE;
+		int icmp, ports;
 
 		/* entries once: not copies seen in another input, not
 		 * event lines */
-		if (f->flags & (CTP_F_DUP | CTP_F_EVENT))
+		if (ctp_snapshot_flow_flags(snap, i) &
+		    (CTP_F_DUP | CTP_F_EVENT))
 			continue;
+		ctp_snapshot_flow_get(snap, i, &fl);
+		in = ctp_snapshot_input(snap, f->input);
+		icmp = ctp_proto_is_icmp(f->proto);
+		ports = ctp_proto_has_ports(f->proto) || f->proto == CTP_P_GRE;
 		memset(c, 0, sizeof(c));
 		snprintf(c[1], sizeof(c[1]), "%u", f->zone);
 		snprintf(c[2], sizeof(c[2]), "%s", ctp_family_name(f->family));

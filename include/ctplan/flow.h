@@ -68,11 +68,19 @@ enum {
 	/* the line was an event ([NEW], [UPDATE], [DESTROY]) */
 	CTP_F_EVENT = 1u << 10,
 	CTP_F_SEEN_REPLY = 1u << 11, /* from -o save's status list */
+	/* reserved: the snapshot's mark on its stored records; a flow
+	 * with it set is refused, and the accessors never return it */
+	CTP_F_SNAPSHOT = 1u << 15,
 };
 
 #define CTP_NO_EXTRA UINT32_MAX
 
-/* 96 bytes: the hot array of a 4M-entry table is 384 MB at most */
+/*
+ * 96 bytes, the exchange form: parsers fill one, the snapshot decodes one
+ * for a reader.  The snapshot does not store this layout but a 48-byte
+ * record (IPv4 addresses in 4 bytes, IPv6 ones on the side), so a 4M-entry
+ * table takes 192 MB plus 64 bytes per flow with IPv6 addresses.
+ */
 typedef struct ctp_flow {
 	ctp_tuple orig;
 	ctp_tuple reply;

@@ -132,7 +132,7 @@ typedef struct ctp_nat_group {
 } ctp_nat_group;
 
 typedef struct ctp_nat_remap {
-	size_t flow;    /* index into ctp_snapshot_flows() */
+	size_t flow;    /* flow index (ctp_snapshot_flow_get) */
 	size_t holder;  /* index of the entry holding the port, or NONE */
 	size_t group;   /* index into groups */
 	ctp_nat_reason reason;

@@ -194,8 +194,27 @@ const ctp_input_info *ctp_snapshot_input(const ctp_snapshot *snap,
 /* Do inputs a and b share flows?  (valid after finalize) */
 int ctp_snapshot_inputs_overlap(const ctp_snapshot *snap, size_t a, size_t b);
 
+/*
+ * Flows, by index i < ctp_snapshot_flow_count(), in the order added.  The
+ * snapshot keeps them in a compact form (see core/snapshot_impl.h), not as
+ * an array of ctp_flow: _flow_get decodes flow i into *out, the fields as
+ * they were added (extra set to the flow's index, see ctp_snapshot_extra).
+ * Loops that read only flags or input can skip the decode with the
+ * getters.
+ */
 size_t ctp_snapshot_flow_count(const ctp_snapshot *snap);
-const ctp_flow *ctp_snapshot_flows(const ctp_snapshot *snap);
+void ctp_snapshot_flow_get(const ctp_snapshot *snap, size_t i,
+			   ctp_flow *out);
+uint16_t ctp_snapshot_flow_flags(const ctp_snapshot *snap, size_t i);
+uint16_t ctp_snapshot_flow_input(const ctp_snapshot *snap, size_t i);
+/*
+ * Hints for loops that jump about: flow i will be read soon.  _prefetch
+ * fetches its record; _prefetch_addrs, called later when the record is
+ * in cache, its IPv6 addresses, which sit elsewhere (a miss of its own).
+ */
+void ctp_snapshot_flow_prefetch(const ctp_snapshot *snap, size_t i);
+void ctp_snapshot_flow_prefetch_addrs(const ctp_snapshot *snap, size_t i);
+/* The extra fields of a flow from _flow_get, or NULL if it has none. */
 const ctp_flow_extra *ctp_snapshot_extra(const ctp_snapshot *snap,
 					 const ctp_flow *flow);
 /* String at an interned offset; "" for 0. */

@@ -186,9 +186,11 @@ static void run_dup_row(const dup_row *r)
 	}
 	assert_int_equal(ctp_snapshot_finalize(snap), 0);
 	for (size_t i = 0; i < ctp_snapshot_flow_count(snap); i++) {
-		const ctp_flow *g = &ctp_snapshot_flows(snap)[i];
-		dups += (g->flags & CTP_F_DUP) != 0;
-		kept_in_0 += g->input == 0 && !(g->flags & CTP_F_DUP);
+		uint16_t fl = ctp_snapshot_flow_flags(snap, i);
+
+		dups += (fl & CTP_F_DUP) != 0;
+		kept_in_0 += ctp_snapshot_flow_input(snap, i) == 0 &&
+			     !(fl & CTP_F_DUP);
 	}
 	/* per label, the earliest input's copies are kept (a tie) */
 	{

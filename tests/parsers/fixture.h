@@ -20,6 +20,7 @@ typedef struct fixture {
 	uint16_t in;
 	ctp_error err;
 	ctp_pctx ctx;
+	ctp_flow last; /* fx_last's copy */
 } fixture;
 
 /* path: what ctx->path says (formats keyed by path), "" for none */
@@ -63,13 +64,15 @@ static inline int fx_teardown(void **state)
 	return 0;
 }
 
-/* The flow added last. */
+/* The flow added last, decoded into f->last (valid until the next
+ * call). */
 static inline const ctp_flow *fx_last(fixture *f)
 {
 	size_t n = ctp_snapshot_flow_count(f->snap);
 
 	assert_true(n > 0);
-	return &ctp_snapshot_flows(f->snap)[n - 1];
+	ctp_snapshot_flow_get(f->snap, n - 1, &f->last);
+	return &f->last;
 }
 
 #endif

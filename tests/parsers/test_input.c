@@ -94,13 +94,15 @@ static void test_crlf(void **state)
 {
 	static const char buf[] = L1 "\r\n" L2 "\r\n";
 	run r;
+	ctp_flow fl;
 	const ctp_input_info *in = parse(&r, buf, sizeof(buf) - 1, 0);
 
 	(void)state;
 	assert_int_equal(in->records, 2);
 	assert_int_equal(in->rejected, 0);
 	/* the \r is not part of the last token */
-	assert_int_equal(ctp_snapshot_flows(r.snap)[0].use, 1);
+	ctp_snapshot_flow_get(r.snap, 0, &fl);
+	assert_int_equal(fl.use, 1);
 	done(&r);
 }
 
@@ -115,6 +117,7 @@ static void test_summary_mid_entry(void **state)
 		"been shown.\n"
 		" dport=42557 mark=0 delta-time=4 use=1\n" L1 "\n";
 	run r;
+	ctp_flow fl;
 	const ctp_input_info *in = parse(&r, buf, sizeof(buf) - 1, 0);
 
 	(void)state;
@@ -122,7 +125,8 @@ static void test_summary_mid_entry(void **state)
 	assert_int_equal(in->records, 3);
 	assert_int_equal(in->rejected, 0);
 	assert_int_equal(in->summary_count, 3);
-	assert_int_equal(ctp_snapshot_flows(r.snap)[1].reply.dport, 42557);
+	ctp_snapshot_flow_get(r.snap, 1, &fl);
+	assert_int_equal(fl.reply.dport, 42557);
 	done(&r);
 }
 
@@ -271,7 +275,7 @@ static void test_dedup(void **state)
 					  &err), 0);
 	assert_int_equal(ctp_snapshot_finalize(s), 0);
 	for (size_t i = 0; i < ctp_snapshot_flow_count(s); i++)
-		counted += !(ctp_snapshot_flows(s)[i].flags & CTP_F_DUP);
+		counted += !(ctp_snapshot_flow_flags(s, i) & CTP_F_DUP);
 	assert_int_equal(counted, 2);
 	assert_true(ctp_snapshot_inputs_overlap(s, 0, 1));
 	assert_int_equal(ctp_snapshot_input(s, 1)->duplicates, 1);
@@ -295,8 +299,8 @@ static void test_dedup_ns(void **state)
 	assert_int_equal(ctp_parse_buffer(s, "b", a, sizeof(a) - 1, &o,
 					  &err), 0);
 	assert_int_equal(ctp_snapshot_finalize(s), 0);
-	assert_false(ctp_snapshot_flows(s)[0].flags & CTP_F_DUP);
-	assert_false(ctp_snapshot_flows(s)[1].flags & CTP_F_DUP);
+	assert_false(ctp_snapshot_flow_flags(s, 0) & CTP_F_DUP);
+	assert_false(ctp_snapshot_flow_flags(s, 1) & CTP_F_DUP);
 	ctp_snapshot_free(s);
 }
 

@@ -45,7 +45,8 @@ static const ctp_flow *last(fixture *f)
 	size_t n = ctp_snapshot_flow_count(f->snap);
 
 	assert_true(n > 0);
-	return &ctp_snapshot_flows(f->snap)[n - 1];
+	ctp_snapshot_flow_get(f->snap, n - 1, &f->last);
+	return &f->last;
 }
 
 /*
@@ -360,12 +361,14 @@ static void test_workers_same(void **state)
 	assert_true(n > 50000);
 	assert_int_equal(ctp_snapshot_flow_count(b), n);
 	for (size_t i = 0; i < n; i++) {
-		const ctp_flow *fa = &ctp_snapshot_flows(a)[i];
-		const ctp_flow *fb = &ctp_snapshot_flows(b)[i];
-		const ctp_flow_extra *xa = ctp_snapshot_extra(a, fa);
-		const ctp_flow_extra *xb = ctp_snapshot_extra(b, fb);
+		ctp_flow fa, fb;
+		const ctp_flow_extra *xa, *xb;
 
-		assert_memory_equal(fa, fb, sizeof(*fa));
+		ctp_snapshot_flow_get(a, i, &fa);
+		ctp_snapshot_flow_get(b, i, &fb);
+		xa = ctp_snapshot_extra(a, &fa);
+		xb = ctp_snapshot_extra(b, &fb);
+		assert_memory_equal(&fa, &fb, sizeof(fa));
 		assert_true(!xa == !xb);
 		if (!xa)
 			continue;

@@ -554,14 +554,16 @@ static void test_lab_sample(void **state)
 static void test_lab_sample_acct(void **state)
 {
 	fixture *f = *state;
-	const ctp_flow *fl;
+	ctp_flow fl;
 	size_t n, counted = 0;
 
 	check_sample(f, "samples/lab-6.18-acct/conntrack_-L_-o_xml");
 	n = ctp_snapshot_flow_count(f->snap);
-	fl = ctp_snapshot_flows(f->snap);
 	for (size_t i = 0; i < n; i++) {
-		const ctp_flow_extra *x = ctp_snapshot_extra(f->snap, &fl[i]);
+		const ctp_flow_extra *x;
+
+		ctp_snapshot_flow_get(f->snap, i, &fl);
+		x = ctp_snapshot_extra(f->snap, &fl);
 		if (x && (x->present & CTP_X_COUNTERS) && x->packets[0])
 			counted++;
 	}
