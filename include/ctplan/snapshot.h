@@ -198,7 +198,8 @@ int ctp_snapshot_inputs_overlap(const ctp_snapshot *snap, size_t a, size_t b);
  * Flows, by index i < ctp_snapshot_flow_count(), in the order added.  The
  * snapshot keeps them in a compact form (see core/snapshot_impl.h), not as
  * an array of ctp_flow: _flow_get decodes flow i into *out, the fields as
- * they were added (extra set to the flow's index, see ctp_snapshot_extra).
+ * they were added (extra is the snapshot's index of the extra fields,
+ * which ctp_snapshot_extra reads).
  * Loops that read only flags or input can skip the decode with the
  * getters.
  */
