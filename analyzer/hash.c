@@ -96,8 +96,13 @@ uint32_t ctp_rng_below(ctp_rng *r, uint32_t n)
 #if defined(MAP_ANONYMOUS) && !defined(__SANITIZE_ADDRESS__)
 static void *big_zalloc(size_t size)
 {
+	/* MAP_POPULATE: every page of these arrays is written, and
+	 * faulting them in one by one cost more: a page first read maps
+	 * the shared zero page, and the write after it replaces that with
+	 * a TLB flush across both threads (ptep_clear_flush, about 6% of a
+	 * 1M analysis under perf) */
 	void *p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
