@@ -18,7 +18,8 @@
 # moves with the load, the CPU time much less) and the peak RSS
 # (/usr/bin/time -v), then MB/s of dump text and the ratios of the wall
 # times.  parse-only is bench_parse: reading and finalize, no model,
-# timed inside the process.
+# timed inside the process.  Then bench_parts shows, from one run, how
+# the full analysis splits into parsing, each model and the report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
@@ -31,6 +32,7 @@ data=$src/bench/data
 ctplan=$build/ctplan
 gen=$build/bench/gen_dump
 parse=$build/bench/bench_parse
+parts=$build/bench/bench_parts
 # every awk installed: mawk is Debian's default awk, gawk the one of
 # most other distributions; the ratios are given against each
 if [ -z "${AWKS:-}" ]; then
@@ -42,7 +44,7 @@ if [ -z "${AWKS:-}" ]; then
 fi
 read -r -a awks <<<"$AWKS"
 
-for t in "$ctplan" "$gen" "$parse"; do
+for t in "$ctplan" "$gen" "$parse" "$parts"; do
 	[ -x "$t" ] || { echo "run.sh: $t missing: build with" \
 		"scripts/setup.sh (CTPLAN_BENCH=ON)" >&2; exit 2; }
 done
@@ -176,6 +178,9 @@ for size in "${sizes[@]}"; do
 		printf "\n"
 	}'
 	echo "$size $full_s" >>"$tmp/full.sizes"
+	# where the full analysis spends it: one run of bench_parts
+	echo "parts of the full analysis (bench_parts, one run):"
+	"$parts" "$dump" "${ctx[@]}" | sed 's/^/  /'
 done
 if grep -q '^1M ' "$tmp/full.sizes" && grep -q '^4M ' "$tmp/full.sizes"; then
 	awk '{ t[$1] = $2 } END {

@@ -33,6 +33,8 @@ exe=$build/tests/fuzz/fuzz_$target
 	"of a -DCTPLAN_FUZZ=ON clang build" >&2; exit 2; }
 mkdir -p "$work/bin" "$work/corpus/$target" "$work/crashes"
 cp "$exe" "$work/bin/fuzz_$target"
+# (the seeds of every target are made; under load that took up to 30 min
+# with 13 runs at once, so the clock starts after it)
 python3 "$src/tests/fuzz/seeds.py" "$src" "$work/seeds-$target"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
