@@ -39,7 +39,8 @@ python3 "$src/tests/fuzz/seeds.py" "$src" "$work/seeds-$target"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 start=$(date +%s)
-before=$(ls "$work/crashes" | wc -l)
+# this target's files only: runs of other targets may share WORK_DIR
+before=$(ls "$work/crashes" | grep -c "^$target-" || true)
 /usr/bin/time -f '%U %S' -o "$work/$target.cpu" \
 	nice -n 19 "$work/bin/fuzz_$target" -fork=1 -ignore_crashes=1 \
 	-ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$secs" \
@@ -49,7 +50,7 @@ before=$(ls "$work/crashes" | wc -l)
 	"$work/corpus/$target" "$work/seeds-$target/seeds/$target" \
 	>"$work/$target.log" 2>&1 || true
 end=$(date +%s)
-found=$(($(ls "$work/crashes" | wc -l) - before))
+found=$(($(ls "$work/crashes" | grep -c "^$target-" || true) - before))
 cpu=$(awk '{ printf "%.1f", $1 + $2 }' "$work/$target.cpu")
 echo "$target: ran $((end - start)) s ($cpu s CPU) from $(date -u -d "@$start" +%FT%TZ)," \
 	"corpus $(ls "$work/corpus/$target" | wc -l) inputs," \
