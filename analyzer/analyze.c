@@ -34,25 +34,46 @@ static int history(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 	return ctp_history_report(snap, opts, rep, err);
 }
 
-static const model_fn models[] = {
-	inventory,
-	hash_chains,
-	history,
-	ctp_nat_report,
+static const struct model {
+	const char *name;
+	model_fn run;
+} models[] = {
+	{ "inventory", inventory },
+	{ "hash", hash_chains },
+	{ "history", history },
+	{ "nat", ctp_nat_report },
 	/* planner after the inventory, checks after every figure */
-	ctp_plan_report,
-	ctp_checks_report,
+	{ "planner", ctp_plan_report },
+	{ "checks", ctp_checks_report },
 };
+
+size_t ctp_analyze_model_count(void)
+{
+	return sizeof(models) / sizeof(models[0]);
+}
+
+const char *ctp_analyze_model_name(size_t i)
+{
+	return i < ctp_analyze_model_count() ? models[i].name : NULL;
+}
+
+int ctp_analyze_model(size_t i, const ctp_snapshot *snap,
+		      const ctp_analyze_opts *opts, ctp_report *rep,
+		      ctp_error *err)
+{
+	ctp_analyze_opts def = CTP_ANALYZE_OPTS_INIT;
+
+	if (i >= ctp_analyze_model_count())
+		return ctp_error_set(err, CTP_EFAIL, NULL, 0, 0,
+				     "no model %zu", i);
+	return models[i].run(snap, opts ? opts : &def, rep, err);
+}
 
 int ctp_analyze_run(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 		    ctp_report *rep, ctp_error *err)
 {
-	ctp_analyze_opts def = CTP_ANALYZE_OPTS_INIT;
-
-	if (!opts)
-		opts = &def;
-	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
-		int rc = models[i](snap, opts, rep, err);
+	for (size_t i = 0; i < ctp_analyze_model_count(); i++) {
+		int rc = ctp_analyze_model(i, snap, opts, rep, err);
 		if (rc)
 			return rc;
 	}

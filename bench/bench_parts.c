@@ -1,7 +1,8 @@
 /*
  * bench_parts: where the time of `ctplan analyze` goes.  Runs what the
  * analyze command runs, in its order (parse and finalize, each model of
- * analyzer/analyze.c, the JSON report to /dev/null, freeing), and prints
+ * ctp_analyze_run one by one, the JSON report to /dev/null, freeing), and
+ * prints
  * one row per part: wall seconds, CPU seconds of the process (both
  * threads of the parse and of the hash model count), and the peak RSS
  * after it (getrusage).  Options as analyze's defaults; sizes come from
@@ -55,30 +56,6 @@ static void row(const char *name, clocks *t, clocks *sum)
 	*t = now();
 }
 
-typedef int (*model_fn)(const ctp_snapshot *snap,
-			const ctp_analyze_opts *opts, ctp_report *rep,
-			ctp_error *err);
-
-static int inventory(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		     ctp_report *rep, ctp_error *err)
-{
-	(void)opts;
-	return ctp_inventory_report(snap, rep, err);
-}
-
-/* analyzer/analyze.c's order */
-static const struct part {
-	const char *name;
-	model_fn fn;
-} parts[] = {
-	{ "inventory", inventory },
-	{ "hash model", ctp_hash_report },
-	{ "history", ctp_history_report },
-	{ "nat model and section", ctp_nat_report },
-	{ "planner", ctp_plan_report },
-	{ "checks", ctp_checks_report },
-};
-
 int main(int argc, char **argv)
 {
 	ctp_parse_opts popts = CTP_PARSE_OPTS_INIT;
@@ -113,10 +90,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	row("parse and finalize", &t, &sum);
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		if (parts[i].fn(snap, &aopts, rep, &err))
+	/* each model of ctp_analyze_run, in its order */
+	for (size_t i = 0; i < ctp_analyze_model_count(); i++) {
+		if (ctp_analyze_model(i, snap, &aopts, rep, &err))
 			goto fail;
-		row(parts[i].name, &t, &sum);
+		row(ctp_analyze_model_name(i), &t, &sum);
 	}
 	if (ctp_render_json(rep, null, &ropts)) {
 		fprintf(stderr, "bench_parts: cannot write the report\n");

@@ -53,6 +53,17 @@ int ctp_analyze_run(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 		    ctp_report *rep, ctp_error *err);
 
 /*
+ * The same models one at a time, in the same order (bench/bench_parts.c
+ * times each): how many there are, the name of model i ("inventory",
+ * "hash", ...; NULL past the end), and running model i alone.
+ */
+size_t ctp_analyze_model_count(void);
+const char *ctp_analyze_model_name(size_t i);
+int ctp_analyze_model(size_t i, const ctp_snapshot *snap,
+		      const ctp_analyze_opts *opts, ctp_report *rep,
+		      ctp_error *err);
+
+/*
  * Inventory: "inputs", "entries", "table" and "stats" sections: what was
  * read from each input, entries by family, protocol, state and zone,
  * count, max, buckets and headroom, and the conntrack -S counters summed
