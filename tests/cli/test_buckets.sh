@@ -10,15 +10,10 @@
 #     IPv6, an unknown protocol, zone=7 and zone-orig=7) in every era,
 #     with and without a net mix.
 set -u
-ctplan=$1
-src=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 S=$src/samples/lab-6.18
 KEY=000102030405060708090a0b0c0d0e0f
 
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 expect() { # expect CODE DESCRIPTION -- CMD...
 	local want=$1 what=$2
@@ -295,8 +290,4 @@ done <<'EOF'
 5.4 jhash2-netmix
 EOF
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failure(s)"
-	exit 1
-fi
-echo "buckets: all checks passed"
+finish "buckets: all checks passed"

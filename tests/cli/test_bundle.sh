@@ -9,14 +9,9 @@
 # unsafe members are skipped with a warning; a compression bomb stops
 # with an error.
 set -u
-ctplan=$1
-src=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 cd "$src" || exit 1
 s=samples/lab-6.18
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 run() { "$ctplan" analyze -q --keys 4 --format json "$@"; }
 
 # ---- the sosreport, as sos names its files
@@ -189,8 +184,4 @@ rc=$?
 [ $rc -eq 2 ] || fail "truncated archive: exit $rc, want 2"
 grep -q "cut.tar.gz" "$tmp/err" || fail "truncated archive: message names no file"
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failure(s)"
-	exit 1
-fi
-echo "bundle: all checks passed"
+finish "bundle: all checks passed"

@@ -4,14 +4,9 @@
 # with accounting on), one of them packed as an sosreport archive, and
 # a copy of the capture grown by known amounts.
 set -u
-ctplan=$1
-src=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 cd "$src" || exit 1
 s=samples/lab-6.18
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # an sosreport archive of the first capture
 r=$tmp/sosreport-lab2-2026-11-26-xyz
@@ -146,8 +141,4 @@ for c in fleet diff; do
 	done
 done
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failure(s)"
-	exit 1
-fi
-echo "fleet and diff: all checks passed"
+finish "fleet and diff: all checks passed"

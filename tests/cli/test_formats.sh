@@ -7,15 +7,10 @@
 # (self-contained; tests/cli/test_html.sh renders it in a browser), -o,
 # and progress on stderr only when stderr is a terminal.
 set -u
-ctplan=$1
-src=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 cd "$src" || exit 1
 sample=samples/lab-6.18
 
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 "$ctplan" analyze -q --keys 2 --format json "$sample" >"$tmp/r.json" ||
 	fail "json run"
@@ -206,8 +201,4 @@ if command -v script >/dev/null; then
 		fail "progress line not erased at the end"
 fi
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failure(s)"
-	exit 1
-fi
-echo "formats: all checks passed"
+finish "formats: all checks passed"

@@ -5,12 +5,7 @@
 # exit 0 or 2 and a message naming the file.  The mutation test
 # (test_mutation.sh) and tests/parsers/test_hostile.c cover the rest.
 set -u
-ctplan=$1
-src=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 s=$src/samples/lab-6.18/conntrack_-L
 long() { head -c "$1" /dev/zero | tr '\0' x; echo; }
@@ -92,8 +87,4 @@ for c in "| 0 | success |" "| 1 | a check failed" \
 		fail "README.md lacks exit status '$c'"
 done
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failure(s)"
-	exit 1
-fi
-echo "hostile: all checks passed"
+finish "hostile: all checks passed"

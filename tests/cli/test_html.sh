@@ -9,11 +9,7 @@
 #    the 8 line), NAT groups.
 # Skips (77) where chromium is not installed.
 set -u
-ctplan=$1
-src=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 cd "$src" || exit 1
 
 browser=$(command -v chromium || command -v chromium-browser || true)
@@ -22,7 +18,6 @@ if [ -z "$browser" ]; then
 	exit 77
 fi
 
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 "$ctplan" analyze -q --keys 2 --format html -o "$tmp/r.html" samples/lab-6.18 || fail "html run"
 "$ctplan" analyze -q --keys 2 --format json samples/lab-6.18 >"$tmp/r.json" || fail "json run"
@@ -122,8 +117,4 @@ else
 	fail "no screenshot written: $(tail -3 "$tmp/browser.log")"
 fi
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failure(s)"
-	exit 1
-fi
-echo "html: all checks passed"
+finish "html: all checks passed"

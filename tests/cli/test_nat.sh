@@ -8,14 +8,9 @@
 #   - the same answer from the whole directory (every form of the table);
 #   - --nat-range, --kernel, --csv-dir and their errors; the text layout.
 set -uo pipefail
-ctplan=$1
-src=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 S=$src/samples/lab-6.18
 
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: no python3"; exit 77; }
 
 run() { # run NAME ARGS...: json report into $tmp/NAME.json
@@ -269,8 +264,4 @@ done
 sed -n '/^NAT ports/,/^Findings/p' "$tmp/text" | awk 'length > 100 { print "FAIL: over 100 columns: " $0; bad = 1 } END { exit bad }' ||
 	fails=$((fails + 1))
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failure(s)"
-	exit 1
-fi
-echo "nat: all checks passed"
+finish "nat: all checks passed"

@@ -7,12 +7,7 @@
 # shares memory is a thread, or LeakSanitizer's tracer in the ASan
 # build).  Skips (77) where strace or ptrace is not available.
 set -u
-ctplan=$1
-src=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 # LeakSanitizer cannot run under ptrace; the other tests look for leaks
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
@@ -94,8 +89,4 @@ traced "plan" -- "$ctplan" plan --entries 100000
 traced "check" -- "$ctplan" check "$s"
 traced "bad input" -- "$ctplan" analyze /nonexistent
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failure(s)"
-	exit 1
-fi
-echo "no_exec: $n runs: one execve each, no socket, no process started"
+finish "no_exec: $n runs: one execve each, no socket, no process started"

@@ -4,15 +4,10 @@
 # figures against the report's own.
 #   usage: test_plan_check.sh CTPLAN SRCDIR
 set -u
-ctplan=$1
-src=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 cd "$src" || exit 1
 sample=samples/lab-6.18
 
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # expect CODE CMD...: run, keep stdout and stderr, compare the exit code
 expect() {
 	local want=$1 got
@@ -126,8 +121,4 @@ assert d["recommendation"]["max"] == 400384, d["recommendation"]["max"]
 assert any(f["code"] == "plan.max_low" for f in d["findings"])
 PY
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failure(s)"
-	exit 1
-fi
-echo "plan/check: all checks passed"
+finish "plan/check: all checks passed"

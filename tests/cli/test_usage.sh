@@ -2,11 +2,7 @@
 # The command line: exit codes, --help, usage errors, and that --help,
 # the option table and README.md list the same options.
 set -u
-ctplan=$1
-src=$2
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 expect() { # expect CODE DESCRIPTION -- CMD...
 	local want=$1 what=$2
@@ -73,8 +69,4 @@ for o in $readme; do
 	grep -q -- "$o" "$tmp/help" || { echo "FAIL: README documents $o, --help does not"; fails=$((fails+1)); }
 done
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failure(s)"
-	exit 1
-fi
-echo "usage: all checks passed"
+finish "usage: all checks passed"
