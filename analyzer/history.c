@@ -29,6 +29,7 @@
 
 #include "ctplan/analyze.h"
 #include "ctplan/kernel.h"
+#include "grow.h"
 
 #define US_PER_S 1000000LL
 #define NS_MAX 8 /* namespaces listed per burst */
@@ -222,14 +223,9 @@ static int new_burst(hstate *h, int k, int64_t t)
 {
 	burst *b;
 
-	if (h->nbursts == h->cap) {
-		size_t nc = h->cap ? h->cap * 2 : 16;
-		burst *nb = realloc(h->bursts, nc * sizeof(*nb));
-		if (!nb)
-			return CTP_ENOMEM;
-		h->bursts = nb;
-		h->cap = nc;
-	}
+	if (ctp_grow((void **)&h->bursts, &h->cap, h->nbursts + 1,
+		     sizeof(*h->bursts)))
+		return CTP_ENOMEM;
 	b = &h->bursts[h->nbursts++];
 	memset(b, 0, sizeof(*b));
 	b->kind = k;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "ctplan/nat.h"
+#include "grow.h"
 
 /* ---- the port search on one range ---- */
 
@@ -614,15 +615,9 @@ static int addr_add(model *m, const uint8_t a[16])
 
 	if (addr_known(m, a))
 		return 0;
-	if (m->naddr == m->acap) {
-		size_t n = m->acap ? 2 * m->acap : 16;
-		uint8_t(*p)[16] = realloc(m->addr, n * sizeof(*p));
-
-		if (!p)
-			return CTP_ENOMEM;
-		m->addr = p;
-		m->acap = n;
-	}
+	if (ctp_grow((void **)&m->addr, &m->acap, m->naddr + 1,
+		     sizeof(*m->addr)))
+		return CTP_ENOMEM;
 	memcpy(m->addr[m->naddr++], a, 16);
 	if (2 * m->naddr > m->naslots) {
 		size_t n = m->naslots ? 2 * m->naslots : 64;
@@ -769,15 +764,9 @@ static int pass_groups(model *m, ctp_nat_result *res)
 			return CTP_ENOMEM;
 		if (m->g[g].pub.snat_entries == 0 && addr_add(m, k.nat))
 			return CTP_ENOMEM;
-		if (m->nsg == m->sgcap) {
-			size_t n = m->sgcap ? m->sgcap * 2 : 4096;
-			uint32_t *p = realloc(m->sg, n * sizeof(*p));
-
-			if (!p)
-				return CTP_ENOMEM;
-			m->sg = p;
-			m->sgcap = n;
-		}
+		if (ctp_grow((void **)&m->sg, &m->sgcap, m->nsg + 1,
+			     sizeof(*m->sg)))
+			return CTP_ENOMEM;
 		m->sg[m->nsg++] = (uint32_t)g;
 		m->g[g].pub.snat_entries++;
 		remap = mapped_port(f) != orig_port(f);
@@ -788,15 +777,9 @@ static int pass_groups(model *m, ctp_nat_result *res)
 		/* only the first max_remaps are listed */
 		if (m->nrm >= m->opts->max_remaps)
 			continue;
-		if (m->nrm == m->rmcap) {
-			size_t n = m->rmcap ? m->rmcap * 2 : 64;
-			ctp_nat_remap *r = realloc(m->rm, n * sizeof(*r));
-
-			if (!r)
-				return CTP_ENOMEM;
-			m->rm = r;
-			m->rmcap = n;
-		}
+		if (ctp_grow((void **)&m->rm, &m->rmcap, m->nrm + 1,
+			     sizeof(*m->rm)))
+			return CTP_ENOMEM;
 		m->rm[m->nrm].flow = i;
 		m->rm[m->nrm].holder = CTP_NAT_NONE;
 		m->rm[m->nrm].group = (size_t)g;
@@ -885,15 +868,9 @@ static int pass_occupants(model *m)
 				m->g[g].pub.entries++;
 			m->g[g].occ_n++;
 			hit[i >> 2] |= (uint8_t)(1u << ((i & 3) * 2 + dir));
-			if (nh == hcap) {
-				size_t n = hcap ? hcap * 2 : 4096;
-				uint32_t *p = realloc(hg, n * sizeof(*hg));
-
-				if (!p)
-					goto done;
-				hg = p;
-				hcap = n;
-			}
+			if (ctp_grow((void **)&hg, &hcap, nh + 1,
+				     sizeof(*hg)))
+				goto done;
 			hg[nh++] = (uint32_t)g;
 		}
 	}

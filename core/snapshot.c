@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "snapshot_impl.h"
 
 static const char *const stat_names[CTP_STAT_COUNT] = {
@@ -68,27 +69,6 @@ void ctp_format_names(unsigned fmt, char *buf, size_t size)
 		snprintf(buf, size, "unknown");
 }
 
-static int grow(void **ptr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2 / elem)
-			return CTP_ENOMEM;
-		ncap *= 2;
-	}
-	p = realloc(*ptr, ncap * elem);
-	if (!p)
-		return CTP_ENOMEM;
-	*ptr = p;
-	*cap = ncap;
-	return 0;
-}
-
 int ctp_snapshot_new(ctp_snapshot **out)
 {
 	ctp_snapshot *s = calloc(1, sizeof(*s));
@@ -146,7 +126,7 @@ int ctp_snapshot_add_input(ctp_snapshot *s, const char *path, const char *ns,
 
 	if (s->ninputs >= UINT16_MAX)
 		return CTP_EFAIL;
-	if (grow((void **)&s->inputs, &s->capinputs, s->ninputs + 1,
+	if (ctp_grow((void **)&s->inputs, &s->capinputs, s->ninputs + 1,
 		 sizeof(*s->inputs)))
 		return CTP_ENOMEM;
 	/* stats grows in step with inputs, when capinputs grew above (a
@@ -187,7 +167,7 @@ uint32_t ctp_snapshot_intern(ctp_snapshot *s, const char *str, size_t len)
 		return 0;
 	if (off + len + 1 > UINT32_MAX)
 		return 0;
-	if (grow((void **)&s->pool, &s->poolcap, off + len + 1, 1))
+	if (ctp_grow((void **)&s->pool, &s->poolcap, off + len + 1, 1))
 		return 0;
 	memcpy(s->pool + off, str, len);
 	s->pool[off + len] = '\0';
@@ -222,7 +202,7 @@ int ctp_snapshot_add_flow(ctp_snapshot *s, const ctp_flow *flow,
 		return CTP_EFAIL;
 	/* grown before anything is kept, so a failure leaves no trace
 	 * (realloc of a large block moves pages by mremap, not copies) */
-	if (grow((void **)&s->flows, &s->capflows, s->nflows + 1,
+	if (ctp_grow((void **)&s->flows, &s->capflows, s->nflows + 1,
 		 sizeof(*s->flows)))
 		return CTP_ENOMEM;
 	memset(&r, 0, sizeof(r));
@@ -250,7 +230,7 @@ int ctp_snapshot_add_flow(ctp_snapshot *s, const ctp_flow *flow,
 		flow_addr6 *a;
 
 		if (s->naddr6 >= UINT32_MAX ||
-		    grow((void **)&s->addr6, &s->capaddr6, s->naddr6 + 1,
+		    ctp_grow((void **)&s->addr6, &s->capaddr6, s->naddr6 + 1,
 			 sizeof(*s->addr6)))
 			return CTP_ENOMEM;
 		a = &s->addr6[s->naddr6];
@@ -263,7 +243,7 @@ int ctp_snapshot_add_flow(ctp_snapshot *s, const ctp_flow *flow,
 	}
 	if (extra && extra->present) {
 		if (s->nextras >= CTP_NO_EXTRA ||
-		    grow((void **)&s->extras, &s->capextras, s->nextras + 1,
+		    ctp_grow((void **)&s->extras, &s->capextras, s->nextras + 1,
 			 sizeof(*s->extras)))
 			return CTP_ENOMEM;
 		s->extras[s->nextras] = *extra;
@@ -443,7 +423,7 @@ static int kv_set(ctp_kv **arr, size_t *n, size_t *cap, size_t *sorted,
 		return 0;
 	}
 	k = dupn(key, klen);
-	if (!k || grow((void **)arr, cap, *n + 1, sizeof(**arr))) {
+	if (!k || ctp_grow((void **)arr, cap, *n + 1, sizeof(**arr))) {
 		free(v);
 		free(k);
 		return CTP_ENOMEM;
@@ -515,7 +495,7 @@ int ctp_snapshot_set_meminfo(ctp_snapshot *s, const char *key, size_t klen,
 
 int ctp_snapshot_add_kevent(ctp_snapshot *s, const ctp_kevent *ev)
 {
-	if (grow((void **)&s->kevents, &s->capkevents, s->nkevents + 1,
+	if (ctp_grow((void **)&s->kevents, &s->capkevents, s->nkevents + 1,
 		 sizeof(*s->kevents)))
 		return CTP_ENOMEM;
 	s->kevents[s->nkevents++] = *ev;

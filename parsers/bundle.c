@@ -34,6 +34,7 @@
 #include <archive_entry.h>
 
 #include "bundle.h"
+#include "grow.h"
 #include "parsers.h"
 
 /* ---- names ---- */
@@ -648,15 +649,9 @@ static int sos_walk(sosdir *w, const char *dir, int depth)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (n == cap) {
-			char **nn;
-			cap = cap ? cap * 2 : 32;
-			nn = realloc(names, cap * sizeof(*names));
-			if (!nn) {
-				rc = CTP_ENOMEM;
-				goto done;
-			}
-			names = nn;
+		if (ctp_grow((void **)&names, &cap, n + 1, sizeof(*names))) {
+			rc = CTP_ENOMEM;
+			goto done;
 		}
 		l = strlen(dir) + strlen(de->d_name) + 2;
 		if (!(names[n] = malloc(l))) {

@@ -22,6 +22,7 @@
 
 #include "ctplan/parse.h"
 #include "bundle.h"
+#include "grow.h"
 #include "cursor.h"
 #include "list.h"
 #include "parsers.h"
@@ -807,15 +808,9 @@ static int parse_dir(run *rn, const char *path, int depth)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (n == cap) {
-			char **nn;
-			cap = cap ? cap * 2 : 32;
-			nn = realloc(names, cap * sizeof(*names));
-			if (!nn) {
-				rc = CTP_ENOMEM;
-				goto done;
-			}
-			names = nn;
+		if (ctp_grow((void **)&names, &cap, n + 1, sizeof(*names))) {
+			rc = CTP_ENOMEM;
+			goto done;
 		}
 		size_t l = strlen(path) + strlen(de->d_name) + 2;
 		names[n] = malloc(l);
