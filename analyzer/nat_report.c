@@ -171,18 +171,12 @@ static json_t *addr(vcache *c, uint8_t family, const uint8_t a[16])
 
 /* A flow's original tuple and the port it got, as remaps and holders
  * show it. */
-static json_t *flow_json(vcache *c, const ctp_snapshot *snap, size_t i)
+static json_t *flow_json(vcache *c, const ctp_flow *f)
 {
-	ctp_flow fl;
-	const ctp_flow *f = &fl;
-	int icmp;
-	uint16_t mapped;
-	json_t *o;
+	int icmp = ctp_proto_is_icmp(f->proto);
+	uint16_t mapped = icmp ? f->reply.sport : f->reply.dport;
+	json_t *o = json_object();
 
-	ctp_snapshot_flow_get(snap, i, &fl);
-	icmp = ctp_proto_is_icmp(f->proto);
-	mapped = icmp ? f->reply.sport : f->reply.dport;
-	o = json_object();
 	if (!o)
 		return NULL;
 	if (put(o, "src", addr(c, f->family, f->orig.src)) ||
@@ -205,16 +199,18 @@ static json_t *remap_json(vcache *c, const ctp_snapshot *snap,
 			  const ctp_nat_result *r, const ctp_nat_remap *rm,
 			  size_t listed)
 {
-	ctp_flow fl;
-	const ctp_flow *f = &fl;
 	const ctp_nat_group *g = &r->groups[rm->group];
-	json_t *o = flow_json(c, snap, rm->flow);
+	ctp_flow fl, hf;
+	json_t *o;
 
-	if (!o)
-		return NULL;
+	/* decoded once each: the remapped flow, and its holder if any */
 	ctp_snapshot_flow_get(snap, rm->flow, &fl);
-	if (put(o, "protocol", vc_str(c, ctp_proto_name(f->proto))) ||
-	    put(o, "family", vc_str(c, ctp_family_name(f->family))) ||
+	if (rm->holder != CTP_NAT_NONE)
+		ctp_snapshot_flow_get(snap, rm->holder, &hf);
+	if (!(o = flow_json(c, &fl)))
+		return NULL;
+	if (put(o, "protocol", vc_str(c, ctp_proto_name(fl.proto))) ||
+	    put(o, "family", vc_str(c, ctp_family_name(fl.family))) ||
 	    put(o, "namespace", vc_str(c, g->ns)) ||
 	    put(o, "zone", vc_int(c, g->zone)) ||
 	    put(o, "reason", vc_str(c, ctp_nat_reason_name(rm->reason))) ||
@@ -225,7 +221,7 @@ static json_t *remap_json(vcache *c, const ctp_snapshot *snap,
 				    : json_null()) ||
 	    put(o, "holder", rm->holder == CTP_NAT_NONE
 				     ? json_null()
-				     : flow_json(c, snap, rm->holder))) {
+				     : flow_json(c, &hf))) {
 		json_decref(o);
 		return NULL;
 	}
