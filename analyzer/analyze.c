@@ -1,37 +1,55 @@
 /*
- * The models, run in report order.  Each reads the snapshot and adds to
- * the report; a model that cannot run for want of input says so in its
- * section rather than failing the run.
+ * The models, run in report order over one analysis (the host context
+ * and the typed results they pass on).  Each adds to the report; a model
+ * that cannot run for want of input says so in its section rather than
+ * failing the run.
  */
-#include "ctplan/analyze.h"
-#include "ctplan/plan.h"
+#include <stdlib.h>
+#include <string.h>
 
-typedef int (*model_fn)(const ctp_snapshot *snap,
-			const ctp_analyze_opts *opts, ctp_report *rep,
-			ctp_error *err);
+#include "analysis_impl.h"
 
-static int inventory(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		     ctp_report *rep, ctp_error *err)
+typedef int (*model_fn)(ctp_analysis *a, ctp_report *rep, ctp_error *err);
+
+static int inventory(ctp_analysis *a, ctp_report *rep, ctp_error *err)
 {
-	(void)opts;
-	return ctp_inventory_report(snap, rep, err);
+	return ctp_inventory_report(a, rep, err);
+}
+
+/* The recommendation's figures, before any finding names a setting. */
+static int plan(ctp_analysis *a, ctp_report *rep, ctp_error *err)
+{
+	(void)rep;
+	return ctp_plan_prepare(a, err);
 }
 
 /* Hash chains, unless turned off (--no-hash). */
-static int hash_chains(const ctp_snapshot *snap,
-		       const ctp_analyze_opts *opts, ctp_report *rep,
-		       ctp_error *err)
+static int hash_chains(ctp_analysis *a, ctp_report *rep, ctp_error *err)
 {
-	if (!opts->hash)
+	if (!a->opts.hash)
 		return 0;
-	return ctp_hash_report(snap, opts, rep, err);
+	return ctp_hash_report(a, rep, err);
 }
 
 /* Kernel log history; after the inventory, whose headroom it cites. */
-static int history(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		   ctp_report *rep, ctp_error *err)
+static int history(ctp_analysis *a, ctp_report *rep, ctp_error *err)
 {
-	return ctp_history_report(snap, opts, rep, err);
+	return ctp_history_report(a, rep, err);
+}
+
+static int nat(ctp_analysis *a, ctp_report *rep, ctp_error *err)
+{
+	return ctp_nat_report(a, rep, err);
+}
+
+static int planner(ctp_analysis *a, ctp_report *rep, ctp_error *err)
+{
+	return ctp_plan_report(a, rep, err);
+}
+
+static int checks(ctp_analysis *a, ctp_report *rep, ctp_error *err)
+{
+	return ctp_checks_report(a, rep, err);
 }
 
 static const struct model {
@@ -39,13 +57,54 @@ static const struct model {
 	model_fn run;
 } models[] = {
 	{ "inventory", inventory },
+	{ "plan", plan },
 	{ "hash", hash_chains },
 	{ "history", history },
-	{ "nat", ctp_nat_report },
-	/* planner after the inventory, checks after every figure */
-	{ "planner", ctp_plan_report },
-	{ "checks", ctp_checks_report },
+	{ "nat", nat },
+	/* the planner's sections after the inventory, checks after
+	 * every figure */
+	{ "planner", planner },
+	{ "checks", checks },
 };
+
+int ctp_analysis_new(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
+		     ctp_analysis **out, ctp_error *err)
+{
+	static const ctp_analyze_opts def = CTP_ANALYZE_OPTS_INIT;
+	static const ctp_plan_opts def_plan = CTP_PLAN_OPTS_INIT;
+	ctp_analysis *a = calloc(1, sizeof(*a));
+	int rc;
+
+	*out = NULL;
+	if (!a)
+		return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
+				     "out of memory");
+	a->snap = snap;
+	a->opts = opts ? *opts : def;
+	a->plan_opts = a->opts.plan ? *a->opts.plan : def_plan;
+	a->opts.plan = &a->plan_opts;
+	rc = ctp_host_new(snap, &a->opts, &a->host, err);
+	if (rc) {
+		free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+void ctp_analysis_free(ctp_analysis *a)
+{
+	if (!a)
+		return;
+	ctp_plan_release(a);
+	ctp_host_free(a->host);
+	free(a);
+}
+
+const ctp_host *ctp_analysis_host(const ctp_analysis *a)
+{
+	return a->host;
+}
 
 size_t ctp_analyze_model_count(void)
 {
@@ -57,25 +116,23 @@ const char *ctp_analyze_model_name(size_t i)
 	return i < ctp_analyze_model_count() ? models[i].name : NULL;
 }
 
-int ctp_analyze_model(size_t i, const ctp_snapshot *snap,
-		      const ctp_analyze_opts *opts, ctp_report *rep,
+int ctp_analyze_model(size_t i, ctp_analysis *a, ctp_report *rep,
 		      ctp_error *err)
 {
-	ctp_analyze_opts def = CTP_ANALYZE_OPTS_INIT;
-
 	if (i >= ctp_analyze_model_count())
 		return ctp_error_set(err, CTP_EFAIL, NULL, 0, 0,
 				     "no model %zu", i);
-	return models[i].run(snap, opts ? opts : &def, rep, err);
+	return models[i].run(a, rep, err);
 }
 
 int ctp_analyze_run(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 		    ctp_report *rep, ctp_error *err)
 {
-	for (size_t i = 0; i < ctp_analyze_model_count(); i++) {
-		int rc = ctp_analyze_model(i, snap, opts, rep, err);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	ctp_analysis *a;
+	int rc = ctp_analysis_new(snap, opts, &a, err);
+
+	for (size_t i = 0; !rc && i < ctp_analyze_model_count(); i++)
+		rc = ctp_analyze_model(i, a, rep, err);
+	ctp_analysis_free(a);
+	return rc;
 }

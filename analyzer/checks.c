@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "analysis_impl.h"
 #include "ctplan/plan.h"
 
 static double jnum(json_t *o, const char *k)
@@ -56,45 +57,56 @@ static int add_check(json_t *arr, const char *name, double value,
 	return !c || json_array_append_new(arr, c) ? CTP_ENOMEM : 0;
 }
 
-int ctp_checks_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		      ctp_report *rep, ctp_error *err)
+int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
+		      ctp_error *err)
 {
-	static const ctp_plan_opts def_opts = CTP_PLAN_OPTS_INIT;
-	const ctp_plan_opts *o = opts && opts->plan ? opts->plan : &def_opts;
+	const ctp_plan_opts *o = &a->plan_opts;
 	json_t *root = ctp_report_root(rep);
-	json_t *hr = json_object_get(root, "headroom");
 	json_t *hash = json_object_get(root, "hash");
 	json_t *nat = json_object_get(root, "nat");
+	json_t *am = json_object_get(hash, "at_max");
 	json_t *arr = json_array();
-	double v = NAN, max, buckets;
+	const ctp_host_num *hm = ctp_host_max(a->host),
+			   *hb = ctp_host_buckets(a->host);
+	double v = NAN;
 	const char *src = "none";
+	uint64_t peak = ctp_host_peak(a->host, NULL);
 
-	(void)snap;
 	if (!arr)
 		goto oom;
 	/* set_new: the root takes arr's only reference */
 	if (json_object_set_new(root, "checks", arr))
 		goto oom;
 
-	v = jnum(json_object_get(hr, "growth"), "headroom_pct_at_peak");
+	/* the max in force against the planned peak (the largest of the
+	 * evidence); nothing to judge without a max or any evidence */
+	if (hm->known && hm->value && a->plan_ran && a->plan_in.peak_source) {
+		v = 100.0 * ((double)hm->value - (double)peak) /
+		    (double)hm->value;
+		v = round(v * 1e6) / 1e6;
+		src = "recommendation.peak_evidence";
+	}
 	if (add_check(arr, "headroom_pct_at_peak", v, 100 * o->margin, 0,
-		      isfinite(v) ? "headroom.growth" : "none",
+		      src,
 		      "percent of nf_conntrack_max still free at the planned "
 		      "peak (--margin)"))
 		goto oom;
 
-	/* the hash model filled to max; else balls into bins */
-	v = hist_long_share(json_object_get(json_object_get(hash, "at_max"),
-					    "histogram"),
-			    o->max_chain);
-	src = "hash.at_max.histogram";
-	max = jnum(hr, "max");
-	buckets = jnum(json_object_get(root, "table"), "buckets");
-	if (!isfinite(v) && isfinite(max) && isfinite(buckets) && buckets > 0) {
-		v = ctp_plan_long_share(2 * max / buckets, o->max_chain);
+	/* the hash model filled to max, when it reached max; else balls
+	 * into bins at the full table's load: a partial fill is never
+	 * judged */
+	v = NAN;
+	src = "none";
+	if (json_is_true(json_object_get(am, "target_reached"))) {
+		v = hist_long_share(json_object_get(am, "histogram"),
+				    o->max_chain);
+		src = "hash.at_max.histogram";
+	}
+	if (!isfinite(v) && hm->known && hb->known && hb->value > 0) {
+		v = ctp_plan_long_share(2 * (double)hm->value /
+						(double)hb->value,
+					o->max_chain);
 		src = "poisson";
-	} else if (!isfinite(v)) {
-		src = "none";
 	}
 	if (add_check(arr, "long_chain_share_at_max", v, o->chain_share, 1,
 		      src,

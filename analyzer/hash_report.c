@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analysis_impl.h"
 #include "ctplan/analyze.h"
 #include "ctplan/hash.h"
 
@@ -204,34 +205,6 @@ static void state_findings(ctp_report *rep, const ctp_hash_state *st,
 			when, st->poisson.chi2_p, alg);
 }
 
-/* The table size the input gives: 1 and *out, *src, or 0. */
-static int table_buckets(const ctp_snapshot *snap, uint64_t *out,
-			 const char **src)
-{
-	if (ctp_snapshot_sysctl_u64(snap, "net.netfilter.nf_conntrack_buckets",
-				    out)) {
-		*src = "sysctl net.netfilter.nf_conntrack_buckets";
-		return 1;
-	}
-	if (ctp_snapshot_sysctl_u64(snap, "module.nf_conntrack.hashsize",
-				    out)) {
-		*src = "/sys/module/nf_conntrack/parameters/hashsize";
-		return 1;
-	}
-	return 0;
-}
-
-/* Did any input hold a table listing (as opposed to counters only)? */
-static int has_listing(const ctp_snapshot *snap)
-{
-	const unsigned lists = CTP_FMT_LIST | CTP_FMT_LIST_EXT |
-			       CTP_FMT_PROC | CTP_FMT_XML | CTP_FMT_SAVE;
-
-	for (size_t i = 0; i < ctp_snapshot_input_count(snap); i++)
-		if (ctp_snapshot_input(snap, i)->formats & lists)
-			return 1;
-	return 0;
-}
 
 static int limit_json(json_t *h, const ctp_chain_limit *l)
 {
@@ -260,9 +233,10 @@ static int skip(json_t *h, const char *why)
 	return 0;
 }
 
-int ctp_hash_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		    ctp_report *rep, ctp_error *err)
+int ctp_hash_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 {
+	const ctp_snapshot *snap = a->snap;
+	const ctp_analyze_opts *opts = &a->opts;
 	ctp_hash_opts ho = CTP_HASH_OPTS_INIT;
 	ctp_hash_result res;
 	ctp_error merr = CTP_ERROR_INIT;
@@ -275,24 +249,16 @@ int ctp_hash_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 	json_t *h;
 
 	memset(&res, 0, sizeof(res));
-	if (opts->has_kernel) {
-		v = opts->kernel;
-		ksrc = "--kernel";
-	} else if (ctp_kver_from_info(ctp_snapshot_kernel(snap), &v)) {
-		ksrc = "uname";
-	} else {
-		v = ctp_kernel_newest();
-		ksrc = "newest known";
-	}
+	v = ctp_host_kernel(a->host, &ksrc);
 	ctp_kver_format(&v, kbuf, sizeof(kbuf));
 	ho.era = ctp_kernel_hash_era(&v);
 	info = ctp_kernel_hash_era_info(ho.era);
 	ctp_kernel_chain_limit(&v, &ho.limit);
-	has_b = table_buckets(snap, &buckets, &bsrc);
-	has_max = ctp_snapshot_sysctl_u64(snap,
-					  "net.netfilter.nf_conntrack_max",
-					  &max) ||
-		  ctp_snapshot_sysctl_u64(snap, "net.nf_conntrack_max", &max);
+	has_b = ctp_host_buckets(a->host)->known;
+	buckets = ctp_host_buckets(a->host)->value;
+	bsrc = ctp_host_buckets(a->host)->source;
+	has_max = ctp_host_max(a->host)->known;
+	max = ctp_host_max(a->host)->value;
 
 	h = ctp_report_section(rep, "hash");
 	if (!h)
@@ -328,7 +294,7 @@ int ctp_hash_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 			goto oom;
 		return 0;
 	}
-	if (!has_listing(snap)) {
+	if (!ctp_host_has_listing(a->host)) {
 		if (skip(h, "no table listing in the input (conntrack -L or "
 			    "/proc/net/nf_conntrack)"))
 			goto oom;

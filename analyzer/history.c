@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis_impl.h"
 #include "ctplan/analyze.h"
 #include "ctplan/kernel.h"
 #include "grow.h"
@@ -649,34 +650,34 @@ static int log_first_cmp(const void *pa, const void *pb)
 	return a->input < b->input ? -1 : a->input > b->input;
 }
 
-int ctp_history_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		       ctp_report *rep, ctp_error *err)
+/*
+ * The timeline of the kernel logs read: the logs chosen (one copy of each
+ * message), in time order, grouped into bursts in *h.  *logs and *nlogs:
+ * every log read, with whether it was counted.  Returns 0 with *nlogs 0
+ * when no kernel log was read, or CTP_ENOMEM.
+ */
+static int build(const ctp_snapshot *snap, unsigned burst_gap, hstate *h,
+		 hlog **logsp, size_t *nlogsp)
 {
 	size_t nin = ctp_snapshot_input_count(snap), nlogs = 0, nused = 0;
 	const ctp_kevent *ev = ctp_snapshot_kevents(snap);
 	size_t nev = ctp_snapshot_kevent_count(snap);
 	hlog *logs = NULL, **order = NULL;
-	hstate h;
-	json_t *hist, *bursts = NULL;
-	ctp_kver kv;
-	int names_netns = 0, rc = CTP_ENOMEM;
 
-	memset(&h, 0, sizeof(h));
-	h.snap = snap;
-	h.gap_us = (int64_t)(opts ? opts->burst_gap : 60) * US_PER_S;
+	memset(h, 0, sizeof(*h));
+	*logsp = NULL;
+	*nlogsp = 0;
+	h->snap = snap;
+	h->gap_us = (int64_t)burst_gap * US_PER_S;
 	for (size_t i = 0; i < nin; i++)
 		if (ctp_snapshot_input(snap, i)->formats & CTP_FMT_KMSG)
 			nlogs++;
 	if (!nlogs)
-		return 0; /* no kernel log read: no section */
-	if (opts && opts->has_kernel)
-		names_netns = ctp_kernel_kmsg_netns(&opts->kernel);
-	else if (ctp_kver_from_info(ctp_snapshot_kernel(snap), &kv))
-		names_netns = ctp_kernel_kmsg_netns(&kv);
+		return 0; /* no kernel log read */
 	logs = calloc(nlogs, sizeof(*logs));
 	order = calloc(nlogs, sizeof(*order));
 	if (!logs || !order)
-		goto done;
+		goto oom;
 	nlogs = 0;
 	for (size_t i = 0; i < nin; i++)
 		if (ctp_snapshot_input(snap, i)->formats & CTP_FMT_KMSG) {
@@ -688,7 +689,7 @@ int ctp_history_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 	for (size_t i = 0; i < nlogs; i++)
 		if (logs[i].used && logs[i].events) {
 			if (!nused)
-				h.clock = logs[i].clock;
+				h->clock = logs[i].clock;
 			order[nused++] = &logs[i];
 		}
 	qsort(order, nused, sizeof(*order), log_first_cmp);
@@ -703,12 +704,90 @@ int ctp_history_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 				int have;
 				if (ev[i].input != order[l]->input)
 					continue;
-				have = ev_time(&ev[i], h.clock, &t);
-				if (step(&h, &ev[i], have, t, &prev,
+				have = ev_time(&ev[i], h->clock, &t);
+				if (step(h, &ev[i], have, t, &prev,
 					 &after_boot))
-					goto done;
+					goto oom;
 			}
 	}
+	free(order);
+	*logsp = logs;
+	*nlogsp = nlogs;
+	return 0;
+oom:
+	free(logs);
+	free(order);
+	free(h->bursts);
+	h->bursts = NULL;
+	return CTP_ENOMEM;
+}
+
+int ctp_history_summary(const ctp_snapshot *snap, unsigned burst_gap,
+			ctp_history_sum *out)
+{
+	const ctp_kevent *ev = ctp_snapshot_kevents(snap);
+	size_t nev = ctp_snapshot_kevent_count(snap), nlogs;
+	hlog *logs;
+	hstate h;
+	uint32_t seen[NS_MAX];
+	size_t nseen = 0;
+	int more = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (build(snap, burst_gap, &h, &logs, &nlogs))
+		return CTP_ENOMEM;
+	out->logs = nlogs;
+	for (size_t i = 0; i < h.nbursts; i++) {
+		const burst *b = &h.bursts[i];
+
+		if (b->kind != K_TABLE)
+			continue;
+		out->table_full_bursts++;
+		out->table_full_least += b->count + b->suppressed;
+		out->no_netns |= b->no_ns;
+		for (size_t j = 0; j < b->nns; j++) {
+			size_t k = 0;
+
+			while (k < nseen && seen[k] != b->ns[j])
+				k++;
+			if (k == nseen && nseen < NS_MAX)
+				seen[nseen++] = b->ns[j];
+		}
+		more |= b->ns_more;
+	}
+	out->netns_count = nseen + (more ? 1 : 0);
+	out->netns = out->netns_count == 1 ? seen[0] : 0;
+	out->boots = h.boots;
+	/* the sizes the kernel announced at its last module load */
+	for (size_t i = 0; i < nev; i++)
+		if (ev[i].kind == CTP_KEV_CT_SIZE) {
+			out->has_boot_size = 1;
+			out->boot_buckets = ev[i].value;
+			out->boot_max = ev[i].value2;
+		}
+	free(h.bursts);
+	free(logs);
+	return 0;
+}
+
+int ctp_history_report(const ctp_analysis *a, ctp_report *rep,
+		       ctp_error *err)
+{
+	const ctp_snapshot *snap = a->snap;
+	const ctp_analyze_opts *opts = &a->opts;
+	hlog *logs = NULL;
+	size_t nlogs = 0;
+	hstate h;
+	json_t *hist, *bursts = NULL;
+	ctp_kver kv;
+	int names_netns = 0, rc = CTP_ENOMEM;
+
+	if (build(snap, opts ? opts->burst_gap : 60, &h, &logs, &nlogs))
+		goto done;
+	if (!nlogs)
+		return 0; /* no kernel log read: no section */
+	kv = ctp_host_kernel(a->host, NULL);
+	names_netns = ctp_kernel_kmsg_netns(&kv);
 
 	hist = ctp_report_section(rep, "history");
 	bursts = json_array();
@@ -736,7 +815,6 @@ done:
 	json_decref(bursts);
 	free(h.bursts);
 	free(logs);
-	free(order);
 	if (rc)
 		return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
 				     "out of memory");

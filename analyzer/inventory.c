@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis_impl.h"
 #include "ctplan/analyze.h"
 #include "ctplan/flow.h"
 
@@ -199,37 +200,15 @@ done:
 	return rc;
 }
 
-static int table_section(const ctp_snapshot *snap, ctp_report *rep,
-			 uint64_t total)
+static int table_section(const ctp_host *host, ctp_report *rep)
 {
-	uint64_t count = 0, max = 0, buckets = 0;
-	int has_count, has_max, has_buckets;
-	const char *count_src = NULL, *buckets_src = NULL;
+	const ctp_host_num *c = ctp_host_count(host), *m = ctp_host_max(host),
+			   *b = ctp_host_buckets(host);
+	uint64_t count = c->value, max = m->value, buckets = b->value;
+	int has_count = c->known, has_max = m->known,
+	    has_buckets = b->known;
+	const char *count_src = c->source, *buckets_src = b->source;
 	json_t *t;
-
-	has_count = ctp_snapshot_count(snap, &count);
-	if (has_count)
-		count_src = "conntrack -C";
-	else if ((has_count = ctp_snapshot_sysctl_u64(
-			  snap, "net.netfilter.nf_conntrack_count", &count)))
-		count_src = "sysctl net.netfilter.nf_conntrack_count";
-	else if ((has_count = ctp_snapshot_stat(snap, CTP_STAT_ENTRIES,
-						&count)))
-		count_src = "/proc/net/stat/nf_conntrack entries";
-	else if (total) {
-		has_count = 1;
-		count = total;
-		count_src = "entries listed";
-	}
-	has_max = ctp_snapshot_sysctl_u64(snap, "net.netfilter.nf_conntrack_max",
-					  &max) ||
-		  ctp_snapshot_sysctl_u64(snap, "net.nf_conntrack_max", &max);
-	if ((has_buckets = ctp_snapshot_sysctl_u64(
-		     snap, "net.netfilter.nf_conntrack_buckets", &buckets)))
-		buckets_src = "sysctl net.netfilter.nf_conntrack_buckets";
-	else if ((has_buckets = ctp_snapshot_sysctl_u64(
-			  snap, "module.nf_conntrack.hashsize", &buckets)))
-		buckets_src = "/sys/module/nf_conntrack/parameters/hashsize";
 
 	t = ctp_report_section(rep, "table");
 	if (!t)
@@ -337,15 +316,16 @@ static int rejected_findings(const ctp_snapshot *snap, ctp_report *rep)
 	return 0;
 }
 
-int ctp_inventory_report(const ctp_snapshot *snap, ctp_report *rep,
+int ctp_inventory_report(const ctp_analysis *a, ctp_report *rep,
 			 ctp_error *err)
 {
+	const ctp_snapshot *snap = a->snap;
 	json_t *root = ctp_report_root(rep);
 	uint64_t total = 0;
 
 	if (inputs_section(snap, root) ||
 	    entries_section(snap, root, &total) ||
-	    table_section(snap, rep, total) || stats_section(snap, rep) ||
+	    table_section(a->host, rep) || stats_section(snap, rep) ||
 	    rejected_findings(snap, rep))
 		return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
 				     "out of memory");

@@ -581,6 +581,35 @@ const ctp_evict_rule *ctp_kernel_early_drop(const ctp_kver *v)
 }
 
 /*
+ * conntrack -S counters by cause.  PROVISIONAL: see the research note.
+ */
+static const ctp_counter_rule counter_rules[] = {
+	{ "<= 5.9", "nf_conntrack_core.c __nf_conntrack_confirm(): "
+	  "insert_failed at \"dying:\" for every clash; "
+	  "nf_ct_resolve_clash(): drop when not resolved",
+	  1, 1, 0, 0, 0 },
+	{ "5.10 - 5.14", "nf_conntrack_core.c nf_ct_resolve_clash(): drop "
+	  "and insert_failed when not resolved, clash_resolve when "
+	  "resolved",
+	  1, 0, 0, 0, 0 },
+	{ "5.15+", "nf_conntrack_core.c __nf_conntrack_confirm() "
+	  "chaintoolong: chaintoolong and insert_failed; "
+	  "nf_ct_resolve_clash(): drop and insert_failed when not resolved",
+	  1, 0, 1, 1, 0 },
+};
+
+const ctp_counter_rule *ctp_kernel_counter_rule(const ctp_kver *v)
+{
+	static const ctp_kver v510 = { 5, 10, 0 }, v515 = { 5, 15, 0 };
+
+	if (ctp_kver_cmp(v, &v515) >= 0)
+		return &counter_rules[2];
+	if (ctp_kver_cmp(v, &v510) >= 0)
+		return &counter_rules[1];
+	return &counter_rules[0];
+}
+
+/*
  * Entry size.  [6.18m]: this lab's 6.18.44 x86_64 kernel, pahole -C
  * nf_conn /sys/kernel/btf/vmlinux: "size: 248", and /proc/slabinfo
  * "nf_conntrack ... 256 16 1" (object size 256, 16 per page); struct

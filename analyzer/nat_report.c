@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analysis_impl.h"
 #include "ctplan/analyze.h"
 #include "ctplan/nat.h"
 
@@ -432,18 +433,16 @@ oom:
 	return CTP_ENOMEM;
 }
 
-int ctp_nat_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		   ctp_report *rep, ctp_error *err)
+int ctp_nat_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 {
+	const ctp_snapshot *snap = a->snap;
+	const ctp_analyze_opts *opts = &a->opts;
 	ctp_nat_opts o = CTP_NAT_OPTS_INIT;
 	ctp_nat_result r;
 	json_t *nat;
 	int rc;
 
-	if (opts->has_kernel)
-		o.kernel = opts->kernel;
-	else if (!ctp_kver_from_info(ctp_snapshot_kernel(snap), &o.kernel))
-		o.kernel = ctp_kernel_newest();
+	o.kernel = ctp_host_kernel(a->host, NULL);
 	if (opts->has_nat_range) {
 		o.range_lo = opts->nat_range_lo;
 		o.range_hi = opts->nat_range_hi;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis_impl.h"
 #include "ctplan/analyze.h"
 #include "ctplan/flow.h"
 #include "ctplan/plan.h"
@@ -57,6 +58,15 @@ static uint64_t round_up(uint64_t v, uint64_t step)
 static uint64_t bucket_step(unsigned bits)
 {
 	return bits == 32 ? 1024 : 512;
+}
+
+const char *ctp_plan_move_name(ctp_plan_move m)
+{
+	static const char *const names[] = { "set", "keep", "raise",
+					     "lower" };
+
+	return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m]
+							       : NULL;
 }
 
 double ctp_plan_long_share(double load, unsigned max_chain)
@@ -207,7 +217,7 @@ int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 	ctp_plan_rule *r;
 
 	memset(out, 0, sizeof(*out));
-	if (!in->peak)
+	if (!in->peak && !in->cur_max)
 		return ctp_error_set(err, CTP_EFAIL, NULL, 0, 0,
 				     "cannot plan for a peak of 0 entries");
 	if (!(o->margin >= 0 && o->margin <= 0.95) || o->max_chain == 0 ||
@@ -221,15 +231,38 @@ int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 					   in->bits ? in->bits : 64,
 					   &out->def) == 0;
 
-	/* max: the peak under the margin, never below what the kernel
-	 * gives this host anyway (entries cost memory only when used) */
+	/* max: the peak under the margin; then the floors: never below
+	 * the max in force nor the kernel's own default for this host
+	 * (entries cost memory only when used, and a max that is too
+	 * small drops flows), unless asked */
 	need = (uint64_t)ceil((double)in->peak / (1 - o->margin));
-	out->max = round_up(need < MAX_STEP ? MAX_STEP : need, MAX_STEP);
-	if (out->has_default && out->def.max > out->max)
+	out->max_needed = round_up(need < MAX_STEP ? MAX_STEP : need,
+				   MAX_STEP);
+	out->max = out->max_needed;
+	out->max_floor = "peak";
+	if (!o->allow_shrink) {
+		if (out->has_default && out->def.max > out->max) {
+			out->max = out->def.max;
+			out->max_floor = "kernel default";
+		}
+		if (in->cur_max && in->cur_max >= out->max) {
+			out->max = in->cur_max;
+			out->max_floor = "in force";
+		}
+	} else if (out->has_default && out->def.max > out->max &&
+		   !in->cur_max) {
+		/* nothing in force to shrink: the kernel's choice stands */
 		out->max = out->def.max;
+		out->max_floor = "kernel default";
+	}
+	out->max_move = !in->cur_max		 ? CTP_PLAN_SET
+			: out->max == in->cur_max ? CTP_PLAN_KEEP
+			: out->max > in->cur_max  ? CTP_PLAN_RAISE
+						  : CTP_PLAN_LOWER;
 
 	/* buckets: the long-chain target at max, and the average chain
-	 * the kernel's default aims at (2 x factor nodes per bucket) */
+	 * the kernel's default aims at (2 x factor nodes per bucket);
+	 * never fewer than in force unless asked */
 	lam = ctp_plan_load_for_share(o->max_chain,
 				      o->chain_share * CHAIN_SAFETY);
 	out->buckets_chain = round_up((uint64_t)ceil(2.0 * (double)out->max /
@@ -242,6 +275,12 @@ int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 	out->buckets = out->buckets_chain > out->buckets_aim
 			       ? out->buckets_chain
 			       : out->buckets_aim;
+	if (!o->allow_shrink && in->cur_buckets > out->buckets)
+		out->buckets = in->cur_buckets;
+	out->buckets_move = !in->cur_buckets ? CTP_PLAN_SET
+			    : out->buckets == in->cur_buckets ? CTP_PLAN_KEEP
+			    : out->buckets > in->cur_buckets ? CTP_PLAN_RAISE
+							     : CTP_PLAN_LOWER;
 	out->load_at_max = 2.0 * (double)out->max / (double)out->buckets;
 	out->long_share = ctp_plan_long_share(out->load_at_max, o->max_chain);
 	out->headroom_pct = headroom_pct(out->max, in->peak);
@@ -528,22 +567,6 @@ oom:
 
 /* ---- from a snapshot ---- */
 
-/* Bits of the kernel from uname's machine: 32 for the 32-bit names. */
-static unsigned machine_bits(const ctp_snapshot *snap)
-{
-	static const char *const m32[] = { "i386", "i486", "i586", "i686",
-					   "armv6l", "armv7l", "mips",
-					   "ppc" };
-	const ctp_kernel_info *k = ctp_snapshot_kernel(snap);
-
-	if (!k)
-		return 64;
-	for (size_t i = 0; i < sizeof(m32) / sizeof(m32[0]); i++)
-		if (strcmp(k->machine, m32[i]) == 0)
-			return 32;
-	return 64;
-}
-
 static uint64_t sysctl_or(const ctp_snapshot *snap, const char *key,
 			  uint64_t def, int *from_input)
 {
@@ -588,51 +611,14 @@ static int evictable(const ctp_flow *f)
 			     CTP_F_HW_OFFLOAD));
 }
 
-/* The namespace label with the most entries: the one a full table is
- * judged for (nf_conntrack_max counts per namespace). */
-static const char *main_ns(const ctp_snapshot *snap)
-{
-	size_t n = ctp_snapshot_flow_count(snap), ni;
-	uint64_t *per;
-	const char *best = "";
-	uint64_t top = 0;
-
-	ni = ctp_snapshot_input_count(snap);
-	per = calloc(ni ? ni : 1, sizeof(*per));
-	if (!per)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		uint16_t in = ctp_snapshot_flow_input(snap, i);
-
-		if (!(ctp_snapshot_flow_flags(snap, i) &
-		      (CTP_F_DUP | CTP_F_EVENT)) &&
-		    in < ni)
-			per[in]++;
-	}
-	/* inputs sharing a label add up */
-	for (size_t i = 0; i < ni; i++) {
-		const char *ns = ctp_snapshot_input(snap, i)->ns;
-		uint64_t sum = 0;
-		for (size_t j = 0; j < ni; j++)
-			if (strcmp(ctp_snapshot_input(snap, j)->ns, ns) == 0)
-				sum += per[j];
-		if (sum > top) {
-			top = sum;
-			best = ns;
-		}
-	}
-	free(per);
-	return best;
-}
-
-static int mix_scan(const ctp_snapshot *snap, mix *m)
+static int mix_scan(const ctp_snapshot *snap, const ctp_host *host, mix *m)
 {
 	size_t n = ctp_snapshot_flow_count(snap);
 	ctp_flow fl;
 	const ctp_flow *f = &fl;
 
 	memset(m, 0, sizeof(*m));
-	m->ns = main_ns(snap);
+	m->ns = ctp_host_main_ns(host);
 	m->est_left = malloc((n ? n : 1) * sizeof(uint32_t));
 	m->udp_left = malloc((n ? n : 1) * sizeof(uint32_t));
 	if (!m->ns || !m->est_left || !m->udp_left)
@@ -887,96 +873,151 @@ static json_t *share_of_max(json_t *counts, uint64_t max)
 	return o;
 }
 
-static double jnum(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
+struct ctp_plan_mix {
+	mix m;
+};
 
-	return json_is_number(v) ? json_number_value(v) : NAN;
+void ctp_plan_release(ctp_analysis *a)
+{
+	if (a->mix) {
+		mix_release(&a->mix->m);
+		free(a->mix);
+		a->mix = NULL;
+	}
 }
 
-int ctp_plan_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		    ctp_report *rep, ctp_error *err)
+int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 {
-	static const ctp_plan_opts def_opts = CTP_PLAN_OPTS_INIT;
+	const ctp_snapshot *snap = a->snap;
+	const ctp_host *host = a->host;
+	const ctp_plan_opts *o = &a->plan_opts;
+	const ctp_peak_evidence *win;
+	ctp_plan_input *in = &a->plan_in;
+	ctp_error perr = CTP_ERROR_INIT;
+	mix *m;
+
+	a->mix = calloc(1, sizeof(*a->mix));
+	if (!a->mix)
+		goto oom;
+	m = &a->mix->m;
+	if (mix_scan(snap, host, m))
+		goto oom;
+	memset(in, 0, sizeof(*in));
+	in->kernel = ctp_host_kernel(host, NULL);
+	in->bits = ctp_host_bits(host);
+	in->mem_kb = ctp_host_mem_kb(host)->value;
+	in->cores = ctp_host_cores(host)->known &&
+				    !strcmp(ctp_host_cores(host)->source,
+					    "--cores")
+			    ? (unsigned)ctp_host_cores(host)->value
+			    : 0;
+	in->ext_mask = m->ext;
+	if (sysctl_or(snap, "net.netfilter.nf_conntrack_acct", 0, NULL))
+		in->ext_mask |= CTP_EXT_ACCT;
+	if (sysctl_or(snap, "net.netfilter.nf_conntrack_timestamp", 0, NULL))
+		in->ext_mask |= CTP_EXT_TSTAMP;
+	if (sysctl_or(snap, "net.netfilter.nf_conntrack_events", 1, NULL))
+		in->ext_mask |= CTP_EXT_ECACHE;
+	in->evictable = m->total ? (double)m->evictable / (double)m->total
+				 : o->evictable;
+	in->cur_max = ctp_host_max(host)->value;
+	in->cur_buckets = ctp_host_buckets(host)->value;
+	in->peak = ctp_host_peak(host, &win);
+	in->peak_source = win ? ctp_peak_kind_name(win->kind) : NULL;
+	a->plan_ran = 1;
+	if (!ctp_host_has_data(host) || !win) {
+		snprintf(a->plan_skipped, sizeof(a->plan_skipped),
+			 "nothing to plan from: the input holds no table "
+			 "listing, count, settings or counters");
+		return 0;
+	}
+	if (!in->peak && !in->cur_max) {
+		snprintf(a->plan_skipped, sizeof(a->plan_skipped),
+			 "nothing to plan from: the table is empty and the "
+			 "input has no nf_conntrack_max");
+		return 0;
+	}
+	if (ctp_plan_compute(in, o, &a->plan, &perr)) {
+		snprintf(a->plan_skipped, sizeof(a->plan_skipped), "%s",
+			 perr.msg);
+		return 0;
+	}
+	a->has_plan = 1;
+	return 0;
+oom:
+	return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
+			     "out of memory in the planner");
+}
+
+/* The peak evidence, each with whether it set the peak. */
+static json_t *evidence_json(const ctp_host *host)
+{
+	json_t *arr = json_array();
+	const ctp_peak_evidence *win;
+
+	if (!arr)
+		return NULL;
+	(void)ctp_host_peak(host, &win);
+	for (size_t i = 0; i < ctp_host_evidence_count(host); i++) {
+		const ctp_peak_evidence *e = ctp_host_evidence(host, i);
+		json_t *j = json_pack("{s:s, s:I, s:b, s:b, s:s}", "source",
+				      ctp_peak_kind_name(e->kind), "entries",
+				      (json_int_t)e->entries, "table_was_full",
+				      e->at_least_max, "sets_peak", e == win,
+				      "detail", e->detail);
+		/* append_new steals j */
+		if (!j || json_array_append_new(arr, j)) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
+{
 	static const uint64_t est_whatif[] = { KUBE_ESTABLISHED, 3600 };
 	static const uint64_t udp_whatif[] = { 60, 30 };
-	const ctp_plan_opts *o = opts && opts->plan ? opts->plan : &def_opts;
+	const ctp_snapshot *snap = a->snap;
+	const ctp_host *host = a->host;
+	const ctp_plan_opts *o = &a->plan_opts;
+	const ctp_plan_input *in = &a->plan_in;
+	const ctp_plan_result *res = &a->plan;
 	json_t *root = ctp_report_root(rep);
 	json_t *tab = json_object_get(root, "table");
 	json_t *ent = json_object_get(root, "entries");
-	json_t *hr, *growth, *full;
-	ctp_plan_input in;
-	ctp_plan_result res;
+	json_t *hr, *growth, *full, *r;
 	const ctp_evict_rule *ev;
-	double count = jnum(tab, "count"), cmax = jnum(tab, "max"),
-	       cbuck = jnum(tab, "buckets"), table_p = NAN;
-	uint64_t max = 0, buckets = 0, peak, t_est, t_udp;
-	const char *max_src = NULL, *peak_src;
+	const ctp_host_num *hc = ctp_host_count(host);
+	double count = hc->known ? (double)hc->value : NAN, table_p = NAN;
+	uint64_t max = 0, buckets = 0, peak = in->peak, t_est, t_udp;
+	const char *max_src = NULL, *peak_src = in->peak_source;
 	int from_in, rc = CTP_ENOMEM, has_list;
-	mix m;
-	ctp_error perr = CTP_ERROR_INIT;
+	const mix *m = &a->mix->m;
 
-	memset(&in, 0, sizeof(in));
-	if (mix_scan(snap, &m))
-		goto done;
-	if (opts && opts->has_kernel)
-		in.kernel = opts->kernel;
-	else if (!ctp_kver_from_info(ctp_snapshot_kernel(snap), &in.kernel))
-		in.kernel = ctp_kernel_newest();
-	in.bits = machine_bits(snap);
-	if (o->mem_kb)
-		in.mem_kb = o->mem_kb;
-	else
-		(void)ctp_snapshot_meminfo(snap, "MemTotal", &in.mem_kb);
-	in.cores = o->cores;
-	in.ext_mask = m.ext;
-	if (sysctl_or(snap, "net.netfilter.nf_conntrack_acct", 0, NULL))
-		in.ext_mask |= CTP_EXT_ACCT;
-	if (sysctl_or(snap, "net.netfilter.nf_conntrack_timestamp", 0, NULL))
-		in.ext_mask |= CTP_EXT_TSTAMP;
-	if (sysctl_or(snap, "net.netfilter.nf_conntrack_events", 1, NULL))
-		in.ext_mask |= CTP_EXT_ECACHE;
-	has_list = m.total > 0;
-	in.evictable = has_list ? (double)m.evictable / (double)m.total
-				: o->evictable;
-
+	has_list = m->total > 0;
 	/* the kernel's defaults, used where the input lacks a setting */
-	if (in.mem_kb) {
-		ctp_table_default d;
-		if (!ctp_kernel_table_default(&in.kernel, in.mem_kb / 4, 4096,
-					      in.bits, &d)) {
-			max = d.max;
-			buckets = d.buckets;
-			max_src = "kernel default";
-		}
+	if (res->has_default) {
+		max = res->def.max;
+		buckets = res->def.buckets;
+		max_src = "kernel default";
 	}
-	if (isfinite(cmax)) {
-		max = (uint64_t)cmax;
+	if (ctp_host_max(host)->known) {
+		max = ctp_host_max(host)->value;
 		max_src = "sysctl";
 	}
-	if (isfinite(cbuck))
-		buckets = (uint64_t)cbuck;
-	in.cur_max = max;
-	in.cur_buckets = buckets;
+	if (ctp_host_buckets(host)->known)
+		buckets = ctp_host_buckets(host)->value;
 	if (!isfinite(count))
-		count = (double)m.total;
-
-	if (o->peak) {
-		peak = o->peak;
-		peak_src = "--peak";
-	} else {
-		peak = (uint64_t)ceil(count * o->growth);
-		peak_src = o->growth != 1 ? "--growth" : "count";
-	}
-	in.peak = peak ? peak : 1;
+		count = (double)m->total;
 
 	/* the full table as dumped: the namespace's mix scaled to max */
-	ev = ctp_kernel_early_drop(&in.kernel);
+	ev = ctp_kernel_early_drop(&in->kernel);
 	if (has_list && max && buckets)
 		table_p = ctp_plan_full_drop_p(
 			ev, (double)buckets,
-			(double)max + (double)(m.all - m.total),
-			in.evictable * (double)max);
+			(double)max + (double)(m->all - m->total),
+			in->evictable * (double)max);
 	if (tab && put(tab, "full_drop_p", num_or_null(table_p)))
 		goto done;
 
@@ -992,7 +1033,7 @@ int ctp_plan_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 		if (!idle || put(hr, "idle", idle))
 			goto done;
 		if (put(idle, "tcp_established",
-			idle_json(m.est_left, m.nest, t_est, from_in,
+			idle_json(m->est_left, m->nest, t_est, from_in,
 				  est_whatif, 2)))
 			goto done;
 		t_udp = sysctl_or(snap,
@@ -1000,24 +1041,26 @@ int ctp_plan_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 				  "stream",
 				  DEF_UDP_STREAM, &from_udp);
 		if (put(idle, "udp_stream",
-			idle_json(m.udp_left, m.nudp, t_udp, from_udp,
+			idle_json(m->udp_left, m->nudp, t_udp, from_udp,
 				  udp_whatif, 2)))
 			goto done;
 	}
-	growth = json_pack("{s:f, s:I, s:s, s:o, s:o}", "factor", o->growth,
-			   "peak", (json_int_t)peak, "peak_source", peak_src,
+	growth = json_pack("{s:f, s:I, s:o, s:o, s:o}", "factor", o->growth,
+			   "peak", (json_int_t)peak, "peak_source",
+			   peak_src ? json_string(peak_src) : json_null(),
 			   "headroom_at_peak",
 			   max ? json_integer((json_int_t)max -
 					      (json_int_t)peak)
 			       : json_null(),
 			   "headroom_pct_at_peak",
-			   max ? real6(headroom_pct(max, peak)) : json_null());
+			   max && peak_src ? real6(headroom_pct(max, peak))
+					   : json_null());
 	full = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "rule",
 			 ev->name, "rule_versions", ev->versions, "namespace",
-			 m.ns, "entries", (json_int_t)m.total, "evictable",
-			 (json_int_t)m.evictable, "range",
+			 m->ns, "entries", (json_int_t)m->total, "evictable",
+			 (json_int_t)m->evictable, "range",
 			 (json_int_t)ev->range, "evictable_share",
-			 has_list ? real6(in.evictable) : json_null(),
+			 has_list ? real6(in->evictable) : json_null(),
 			 "full_drop_p", num_or_null(table_p));
 	if (put(hr, "count", isfinite(count) ? json_integer((json_int_t)count)
 					     : json_null()) ||
@@ -1036,55 +1079,59 @@ int ctp_plan_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 		share_of_max(json_object_get(ent, "by_state"), max)) ||
 	    put(hr, "by_zone",
 		share_of_max(json_object_get(ent, "by_zone"), max)) ||
-	    put(hr, "growth", growth) || put(hr, "rate", rate_json(snap, &m)) ||
+	    put(hr, "growth", growth) || put(hr, "rate", rate_json(snap, m)) ||
 	    put(hr, "full_table", full))
 		goto done;
 
-	if (ctp_plan_compute(&in, o, &res, &perr)) {
-		json_t *r = ctp_report_section(rep, "recommendation");
-		if (!r || put(r, "skipped", json_string(perr.msg)))
+	if (!a->has_plan) {
+		r = ctp_report_section(rep, "recommendation");
+		if (!r || put(r, "skipped", json_string(a->plan_skipped)) ||
+		    put(r, "peak_evidence", evidence_json(host)))
 			goto done;
 		rc = 0;
 		goto done;
 	}
-	if (ctp_plan_add_sections(rep, &in, o, &res, peak_src))
+	if (ctp_plan_add_sections(rep, in, o, res, peak_src))
 		goto done;
-	if (put(ctp_report_section(rep, "recommendation"), "skipped",
-		json_null()))
+	r = ctp_report_section(rep, "recommendation");
+	if (!r || put(r, "skipped", json_null()) ||
+	    put(r, "peak_evidence", evidence_json(host)))
 		goto done;
-	/* the current settings against the plan */
-	if (max && peak && headroom_pct(max, peak) < 100 * o->margin)
-		ctp_report_finding(rep, CTP_FINDING_WARN, "plan.max_low",
-				   headroom_pct(max, peak), 100 * o->margin,
-				   "at the planned peak of %llu entries "
-				   "nf_conntrack_max %llu leaves %.1f%% free; "
-				   "set nf_conntrack_max = %llu and "
-				   "nf_conntrack_buckets = %llu",
-				   (unsigned long long)peak,
-				   (unsigned long long)max,
-				   headroom_pct(max, peak),
-				   (unsigned long long)res.max,
-				   (unsigned long long)res.buckets);
-	if (max && buckets &&
+	/* the settings in force against the plan: the same figures as
+	 * the recommendation */
+	if (max && ctp_host_max(host)->known &&
+	    headroom_pct(max, peak) < 100 * o->margin &&
+	    ctp_report_finding_act(
+		    rep, CTP_FINDING_WARN, "plan.max_low",
+		    headroom_pct(max, peak), 100 * o->margin,
+		    "apply the recommended nf_conntrack_max",
+		    "at the planned peak of %llu entries (%s) "
+		    "nf_conntrack_max %llu leaves %.1f%% free, under the "
+		    "%.0f%% margin; the recommendation raises it to %llu",
+		    (unsigned long long)peak, peak_src,
+		    (unsigned long long)max, headroom_pct(max, peak),
+		    100 * o->margin, (unsigned long long)res->max))
+		goto done;
+	if (max && buckets && ctp_host_buckets(host)->known &&
+	    res->buckets > buckets &&
 	    ctp_plan_long_share(2.0 * (double)max / (double)buckets,
-				o->max_chain) > o->chain_share)
-		ctp_report_finding(
-			rep, CTP_FINDING_WARN, "plan.buckets_low",
-			ctp_plan_long_share(2.0 * (double)max /
-						    (double)buckets,
-					    o->max_chain),
-			o->chain_share,
-			"a full table of %llu entries in %llu buckets puts "
-			"%.2g%% of entries in chains longer than %u; set "
-			"nf_conntrack_buckets = %llu",
-			(unsigned long long)max, (unsigned long long)buckets,
-			100 * ctp_plan_long_share(2.0 * (double)max /
-							  (double)buckets,
-						  o->max_chain),
-			o->max_chain, (unsigned long long)res.buckets);
+				o->max_chain) > o->chain_share &&
+	    ctp_report_finding_act(
+		    rep, CTP_FINDING_WARN, "plan.buckets_low",
+		    ctp_plan_long_share(2.0 * (double)max / (double)buckets,
+					o->max_chain),
+		    o->chain_share, "apply the recommended nf_conntrack_buckets",
+		    "a full table of %llu entries in %llu buckets puts "
+		    "%.2g%% of entries in chains longer than %u; the "
+		    "recommendation raises the buckets to %llu",
+		    (unsigned long long)max, (unsigned long long)buckets,
+		    100 * ctp_plan_long_share(2.0 * (double)max /
+						      (double)buckets,
+					      o->max_chain),
+		    o->max_chain, (unsigned long long)res->buckets))
+		goto done;
 	rc = 0;
 done:
-	mix_release(&m);
 	if (rc)
 		return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
 				     "out of memory");

@@ -65,6 +65,7 @@ int main(int argc, char **argv)
 	ctp_error err = CTP_ERROR_INIT;
 	ctp_snapshot *snap;
 	ctp_report *rep;
+	ctp_analysis *an;
 	clocks t, sum = { 0, 0 };
 	char buf[512];
 	FILE *null;
@@ -90,12 +91,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	row("parse and finalize", &t, &sum);
-	/* each model of ctp_analyze_run, in its order */
+	/* the host context, then each model of ctp_analyze_run, in its
+	 * order */
+	if (ctp_analysis_new(snap, &aopts, &an, &err))
+		goto fail;
+	row("host context", &t, &sum);
 	for (size_t i = 0; i < ctp_analyze_model_count(); i++) {
-		if (ctp_analyze_model(i, snap, &aopts, rep, &err))
+		if (ctp_analyze_model(i, an, rep, &err))
 			goto fail;
 		row(ctp_analyze_model_name(i), &t, &sum);
 	}
+	ctp_analysis_free(an);
 	if (ctp_render_json(rep, null, &ropts)) {
 		fprintf(stderr, "bench_parts: cannot write the report\n");
 		return 1;

@@ -73,24 +73,53 @@ static json_t *num_or_null(double v)
 	return isnan(v) ? json_null() : json_real(v);
 }
 
-int ctp_report_finding(ctp_report *r, ctp_finding_sev sev, const char *code,
-		       double figure, double limit, const char *fmt, ...)
+static int finding(ctp_report *r, ctp_finding_sev sev, const char *code,
+		   double figure, double limit, const char *action,
+		   const char *fmt, va_list ap)
+	__attribute__((format(printf, 7, 0)));
+
+static int finding(ctp_report *r, ctp_finding_sev sev, const char *code,
+		   double figure, double limit, const char *action,
+		   const char *fmt, va_list ap)
 {
-	char advice[512];
-	va_list ap;
+	char advice[640];
 	json_t *f;
 
-	va_start(ap, fmt);
 	vsnprintf(advice, sizeof(advice), fmt, ap);
-	va_end(ap);
 	/* json_pack "o" steals each value's reference */
-	f = json_pack("{s:s, s:s, s:o, s:o, s:s}", "severity",
+	f = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "severity",
 		      ctp_finding_sev_name(sev), "code", code, "figure",
 		      num_or_null(figure), "limit", num_or_null(limit),
-		      "advice", advice);
+		      "advice", advice, "action",
+		      action ? json_string(action) : json_null());
 	if (!f)
 		return CTP_ENOMEM;
 	return json_array_append_new(json_object_get(r->root, "findings"), f)
 		       ? CTP_ENOMEM
 		       : 0;
+}
+
+int ctp_report_finding(ctp_report *r, ctp_finding_sev sev, const char *code,
+		       double figure, double limit, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = finding(r, sev, code, figure, limit, NULL, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int ctp_report_finding_act(ctp_report *r, ctp_finding_sev sev,
+			   const char *code, double figure, double limit,
+			   const char *action, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = finding(r, sev, code, figure, limit, action, fmt, ap);
+	va_end(ap);
+	return rc;
 }

@@ -10,9 +10,8 @@
 #include <jansson.h>
 
 /*
- * The actions of the critical, then warning, findings of root: the part
- * of each advice after its last "; " (the whole advice when it has
- * none), each once, in order.  Fills out[] with pointers into the tree
+ * The actions of the critical, then warning, findings of root (their
+ * "action"; findings without one only inform), each once, in order.  Fills out[] with pointers into the tree
  * (valid while the report is) and returns how many, at most max.
  */
 size_t ctp_render_actions(json_t *root, const char **out, size_t max);

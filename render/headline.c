@@ -149,18 +149,14 @@ size_t ctp_render_actions(json_t *root, const char **out, size_t max)
 		json_array_foreach(arr, i, f) {
 			const char *sev = json_string_value(
 				json_object_get(f, "severity"));
-			const char *adv = json_string_value(
-				json_object_get(f, "advice"));
-			const char *act, *p;
+			const char *act = json_string_value(
+				json_object_get(f, "action"));
 			size_t j;
 
-			if (!sev || !adv ||
+			if (!sev || !act ||
 			    strcmp(sev, ctp_finding_sev_name(
 						(ctp_finding_sev)want)) != 0)
 				continue;
-			act = adv;
-			for (p = adv; (p = strstr(p, "; ")); p += 2)
-				act = p + 2;
 			for (j = 0; j < n; j++)
 				if (strcmp(out[j], act) == 0)
 					break;

@@ -53,14 +53,25 @@ int ctp_analyze_run(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 		    ctp_report *rep, ctp_error *err);
 
 /*
+ * One analysis run: the host context (include/ctplan/host.h) built once
+ * from the snapshot and the options, and the typed results the models
+ * pass each other.  The snapshot must outlive it.  opts NULL: defaults.
+ */
+typedef struct ctp_analysis ctp_analysis;
+int ctp_analysis_new(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
+		     ctp_analysis **out, ctp_error *err);
+void ctp_analysis_free(ctp_analysis *a);
+const struct ctp_host *ctp_analysis_host(const ctp_analysis *a);
+
+/*
  * The same models one at a time, in the same order (bench/bench_parts.c
  * times each): how many there are, the name of model i ("inventory",
- * "hash", ...; NULL past the end), and running model i alone.
+ * "hash", ...; NULL past the end), and running model i alone (the
+ * models before it must have run on a).
  */
 size_t ctp_analyze_model_count(void);
 const char *ctp_analyze_model_name(size_t i);
-int ctp_analyze_model(size_t i, const ctp_snapshot *snap,
-		      const ctp_analyze_opts *opts, ctp_report *rep,
+int ctp_analyze_model(size_t i, ctp_analysis *a, ctp_report *rep,
 		      ctp_error *err);
 
 /*
@@ -69,7 +80,7 @@ int ctp_analyze_model(size_t i, const ctp_snapshot *snap,
  * count, max, buckets and headroom, and the conntrack -S counters summed
  * over CPUs.
  */
-int ctp_inventory_report(const ctp_snapshot *snap, ctp_report *rep,
+int ctp_inventory_report(const ctp_analysis *a, ctp_report *rep,
 			 ctp_error *err);
 
 /*
@@ -77,8 +88,7 @@ int ctp_inventory_report(const ctp_snapshot *snap, ctp_report *rep,
  * The table size comes from the input's sysctl; without it the section
  * says why it was skipped.  Returns 0 or CTP_ENOMEM.
  */
-int ctp_hash_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		    ctp_report *rep, ctp_error *err);
+int ctp_hash_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err);
 
 /*
  * History: the "history" section (docs/report.md) from the kernel logs
@@ -88,8 +98,31 @@ int ctp_hash_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
  * inventory).  No section without a kernel log.  Returns 0 or
  * CTP_ENOMEM.
  */
-int ctp_history_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		       ctp_report *rep, ctp_error *err);
+int ctp_history_report(const ctp_analysis *a, ctp_report *rep,
+		       ctp_error *err);
+
+/*
+ * What the kernel logs say of the table's size, for the host context's
+ * peak evidence: the "history" model's own reading (one copy of each
+ * message, rate-limit suppressions counted back in), summed up.
+ */
+typedef struct ctp_history_sum {
+	size_t logs;               /* kernel logs read */
+	uint64_t table_full_bursts;
+	uint64_t table_full_least; /* drops printed + suppressed */
+	size_t netns_count;        /* distinct namespaces named (6.17+) */
+	uint32_t netns;            /* the one inode when netns_count is 1 */
+	int no_netns;              /* some message named no namespace */
+	uint64_t boots;            /* boot markers seen */
+	int has_boot_size;         /* "nf_conntrack version ... (B buckets,
+				    * M max)" at module load */
+	uint64_t boot_buckets, boot_max;
+} ctp_history_sum;
+
+/* The summary of snap's kernel logs, bursts split at burst_gap seconds.
+ * Returns 0 (all zero without a kernel log) or CTP_ENOMEM. */
+int ctp_history_summary(const ctp_snapshot *snap, unsigned burst_gap,
+			ctp_history_sum *out);
 
 /*
  * NAT: the "nat" section (docs/report.md): source/destination NAT
@@ -98,7 +131,6 @@ int ctp_history_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
  * the next new connection fails (include/ctplan/nat.h), with findings
  * for groups near exhaustion.  Returns 0 or CTP_ENOMEM.
  */
-int ctp_nat_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		   ctp_report *rep, ctp_error *err);
+int ctp_nat_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err);
 
 #endif

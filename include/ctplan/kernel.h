@@ -309,6 +309,33 @@ typedef struct ctp_evict_rule {
 const ctp_evict_rule *ctp_kernel_early_drop(const ctp_kver *v);
 
 /*
+ * Which code paths raise the conntrack -S counters that bear on sizing,
+ * so a reading can split drop by cause (include/ctplan/host.h):
+ *   full table:  __nf_conntrack_alloc() finds count > max and
+ *                early_drop() frees nothing: drop (in nf_conntrack_in,
+ *                "too stressed to deal"), and the "table full" message;
+ *   eviction:    early_drop() frees an unassured entry: early_drop;
+ *   insert clash that is not resolved (two flows with one tuple, NAT
+ *                out of ports): insert_failed, and drop where
+ *                clash_in_drop;
+ *   clash resolved (UDP races): clash_resolve where the kernel has it;
+ *                on older kernels insert_failed as well;
+ *   chain too long (5.15+): chaintoolong and insert_failed.
+ */
+typedef struct ctp_counter_rule {
+	const char *versions;
+	const char *source;
+	int clash_in_drop;             /* a lost clash also raises drop */
+	int resolved_in_insert_failed; /* a resolved clash raises
+					* insert_failed (no clash_resolve) */
+	int has_chaintoolong;          /* the counter exists */
+	int chain_in_insert_failed;    /* chaintoolong raises insert_failed */
+	int chain_in_drop;             /* chaintoolong raises drop */
+} ctp_counter_rule;
+
+const ctp_counter_rule *ctp_kernel_counter_rule(const ctp_kver *v);
+
+/*
  * Memory of one entry: the object of the "nf_conntrack" slab cache
  * (sizeof(struct nf_conn) rounded up to a cache line: the cache is
  * SLAB_HWCACHE_ALIGN) plus its extension area, a kmalloc'd block of at

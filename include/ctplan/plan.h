@@ -33,9 +33,12 @@ typedef struct ctp_plan_opts {
 	/* share of entries a full table may evict, when no dump tells
 	 * (ctplan plan); ignored when the input lists the table */
 	double evictable;
+	/* 1: the recommendation may go below the settings in force and
+	 * the kernel's default (--allow-shrink); 0: never */
+	int allow_shrink;
 } ctp_plan_opts;
 
-#define CTP_PLAN_OPTS_INIT { 0.25, 8, 0.01, 1.0, 0, 0.8, 0, 0, 0.1 }
+#define CTP_PLAN_OPTS_INIT { 0.25, 8, 0.01, 1.0, 0, 0.8, 0, 0, 0.1, 0 }
 
 /* ---- the model ---- */
 
@@ -66,7 +69,10 @@ double ctp_plan_load_for_share(unsigned max_chain, double share);
 /* What the planner needs to know of a host. */
 typedef struct ctp_plan_input {
 	ctp_kver kernel;
-	uint64_t peak;        /* entries to plan for (> 0) */
+	uint64_t peak;        /* entries to plan for (> 0, or 0 with
+			       * cur_max known) */
+	const char *peak_source; /* ctp_peak_kind_name() of the evidence
+				  * that set it; NULL: "count" */
 	double evictable;     /* share of entries a full table may evict */
 	unsigned ext_mask;    /* CTP_EXT_* the entries carry */
 	uint64_t mem_kb;      /* MemTotal, 0 unknown */
@@ -89,8 +95,25 @@ typedef struct ctp_plan_rule {
 
 #define CTP_PLAN_RULES 5
 
+/* What the recommendation does with a setting. */
+typedef enum ctp_plan_move {
+	CTP_PLAN_SET = 0,   /* nothing in force known: this is the value */
+	CTP_PLAN_KEEP,      /* the value in force stays */
+	CTP_PLAN_RAISE,
+	CTP_PLAN_LOWER,     /* only with allow_shrink */
+} ctp_plan_move;
+
+/* "set", "keep", "raise", "lower" */
+const char *ctp_plan_move_name(ctp_plan_move m);
+
 typedef struct ctp_plan_result {
 	uint64_t max, buckets;
+	ctp_plan_move max_move, buckets_move;
+	/* max the peak and margin alone call for (before the floors) */
+	uint64_t max_needed;
+	/* why max is what it is: "peak", "in force" (never lowered),
+	 * "kernel default" (never below it) */
+	const char *max_floor;
 	double load_at_max;      /* nodes per bucket at max */
 	double long_share;       /* Poisson share of long chains at max */
 	double headroom_pct;     /* at the peak */
@@ -107,8 +130,15 @@ typedef struct ctp_plan_result {
 	size_t nrules;
 } ctp_plan_result;
 
-/* Recommend.  Returns 0, or CTP_EFAIL (err says why) for a peak of 0
- * or options out of range. */
+/*
+ * Recommend.  max keeps the margin at the peak, and is never below the
+ * max in force nor the kernel's default for the host unless
+ * o->allow_shrink (a smaller max saves no memory until entries exist and
+ * drops flows when the peak was missed); buckets meet the chain target
+ * at that max, keep the kernel default's average chain, and are never
+ * lowered either.  Returns 0, or CTP_EFAIL (err says why) for a peak of
+ * 0 with no max in force, or options out of range.
+ */
 int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 		     ctp_plan_result *out, ctp_error *err);
 
@@ -128,8 +158,7 @@ int ctp_plan_add_sections(ctp_report *rep, const ctp_plan_input *in,
  * the inventory's "table" section and the snapshot; opts->plan (NULL:
  * defaults).  Runs after the inventory.  Returns 0 or CTP_ENOMEM.
  */
-int ctp_plan_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		    ctp_report *rep, ctp_error *err);
+int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err);
 
 /*
  * "checks": headroom at the peak against the margin, long chains at max
@@ -137,8 +166,8 @@ int ctp_plan_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
  * group's utilization against its limit.  Runs last.  A check whose
  * figure the report lacks is listed with ok null.
  */
-int ctp_checks_report(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
-		      ctp_report *rep, ctp_error *err);
+int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
+		      ctp_error *err);
 
 /* Checks of the report that failed (ok false). */
 size_t ctp_checks_failed(ctp_report *rep);

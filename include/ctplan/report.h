@@ -38,12 +38,19 @@ json_t *ctp_report_section(ctp_report *rep, const char *key);
 /*
  * Add a finding: a severity, a stable code ("table.headroom_low"), the
  * figure measured and the limit it was held against (NAN when there is
- * none), and one sentence of advice.
+ * none), and one sentence that explains it (its "advice").  A finding
+ * made with ctp_report_finding_act also carries an action: what to do,
+ * whole, as the Recommendations list it ("raise nf_conntrack_max");
+ * NULL or ctp_report_finding: none (the finding only informs).
  */
 int ctp_report_finding(ctp_report *rep, ctp_finding_sev sev,
 		       const char *code, double figure, double limit,
 		       const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+int ctp_report_finding_act(ctp_report *rep, ctp_finding_sev sev,
+			   const char *code, double figure, double limit,
+			   const char *action, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
 const char *ctp_finding_sev_name(ctp_finding_sev sev);
 

@@ -1,0 +1,33 @@
+/*
+ * Private to analyzer/: one analysis run's shared state.  The host
+ * context, the options, and the typed results that later models read
+ * (today the planner's, so that every finding names the same settings
+ * as the recommendation).
+ */
+#ifndef CTPLAN_ANALYSIS_IMPL_H
+#define CTPLAN_ANALYSIS_IMPL_H
+
+#include "ctplan/analyze.h"
+#include "ctplan/host.h"
+#include "ctplan/plan.h"
+
+struct ctp_analysis {
+	const ctp_snapshot *snap;
+	ctp_host *host;
+	ctp_analyze_opts opts;
+	ctp_plan_opts plan_opts;
+	/* the planner's figures (ctp_plan_prepare), once it ran */
+	int plan_ran;
+	int has_plan;           /* 0: skipped, plan_skipped says why */
+	char plan_skipped[300];
+	ctp_plan_input plan_in;
+	ctp_plan_result plan;
+	struct ctp_plan_mix *mix; /* the planner's pass over the entries */
+};
+
+/* The planner's recommendation, computed before the models whose
+ * findings name a setting (analyzer/planner.c).  0 or CTP_ENOMEM. */
+int ctp_plan_prepare(ctp_analysis *a, ctp_error *err);
+void ctp_plan_release(ctp_analysis *a);
+
+#endif

@@ -1,0 +1,489 @@
+/*
+ * Host context (include/ctplan/host.h): the facts every model shares,
+ * each read once from the snapshot and the options, with its source,
+ * and the peak evidence the planner sizes for.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctplan/analyze.h"
+#include "ctplan/host.h"
+#include "ctplan/plan.h"
+
+#define MAX_EVIDENCE CTP_PEAK_KIND_COUNT
+
+struct ctp_host {
+	const ctp_snapshot *snap;
+	ctp_kver kernel;
+	const char *kernel_src;
+	char kernel_note[200];
+	ctp_host_num count, max, buckets, mem_kb, cores;
+	unsigned bits;
+	uint64_t listed;
+	int has_listing, has_data;
+	/* namespace labels, each once, with their listed entries */
+	const char **ns;
+	uint64_t *ns_entries;
+	size_t nns, main_ns;
+	ctp_host_counters ctr;
+	ctp_peak_evidence ev[MAX_EVIDENCE];
+	size_t nev;
+	size_t winner;
+};
+
+static const char *const peak_names[CTP_PEAK_KIND_COUNT] = {
+	"count", "snapshots", "--peak", "--growth", "kernel log", "counters",
+};
+
+const char *ctp_peak_kind_name(ctp_peak_kind k)
+{
+	return (unsigned)k < CTP_PEAK_KIND_COUNT ? peak_names[k] : NULL;
+}
+
+static void num_set(ctp_host_num *n, uint64_t v, const char *src)
+{
+	n->known = 1;
+	n->value = v;
+	n->source = src;
+}
+
+static int sysctl_num(const ctp_snapshot *snap, const char *key,
+		      ctp_host_num *n, const char *src)
+{
+	uint64_t v;
+
+	if (!ctp_snapshot_sysctl_u64(snap, key, &v))
+		return 0;
+	num_set(n, v, src);
+	return 1;
+}
+
+/* 32 when uname names a 32-bit machine, else 64 */
+static unsigned machine_bits(const ctp_snapshot *snap)
+{
+	static const char *const m32[] = { "i386", "i486", "i586", "i686",
+					   "armv7l", "armv6l", "mips",
+					   "ppc" };
+	const ctp_kernel_info *k = ctp_snapshot_kernel(snap);
+
+	if (!k)
+		return 64;
+	for (size_t i = 0; i < sizeof(m32) / sizeof(m32[0]); i++)
+		if (strcmp(k->machine, m32[i]) == 0)
+			return 32;
+	return 64;
+}
+
+static void pick_kernel(ctp_host *h, const ctp_analyze_opts *opts)
+{
+	char kv[32];
+
+	if (opts && opts->has_kernel) {
+		h->kernel = opts->kernel;
+		h->kernel_src = "--kernel";
+	} else if (ctp_kver_from_info(ctp_snapshot_kernel(h->snap),
+				      &h->kernel)) {
+		h->kernel_src = "uname";
+	} else {
+		h->kernel = ctp_kernel_newest();
+		h->kernel_src = "newest known (assumed)";
+		ctp_kver_format(&h->kernel, kv, sizeof(kv));
+		snprintf(h->kernel_note, sizeof(h->kernel_note),
+			 "no uname in the input and no --kernel: kernel %s "
+			 "(the newest ctplan knows) assumed", kv);
+	}
+}
+
+static void pick_settings(ctp_host *h, const ctp_analyze_opts *opts)
+{
+	const ctp_snapshot *s = h->snap;
+	const ctp_plan_opts *po = opts ? opts->plan : NULL;
+	uint64_t v;
+	int src;
+
+	if (ctp_snapshot_count(s, &v))
+		num_set(&h->count, v, "conntrack -C");
+	else if (!sysctl_num(s, "net.netfilter.nf_conntrack_count", &h->count,
+			     "sysctl net.netfilter.nf_conntrack_count") &&
+		 ctp_snapshot_stat(s, CTP_STAT_ENTRIES, &v))
+		num_set(&h->count, v, "/proc/net/stat/nf_conntrack entries");
+	else if (!h->count.known && h->has_listing)
+		num_set(&h->count, h->listed, "entries listed");
+	if (!sysctl_num(s, "net.netfilter.nf_conntrack_max", &h->max,
+			"sysctl net.netfilter.nf_conntrack_max"))
+		sysctl_num(s, "net.nf_conntrack_max", &h->max,
+			   "sysctl net.nf_conntrack_max");
+	if (!sysctl_num(s, "net.netfilter.nf_conntrack_buckets", &h->buckets,
+			"sysctl net.netfilter.nf_conntrack_buckets"))
+		sysctl_num(s, "module.nf_conntrack.hashsize", &h->buckets,
+			   "/sys/module/nf_conntrack/parameters/hashsize");
+	if (po && po->mem_kb)
+		num_set(&h->mem_kb, po->mem_kb, "--mem");
+	else if (ctp_snapshot_meminfo(s, "MemTotal", &v))
+		num_set(&h->mem_kb, v, "/proc/meminfo MemTotal");
+	if (po && po->cores)
+		num_set(&h->cores, po->cores, "--cores");
+	else if ((v = ctp_snapshot_stat_cpus(s, &src)) > 0)
+		num_set(&h->cores, v, "conntrack -S rows");
+	h->bits = machine_bits(s);
+}
+
+/* Entries listed, per namespace label; a listing at all. */
+static int scan_flows(ctp_host *h)
+{
+	const ctp_snapshot *s = h->snap;
+	size_t ni = ctp_snapshot_input_count(s), n = ctp_snapshot_flow_count(s);
+	uint64_t *per = calloc(ni ? ni : 1, sizeof(*per));
+	size_t *label = malloc((ni ? ni : 1) * sizeof(*label));
+
+	h->ns = malloc((ni ? ni : 1) * sizeof(*h->ns));
+	h->ns_entries = calloc(ni ? ni : 1, sizeof(*h->ns_entries));
+	if (!per || !label || !h->ns || !h->ns_entries) {
+		free(per);
+		free(label);
+		return CTP_ENOMEM;
+	}
+	for (size_t i = 0; i < ni; i++) {
+		const ctp_input_info *in = ctp_snapshot_input(s, i);
+		size_t j = 0;
+
+		if (in->formats & (CTP_FMT_LIST | CTP_FMT_LIST_EXT |
+				   CTP_FMT_PROC | CTP_FMT_XML | CTP_FMT_SAVE))
+			h->has_listing = 1;
+		if (in->formats & ~(unsigned)CTP_FMT_UNAME)
+			h->has_data |= in->records > 0;
+		while (j < h->nns && strcmp(h->ns[j], in->ns))
+			j++;
+		if (j == h->nns)
+			h->ns[h->nns++] = in->ns;
+		label[i] = j;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint16_t in = ctp_snapshot_flow_input(s, i);
+
+		if (ctp_snapshot_flow_flags(s, i) & (CTP_F_DUP | CTP_F_EVENT))
+			continue;
+		h->listed++;
+		if (in < ni)
+			per[in]++;
+	}
+	for (size_t i = 0; i < ni; i++)
+		h->ns_entries[label[i]] += per[i];
+	h->main_ns = 0;
+	for (size_t j = 1; j < h->nns; j++)
+		if (h->ns_entries[j] > h->ns_entries[h->main_ns])
+			h->main_ns = j;
+	free(per);
+	free(label);
+	return 0;
+}
+
+static void read_counters(ctp_host *h)
+{
+	const ctp_snapshot *s = h->snap;
+	ctp_host_counters *c = &h->ctr;
+	const ctp_counter_rule *r = ctp_kernel_counter_rule(&h->kernel);
+	uint64_t lost;
+	int src;
+
+	memset(c, 0, sizeof(*c));
+	c->rule = r->versions;
+	c->rule_source = r->source;
+	if (!ctp_snapshot_stat_cpus(s, &src) ||
+	    !ctp_snapshot_stat(s, CTP_STAT_DROP, &c->drop))
+		return;
+	c->read = 1;
+	c->has_early_drop =
+		ctp_snapshot_stat(s, CTP_STAT_EARLY_DROP, &c->early_drop);
+	c->has_insert_failed =
+		ctp_snapshot_stat(s, CTP_STAT_INSERT_FAILED, &c->insert_failed);
+	c->has_chaintoolong =
+		ctp_snapshot_stat(s, CTP_STAT_CHAINTOOLONG, &c->chaintoolong);
+	c->has_clash_resolve =
+		ctp_snapshot_stat(s, CTP_STAT_CLASH_RESOLVE, &c->clash_resolve);
+	(void)ctp_snapshot_stat(s, CTP_STAT_INVALID, &c->invalid);
+	(void)ctp_snapshot_stat(s, CTP_STAT_ERROR, &c->error);
+	(void)ctp_snapshot_stat(s, CTP_STAT_FOUND, &c->found);
+
+	/*
+	 * insert_failed = clashes lost + chains too long (+ clashes
+	 * resolved, on kernels without clash_resolve); drop = full table
+	 * + clashes lost.  Where resolved clashes hide in insert_failed,
+	 * the clashes lost are at most insert_failed, so the full-table
+	 * drops are a lower bound.
+	 */
+	c->chain_drops = r->has_chaintoolong ? c->chaintoolong : 0;
+	lost = r->chain_in_insert_failed && c->insert_failed > c->chain_drops
+		       ? c->insert_failed - c->chain_drops
+		       : (r->chain_in_insert_failed ? 0 : c->insert_failed);
+	c->clash_drops = r->clash_in_drop ? (lost < c->drop ? lost : c->drop)
+					  : 0;
+	c->full_drops = c->drop - c->clash_drops;
+	if (r->chain_in_drop)
+		c->full_drops -= c->chain_drops < c->full_drops
+					 ? c->chain_drops
+					 : c->full_drops;
+	c->split_known = c->has_insert_failed &&
+			 (c->has_chaintoolong || !r->has_chaintoolong) &&
+			 !(r->resolved_in_insert_failed && lost > 0);
+	c->full_seen = c->early_drop > 0 || (c->has_insert_failed &&
+					     c->full_drops > 0);
+}
+
+static ctp_peak_evidence *add_ev(ctp_host *h, ctp_peak_kind kind,
+				 uint64_t entries, int at_least_max)
+{
+	ctp_peak_evidence *e = &h->ev[h->nev++];
+
+	e->kind = kind;
+	e->entries = entries;
+	e->at_least_max = at_least_max;
+	e->detail[0] = '\0';
+	return e;
+}
+
+static int gather_evidence(ctp_host *h, const ctp_analyze_opts *opts)
+{
+	const ctp_plan_opts *po = opts ? opts->plan : NULL;
+	const ctp_snapshot *s = h->snap;
+	ctp_history_sum hs;
+	ctp_peak_evidence *e;
+	uint64_t best = 0, max = h->max.value;
+
+	/* today's count: a floor that proves nothing beyond itself */
+	if (h->count.known) {
+		e = add_ev(h, CTP_PEAK_COUNT, h->count.value, 0);
+		snprintf(e->detail, sizeof(e->detail),
+			 "%llu entries at capture time (%s): a lower bound; "
+			 "the table may have held more at another time",
+			 (unsigned long long)h->count.value,
+			 h->count.source);
+	}
+	/* several listings of the same host: the largest wins */
+	for (size_t i = 0; i < ctp_snapshot_input_count(s); i++) {
+		const ctp_input_info *in = ctp_snapshot_input(s, i);
+		if (in->flows > best)
+			best = in->flows;
+	}
+	if (h->count.known && best > h->count.value) {
+		size_t nl = 0;
+
+		for (size_t i = 0; i < ctp_snapshot_input_count(s); i++)
+			nl += ctp_snapshot_input(s, i)->flows > 0;
+		e = add_ev(h, CTP_PEAK_SNAPSHOTS, best, 0);
+		snprintf(e->detail, sizeof(e->detail),
+			 "the largest of %zu listings given holds %llu "
+			 "entries, more than the %llu counted now",
+			 nl, (unsigned long long)best,
+			 (unsigned long long)h->count.value);
+	}
+	if (po && po->peak) {
+		e = add_ev(h, CTP_PEAK_USER, po->peak, 0);
+		snprintf(e->detail, sizeof(e->detail),
+			 "--peak %llu", (unsigned long long)po->peak);
+	} else if (po && po->growth != 1 && h->count.known) {
+		uint64_t p = (uint64_t)ceil((double)h->count.value *
+					    po->growth);
+		e = add_ev(h, CTP_PEAK_GROWTH, p, 0);
+		snprintf(e->detail, sizeof(e->detail),
+			 "today's %llu entries x --growth %g",
+			 (unsigned long long)h->count.value, po->growth);
+	}
+	if (ctp_history_summary(s, opts ? opts->burst_gap : 60, &hs))
+		return CTP_ENOMEM;
+	if (hs.table_full_bursts && h->max.known && max) {
+		char where[80] = "";
+
+		if (hs.netns_count == 1 && !hs.no_netns)
+			snprintf(where, sizeof(where),
+				 " of namespace %u", hs.netns);
+		else if (hs.netns_count > 1)
+			snprintf(where, sizeof(where),
+				 " of %zu namespaces", hs.netns_count);
+		e = add_ev(h, CTP_PEAK_KERNEL_LOG, max, 1);
+		snprintf(e->detail, sizeof(e->detail),
+			 "the kernel log shows the table%s full %llu "
+			 "time%s (at least %llu packets dropped): it "
+			 "reached nf_conntrack_max, %llu if that was the "
+			 "max then, and demand went past it",
+			 where, (unsigned long long)hs.table_full_bursts,
+			 hs.table_full_bursts == 1 ? "" : "s",
+			 (unsigned long long)hs.table_full_least,
+			 (unsigned long long)max);
+	}
+	if (h->ctr.full_seen && h->max.known && max) {
+		const ctp_host_counters *c = &h->ctr;
+		char what[160];
+
+		if (c->early_drop && c->full_drops)
+			snprintf(what, sizeof(what),
+				 "%llu evictions (early_drop) and %llu drops "
+				 "of a full table",
+				 (unsigned long long)c->early_drop,
+				 (unsigned long long)c->full_drops);
+		else if (c->early_drop)
+			snprintf(what, sizeof(what),
+				 "%llu evictions (early_drop), which happen "
+				 "only when the table is full",
+				 (unsigned long long)c->early_drop);
+		else
+			snprintf(what, sizeof(what),
+				 "%llu drops of a full table",
+				 (unsigned long long)c->full_drops);
+		e = add_ev(h, CTP_PEAK_COUNTERS, max, 1);
+		snprintf(e->detail, sizeof(e->detail),
+			 "conntrack -S counts %s since boot: the table "
+			 "reached nf_conntrack_max (%llu if unchanged since)",
+			 what, (unsigned long long)max);
+	}
+	h->winner = 0;
+	for (size_t i = 1; i < h->nev; i++)
+		if (h->ev[i].entries > h->ev[h->winner].entries)
+			h->winner = i;
+	if (hs.table_full_bursts)
+		h->has_data = 1;
+	return 0;
+}
+
+int ctp_host_new(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
+		 ctp_host **out, ctp_error *err)
+{
+	ctp_host *h = calloc(1, sizeof(*h));
+
+	*out = NULL;
+	if (!h)
+		goto oom;
+	h->snap = snap;
+	pick_kernel(h, opts);
+	if (scan_flows(h))
+		goto oom;
+	pick_settings(h, opts);
+	if (h->count.known || h->max.known || h->buckets.known)
+		h->has_data = 1;
+	read_counters(h);
+	if (h->ctr.read)
+		h->has_data = 1;
+	if (gather_evidence(h, opts))
+		goto oom;
+	*out = h;
+	return 0;
+oom:
+	ctp_host_free(h);
+	return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
+			     "out of memory building the host context");
+}
+
+void ctp_host_free(ctp_host *h)
+{
+	if (!h)
+		return;
+	free(h->ns);
+	free(h->ns_entries);
+	free(h);
+}
+
+const ctp_snapshot *ctp_host_snapshot(const ctp_host *h)
+{
+	return h->snap;
+}
+
+ctp_kver ctp_host_kernel(const ctp_host *h, const char **source)
+{
+	if (source)
+		*source = h->kernel_src;
+	return h->kernel;
+}
+
+const char *ctp_host_kernel_note(const ctp_host *h)
+{
+	return h->kernel_note[0] ? h->kernel_note : NULL;
+}
+
+const ctp_host_num *ctp_host_count(const ctp_host *h)
+{
+	return &h->count;
+}
+
+const ctp_host_num *ctp_host_max(const ctp_host *h)
+{
+	return &h->max;
+}
+
+const ctp_host_num *ctp_host_buckets(const ctp_host *h)
+{
+	return &h->buckets;
+}
+
+const ctp_host_num *ctp_host_mem_kb(const ctp_host *h)
+{
+	return &h->mem_kb;
+}
+
+const ctp_host_num *ctp_host_cores(const ctp_host *h)
+{
+	return &h->cores;
+}
+
+unsigned ctp_host_bits(const ctp_host *h)
+{
+	return h->bits;
+}
+
+uint64_t ctp_host_listed(const ctp_host *h)
+{
+	return h->listed;
+}
+
+int ctp_host_has_listing(const ctp_host *h)
+{
+	return h->has_listing;
+}
+
+int ctp_host_has_data(const ctp_host *h)
+{
+	return h->has_data;
+}
+
+size_t ctp_host_ns_count(const ctp_host *h)
+{
+	return h->nns;
+}
+
+const char *ctp_host_ns_label(const ctp_host *h, size_t i)
+{
+	return i < h->nns ? h->ns[i] : NULL;
+}
+
+uint64_t ctp_host_ns_entries(const ctp_host *h, size_t i)
+{
+	return i < h->nns ? h->ns_entries[i] : 0;
+}
+
+const char *ctp_host_main_ns(const ctp_host *h)
+{
+	return h->nns ? h->ns[h->main_ns] : "";
+}
+
+const ctp_host_counters *ctp_host_counters_get(const ctp_host *h)
+{
+	return &h->ctr;
+}
+
+size_t ctp_host_evidence_count(const ctp_host *h)
+{
+	return h->nev;
+}
+
+const ctp_peak_evidence *ctp_host_evidence(const ctp_host *h, size_t i)
+{
+	return i < h->nev ? &h->ev[i] : NULL;
+}
+
+uint64_t ctp_host_peak(const ctp_host *h, const ctp_peak_evidence **winner)
+{
+	if (winner)
+		*winner = h->nev ? &h->ev[h->winner] : NULL;
+	return h->nev ? h->ev[h->winner].entries : 0;
+}
