@@ -56,8 +56,10 @@ static const struct model {
 	const char *name;
 	model_fn run;
 } models[] = {
-	{ "inventory", inventory },
+	/* the recommendation first: every finding that names a setting
+	 * names its figure */
 	{ "plan", plan },
+	{ "inventory", inventory },
 	{ "hash", hash_chains },
 	{ "history", history },
 	{ "nat", nat },

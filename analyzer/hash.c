@@ -1305,6 +1305,7 @@ typedef struct keystate {
 	uint64_t *per_table; /* accepted by table */
 	unsigned longest;
 	double p_next;
+	uint64_t uniform;
 	int reached;
 } keystate;
 
@@ -1335,6 +1336,7 @@ typedef struct inserter {
 	ctp_rng rng;
 	uint64_t accepted, attempts, refused;
 	uint64_t need;  /* refused snapshot entries not yet replaced */
+	uint64_t uniform; /* fill entries placed as balls into bins */
 	int phase;      /* PH_* */
 } inserter;
 
@@ -1463,6 +1465,7 @@ static int snapshot_state(const inserter *in, keystate *st)
 	       m->tables * sizeof(*st->per_table));
 	st->longest = longest;
 	st->accepted = in->accepted;
+	st->uniform = in->uniform;
 	st->attempts = in->attempts;
 	st->refused = in->refused;
 	st->p_next = p_next_of(&m->limit, dh, st->hist_len);
@@ -1477,16 +1480,22 @@ static int snapshot_state(const inserter *in, keystate *st)
  * table holds the target, then record the state "at max".  ended: the
  * pool has no entry left for it.  Returns -1 on out of memory.
  */
+static int end_replace(inserter *in)
+{
+	if (snapshot_state(in, &in->kr->st[0]))
+		return -1;
+	in->kr->st[0].reached = in->need == 0;
+	in->phase = in->m->target ? PH_FILL : PH_DONE;
+	return 0;
+}
+
 static int advance(inserter *in, int ended)
 {
 	const model *m = in->m;
 
-	if (in->phase == PH_REPLACE && (!in->need || ended)) {
-		if (snapshot_state(in, &in->kr->st[0]))
-			return -1;
-		in->kr->st[0].reached = in->need == 0;
-		in->phase = m->target ? PH_FILL : PH_DONE;
-	}
+	if (in->phase == PH_REPLACE && (!in->need || ended) &&
+	    end_replace(in))
+		return -1;
 	if (in->phase == PH_FILL && (in->accepted >= m->target || ended)) {
 		if (snapshot_state(in, &in->kr->st[1]))
 			return -1;
@@ -1619,6 +1628,27 @@ static void pool_buckets(const model *m, const lanes *ls, const pentry *pe,
 	}
 }
 
+/*
+ * The fill to max once the observed tuples can give no new entry (few
+ * flows, every port taken): the rest of the entries go into uniformly
+ * random buckets, balls into bins, through the same insert and chain
+ * limit.  The hash model checks the real hash against exactly that law,
+ * so the table at max stays a full one instead of a partial fill.  A
+ * table the chain limit keeps refusing stops after 4 x target tries.
+ */
+static void uniform_fill(inserter *in)
+{
+	const model *m = in->m;
+	uint64_t tries = 0, cap = 4 * m->target + 1024;
+
+	while (in->accepted < m->target && tries++ < cap) {
+		size_t bo = ctp_rng_below(&in->rng, m->buckets);
+		size_t br = ctp_rng_below(&in->rng, m->buckets);
+
+		in->uniform += insert_at(in, bo, br, 0);
+	}
+}
+
 /* Keys runs[keys[0 .. nl)] in one pass: the snapshot, then the pool
  * entries each still wants, in order; 0 or -1 on out of memory. */
 static int run_lanes(const model *m, keyrun *runs, const unsigned *keys,
@@ -1674,10 +1704,18 @@ static int run_lanes(const model *m, keyrun *runs, const unsigned *keys,
 		if (!nw)
 			break;
 		if (!pool_get(m->pool, j, &avail, &pe)) {
-			for (l = 0; l < nl; l++)
+			for (l = 0; l < nl; l++) {
+				/* replacements owed end the "now" state
+				 * first; the fill then goes on uniform */
+				if (ls->in[l].phase == PH_REPLACE &&
+				    end_replace(&ls->in[l]))
+					goto done;
+				if (ls->in[l].phase == PH_FILL)
+					uniform_fill(&ls->in[l]);
 				if (ls->in[l].phase != PH_DONE &&
 				    advance(&ls->in[l], 1))
 					goto done;
+			}
 			break;
 		}
 		/* as in insert_snapshot(): the entry AHEAD on, if made,
@@ -1867,6 +1905,7 @@ static int merge_phase(const model *m, keyrun *runs, int ph,
 		for (unsigned t = 0; t < m->tables; t++)
 			per_table[t] += (double)s->per_table[t] / m->keys;
 		f->entries += (double)s->accepted / m->keys;
+		f->uniform += (double)s->uniform / m->keys;
 		f->p_next += s->p_next / m->keys;
 		att += (double)s->attempts;
 		ref += (double)s->refused;

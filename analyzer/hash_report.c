@@ -150,10 +150,43 @@ static double pct(double v)
 	return 100 * v;
 }
 
+/*
+ * What to do about long chains: the recommendation's buckets when it
+ * raises them (so a finding never names another figure), else nothing
+ * about the size (the planner finds the table big enough for a random
+ * spread: the tuples are what clump).  Without a recommendation, the
+ * fewest buckets for the rule.  Fills act (empty: no action) and why.
+ */
+static void bucket_action(const ctp_analysis *a, double need, char *act,
+			  size_t asz, char *why, size_t wsz)
+{
+	const ctp_host_num *cur = ctp_host_buckets(a->host);
+
+	act[0] = why[0] = '\0';
+	if (a->has_plan && a->plan.buckets > cur->value) {
+		snprintf(act, asz, "set nf_conntrack_buckets = %llu",
+			 (unsigned long long)a->plan.buckets);
+		snprintf(why, wsz, "; the recommendation raises "
+			 "nf_conntrack_buckets to %llu",
+			 (unsigned long long)a->plan.buckets);
+	} else if (a->has_plan) {
+		snprintf(why, wsz, "; %llu buckets would hold a random "
+			 "spread, so the tuples clump (see the Poisson "
+			 "figures): more buckets would not help much",
+			 (unsigned long long)cur->value);
+	} else {
+		snprintf(act, asz, "raise nf_conntrack_buckets to at least "
+			 "%llu", (unsigned long long)buckets_for_rule(need));
+		snprintf(why, wsz, "; %llu buckets would keep them under "
+			 "1%%", (unsigned long long)buckets_for_rule(need));
+	}
+}
+
 /* Findings of one state; at_max (the target, 0 for now) picks the codes
  * and wording. */
-static void state_findings(ctp_report *rep, const ctp_hash_state *st,
-			   const char *alg, uint64_t at_max)
+static void state_findings(const ctp_analysis *a, ctp_report *rep,
+			   const ctp_hash_state *st, const char *alg,
+			   uint64_t at_max)
 {
 	const ctp_hash_figures *f = &st->fig;
 	const char *when = at_max ? "at max" : "now";
@@ -161,28 +194,29 @@ static void state_findings(ctp_report *rep, const ctp_hash_state *st,
 	 * chain limit kept the model from placing them all */
 	double need = at_max && (double)at_max > f->entries ? (double)at_max
 							    : f->entries;
+	char act[128], why[200];
 
+	bucket_action(a, need, act, sizeof(act), why, sizeof(why));
 	if (f->share_over8 > RULE_SHARE)
-		ctp_report_finding(
+		ctp_report_finding_act(
 			rep, CTP_FINDING_WARN,
 			at_max ? "hash.chains_over8_at_max"
 			       : "hash.chains_over8",
-			f->share_over8, RULE_SHARE,
+			f->share_over8, RULE_SHARE, act[0] ? act : NULL,
 			"%s %.3g%% of entries sit in chains longer than %d "
-			"(load %.3g); use nf_conntrack_buckets >= %llu",
-			when, pct(f->share_over8), RULE_CHAIN, f->load,
-			(unsigned long long)buckets_for_rule(need));
+			"(load %.3g)%s",
+			when, pct(f->share_over8), RULE_CHAIN, f->load, why);
 	if (f->p_next >= P_NEXT_WARN)
-		ctp_report_finding(
+		ctp_report_finding_act(
 			rep,
 			f->p_next >= P_NEXT_CRIT ? CTP_FINDING_CRIT
 						 : CTP_FINDING_WARN,
 			at_max ? "hash.chaintoolong_at_max"
 			       : "hash.chaintoolong",
-			f->p_next, P_NEXT_WARN,
+			f->p_next, P_NEXT_WARN, act[0] ? act : NULL,
 			"%s %.3g%% of new flows would be refused "
-			"(chaintoolong); raise nf_conntrack_buckets",
-			when, pct(f->p_next));
+			"(chaintoolong)%s",
+			when, pct(f->p_next), why);
 	/* a table the chain limit capped is no longer Poisson: that
 	 * explains a mismatch, so say so instead */
 	if (f->refused > 0)
@@ -242,7 +276,7 @@ int ctp_hash_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 	ctp_error merr = CTP_ERROR_INIT;
 	const ctp_hash_era_info *info;
 	const char *ksrc, *bsrc = NULL;
-	uint64_t buckets = 0, max = 0, stat;
+	uint64_t buckets = 0, max = 0;
 	int has_b, has_max, rc;
 	char kbuf[32];
 	ctp_kver v;
@@ -338,6 +372,13 @@ int ctp_hash_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 		if (!am || put(h, "at_max", am) ||
 		    put(am, "target", json_integer((json_int_t)max)) ||
 		    figures_json(am, &res.at_max) ||
+		    put(am, "uniform_fill", real4(res.at_max.fig.uniform)) ||
+		    put(am, "fill_method",
+			json_string(res.at_max.fig.uniform > 0
+					    ? "observed tuples with fresh "
+					      "ports, then balls into bins"
+					    : "observed tuples with fresh "
+					      "ports")) ||
 		    put(h, "at_max_skipped", json_null()))
 			goto oom;
 	} else if (put(h, "at_max", json_null()) ||
@@ -348,15 +389,29 @@ int ctp_hash_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 		goto oom;
 	}
 
-	state_findings(rep, &res.now, info->algorithm, 0);
+	state_findings(a, rep, &res.now, info->algorithm, 0);
 	if (res.has_at_max) {
-		state_findings(rep, &res.at_max, info->algorithm, max);
+		state_findings(a, rep, &res.at_max, info->algorithm, max);
+		if (res.at_max.fig.uniform > 0)
+			ctp_report_finding(
+				rep, CTP_FINDING_INFO, "hash.at_max_uniform",
+				res.at_max.fig.uniform, (double)max,
+				"the observed tuples gave only %.0f distinct "
+				"entries with fresh ports; the model placed "
+				"the other %.0f of the %llu at max in "
+				"uniformly random buckets (balls into bins)",
+				res.at_max.fig.entries -
+					res.at_max.fig.uniform,
+				res.at_max.fig.uniform,
+				(unsigned long long)max);
 		if (!res.at_max.fig.target_reached)
 			ctp_report_finding(
 				rep, CTP_FINDING_INFO, "hash.at_max_short",
 				res.at_max.fig.entries, (double)max,
+				"the chain limit refused so many inserts that "
 				"the model filled the table to %.0f of %llu "
-				"entries only (chain limit, or no ports left)",
+				"entries only; the chain check uses balls "
+				"into bins at max instead",
 				res.at_max.fig.entries,
 				(unsigned long long)max);
 	}
@@ -366,12 +421,6 @@ int ctp_hash_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 				   "%llu ICMP entries lack type, code and id "
 				   "(-o xml): hashed as zeros",
 				   (unsigned long long)res.inexact);
-	if (ctp_snapshot_stat(snap, CTP_STAT_CHAINTOOLONG, &stat) && stat)
-		ctp_report_finding(rep, CTP_FINDING_WARN,
-				   "hash.chaintoolong_seen", (double)stat, NAN,
-				   "the kernel refused %llu new flows for "
-				   "too-long chains since boot (conntrack -S)",
-				   (unsigned long long)stat);
 	ctp_hash_result_release(&res);
 	return 0;
 oom:

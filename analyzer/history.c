@@ -515,50 +515,54 @@ static void burst_names(const hstate *h, int k, char *buf, size_t size)
 	}
 }
 
-static int findings(ctp_report *rep, const hstate *h)
+static int findings(const ctp_analysis *a, ctp_report *rep, const hstate *h)
 {
 	json_t *tab = json_object_get(ctp_report_root(rep), "table");
 	json_t *pct = json_object_get(tab, "headroom_pct");
-	char names[400];
+	char names[400], now[64] = "", act[80];
+	const char *max_act = NULL;
 	size_t nb[K_N] = { 0 };
 
 	for (size_t i = 0; i < h->nbursts; i++)
 		nb[h->bursts[i].kind]++;
+	/* the action is the recommendation's, which sized for this peak
+	 * (the kernel log is peak evidence, include/ctplan/host.h) */
+	if (a->has_plan && a->plan.max > ctp_host_max(a->host)->value) {
+		snprintf(act, sizeof(act), "set nf_conntrack_max = %llu",
+			 (unsigned long long)a->plan.max);
+		max_act = act;
+	} else if (!a->has_plan) {
+		max_act = "size nf_conntrack_max for that peak";
+	}
 	if (h->printed[K_TABLE]) {
 		uint64_t least = h->printed[K_TABLE] + h->suppressed[K_TABLE];
 		burst_names(h, K_TABLE, names, sizeof(names));
 		if (json_is_number(pct))
-			ctp_report_finding(
-				rep, CTP_FINDING_WARN, "history.table_full",
-				(double)least, NAN,
-				"the table overflowed %zu time%s (at least "
-				"%" PRIu64 " packets dropped; %s) though it "
-				"is at %.0f%% now: size for the peak, not "
-				"for today",
-				nb[K_TABLE], nb[K_TABLE] == 1 ? "" : "s",
-				least, names, 100.0 - json_number_value(pct));
-		else
-			ctp_report_finding(
-				rep, CTP_FINDING_WARN, "history.table_full",
-				(double)least, NAN,
-				"the table overflowed %zu time%s (at least "
-				"%" PRIu64 " packets dropped; %s): size "
-				"nf_conntrack_max for that peak",
-				nb[K_TABLE], nb[K_TABLE] == 1 ? "" : "s",
-				least, names);
+			snprintf(now, sizeof(now), ", though it is at %.0f%% "
+				 "now", 100.0 - json_number_value(pct));
+		if (ctp_report_finding_act(
+			    rep, CTP_FINDING_WARN, "history.table_full",
+			    (double)least, NAN, max_act,
+			    "the table overflowed %zu time%s (at least "
+			    "%" PRIu64 " packets dropped: %s)%s; the planned "
+			    "peak is at least nf_conntrack_max",
+			    nb[K_TABLE], nb[K_TABLE] == 1 ? "" : "s", least,
+			    names, now))
+			return CTP_ENOMEM;
 	}
 	if (h->printed[K_EXPECT]) {
 		uint64_t least =
 			h->printed[K_EXPECT] + h->suppressed[K_EXPECT];
 		burst_names(h, K_EXPECT, names, sizeof(names));
-		ctp_report_finding(rep, CTP_FINDING_WARN,
-				   "history.expect_full", (double)least, NAN,
-				   "the expectation table was full %zu "
-				   "time%s (at least %" PRIu64 " "
-				   "expectations refused; %s): raise "
-				   "nf_conntrack_expect_max",
-				   nb[K_EXPECT], nb[K_EXPECT] == 1 ? "" : "s",
-				   least, names);
+		if (ctp_report_finding_act(
+			    rep, CTP_FINDING_WARN, "history.expect_full",
+			    (double)least, NAN,
+			    "raise nf_conntrack_expect_max",
+			    "the expectation table was full %zu time%s (at "
+			    "least %" PRIu64 " expectations refused: %s)",
+			    nb[K_EXPECT], nb[K_EXPECT] == 1 ? "" : "s", least,
+			    names))
+			return CTP_ENOMEM;
 	}
 	return 0;
 }
@@ -810,7 +814,7 @@ int ctp_history_report(const ctp_analysis *a, ctp_report *rep,
 	rc = put(hist, "bursts", bursts);
 	bursts = NULL;
 	if (!rc)
-		rc = findings(rep, &h);
+		rc = findings(a, rep, &h);
 done:
 	json_decref(bursts);
 	free(h.bursts);

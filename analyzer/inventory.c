@@ -200,8 +200,28 @@ done:
 	return rc;
 }
 
-static int table_section(const ctp_host *host, ctp_report *rep)
+/*
+ * The action that raises nf_conntrack_max: the recommendation's figure
+ * when it raises it, so every finding names the same one.
+ */
+static const char *max_action(const ctp_analysis *a, char *buf, size_t size)
 {
+	if (a->has_plan && a->plan.max > ctp_host_max(a->host)->value) {
+		snprintf(buf, size, "set nf_conntrack_max = %llu",
+			 (unsigned long long)a->plan.max);
+		return buf;
+	}
+	if (a->has_plan)
+		return NULL; /* the planner keeps it: nothing to raise */
+	return "raise nf_conntrack_max";
+}
+
+static int table_section(const ctp_analysis *a, ctp_report *rep)
+{
+	const ctp_host *host = a->host;
+	char abuf[80];
+	const char *max_act = max_action(a, abuf, sizeof(abuf));
+	int rc = 0;
 	const ctp_host_num *c = ctp_host_count(host), *m = ctp_host_max(host),
 			   *b = ctp_host_buckets(host);
 	uint64_t count = c->value, max = m->value, buckets = b->value;
@@ -232,17 +252,19 @@ static int table_section(const ctp_host *host, ctp_report *rep)
 		json_object_set_new(t, "headroom_pct",
 				    json_real(round(pct * 100) / 100));
 		if (max && count >= max)
-			ctp_report_finding(rep, CTP_FINDING_CRIT,
-					   "table.full", (double)count,
-					   (double)max,
-					   "the table is full: new flows are "
-					   "dropped; raise nf_conntrack_max");
+			rc = ctp_report_finding_act(
+				rep, CTP_FINDING_CRIT, "table.full",
+				(double)count, (double)max, max_act,
+				"the table is full: new flows are dropped "
+				"unless an unassured entry can be evicted");
 		else if (pct < 20)
-			ctp_report_finding(rep, CTP_FINDING_WARN,
-					   "table.headroom_low", pct, 20,
-					   "less than 20%% headroom to "
-					   "nf_conntrack_max; plan a larger "
-					   "table");
+			rc = ctp_report_finding_act(
+				rep, CTP_FINDING_WARN, "table.headroom_low",
+				pct, 20, max_act,
+				"less than 20%% headroom to nf_conntrack_max "
+				"now");
+		if (rc)
+			return rc;
 	} else {
 		json_object_set_new(t, "headroom", json_null());
 		json_object_set_new(t, "headroom_pct", json_null());
@@ -280,23 +302,90 @@ static int stats_section(const ctp_snapshot *snap, ctp_report *rep)
 			    src >= 0 ? json_string(ctp_snapshot_input(
 					       snap, (size_t)src)->path)
 				     : json_null());
-	{
-		uint64_t v;
-		if (ctp_snapshot_stat(snap, CTP_STAT_DROP, &v) && v)
-			ctp_report_finding(rep, CTP_FINDING_WARN,
-					   "stats.drop", (double)v, NAN,
-					   "the kernel dropped %llu packets "
-					   "for want of a conntrack entry "
-					   "since boot",
-					   (unsigned long long)v);
-		if (ctp_snapshot_stat(snap, CTP_STAT_INSERT_FAILED, &v) && v)
-			ctp_report_finding(rep, CTP_FINDING_WARN,
-					   "stats.insert_failed", (double)v,
-					   NAN,
-					   "%llu inserts failed (clashes or "
-					   "NAT port exhaustion) since boot",
-					   (unsigned long long)v);
+	return 0;
+}
+
+/*
+ * The conntrack -S counters that bear on sizing, each read by the code
+ * path that raises it on the host's kernel (include/ctplan/host.h): a
+ * full table wants a larger max (or shorter timeouts), a lost insert
+ * clash wants more NAT ports or addresses, a refused long chain wants
+ * more buckets.  One finding per cause, with its own action.
+ */
+static int counter_findings(const ctp_analysis *a, ctp_report *rep)
+{
+	const ctp_host_counters *c = ctp_host_counters_get(a->host);
+	char abuf[80], bbuf[80];
+	const char *max_act = max_action(a, abuf, sizeof(abuf));
+	const char *bucket_act = NULL;
+
+	if (!c->read)
+		return 0;
+	if (a->has_plan && a->plan.buckets > ctp_host_buckets(a->host)->value) {
+		snprintf(bbuf, sizeof(bbuf), "set nf_conntrack_buckets = %llu",
+			 (unsigned long long)a->plan.buckets);
+		bucket_act = bbuf;
 	}
+	if (c->full_drops &&
+	    ctp_report_finding_act(
+		    rep, CTP_FINDING_WARN, "stats.full_drop",
+		    (double)c->full_drops, NAN,
+		    max_act ? max_act
+			    : "shorten the timeouts of idle entries, or "
+			      "raise nf_conntrack_max",
+		    "the kernel dropped %s%llu packets since boot because the "
+		    "table was full and no unassured entry could be evicted "
+		    "(drop %llu%s%s, kernel %s)",
+		    c->split_known ? "" : "at least ",
+		    (unsigned long long)c->full_drops,
+		    (unsigned long long)c->drop,
+		    c->clash_drops ? " less the insert clashes lost" : "",
+		    c->has_insert_failed ? ""
+					 : "; no insert_failed to tell "
+					   "clashes apart",
+		    c->rule))
+		return CTP_ENOMEM;
+	if (c->early_drop &&
+	    ctp_report_finding_act(
+		    rep, CTP_FINDING_WARN, "stats.early_drop",
+		    (double)c->early_drop, NAN,
+		    max_act ? max_act
+			    : "shorten the timeouts of idle entries, or "
+			      "raise nf_conntrack_max",
+		    "the kernel evicted %llu unassured entries since boot to "
+		    "admit new flows: early_drop runs only when the table is "
+		    "full",
+		    (unsigned long long)c->early_drop))
+		return CTP_ENOMEM;
+	if (c->clash_drops &&
+	    ctp_report_finding_act(
+		    rep, CTP_FINDING_WARN, "stats.clash_drop",
+		    (double)c->clash_drops, NAN,
+		    "give the NAT rule more source ports or addresses "
+		    "(a wider --to-ports range, more SNAT addresses), or "
+		    "make clients reuse connections",
+		    "%s%llu packets were dropped since boot because their "
+		    "new entry clashed with one already in the table "
+		    "(insert_failed %llu%s): two flows with the same tuple, "
+		    "after source NAT a port in use or exhausted, or a race "
+		    "the kernel could not resolve; a larger table does not "
+		    "help",
+		    c->split_known ? "" : "at most ",
+		    (unsigned long long)c->clash_drops,
+		    (unsigned long long)c->insert_failed,
+		    c->chain_drops ? " less chaintoolong" : ""))
+		return CTP_ENOMEM;
+	if (c->chain_drops &&
+	    ctp_report_finding_act(
+		    rep, CTP_FINDING_WARN, "stats.chaintoolong",
+		    (double)c->chain_drops, NAN,
+		    bucket_act ? bucket_act
+			       : "raise nf_conntrack_buckets",
+		    "the kernel refused %llu new flows since boot because a "
+		    "hash chain was too long (chaintoolong, also counted in "
+		    "insert_failed): more buckets shorten the chains",
+		    (unsigned long long)c->chain_drops))
+		return CTP_ENOMEM;
 	return 0;
 }
 
@@ -307,11 +396,12 @@ static int rejected_findings(const ctp_snapshot *snap, ctp_report *rep)
 	for (size_t i = 0; i < ctp_snapshot_input_count(snap); i++)
 		rej += ctp_snapshot_input(snap, i)->rejected;
 	if (rej)
-		return ctp_report_finding(rep, CTP_FINDING_WARN,
+		return ctp_report_finding_act(rep, CTP_FINDING_WARN,
 					  "input.rejected_lines", (double)rej,
 					  NAN,
-					  "%llu input lines were rejected; "
-					  "see the messages on stderr",
+					  "check the input: the messages on "
+					  "stderr name each rejected line",
+					  "%llu input lines were rejected",
 					  (unsigned long long)rej);
 	return 0;
 }
@@ -325,7 +415,8 @@ int ctp_inventory_report(const ctp_analysis *a, ctp_report *rep,
 
 	if (inputs_section(snap, root) ||
 	    entries_section(snap, root, &total) ||
-	    table_section(a->host, rep) || stats_section(snap, rep) ||
+	    table_section(a, rep) || stats_section(snap, rep) ||
+	    counter_findings(a, rep) ||
 	    rejected_findings(snap, rep))
 		return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
 				     "out of memory");

@@ -337,19 +337,26 @@ static int findings(const ctp_snapshot *snap, const ctp_nat_result *r,
 		}
 		named++;
 		group_name(g, name, sizeof(name));
-		rc = ctp_report_finding(
+		rc = ctp_report_finding_act(
 			rep, crit ? CTP_FINDING_CRIT : CTP_FINDING_WARN,
 			crit ? "nat.ports_exhausted" : "nat.ports_low",
 			g->p_fail_next, crit ? P_CRIT : P_WARN,
+			"give the NAT rule more source ports or addresses "
+			"(a wider --to-ports range, more SNAT addresses), or "
+			"make clients reuse connections",
 			"%s: %llu of %u ports taken, a new connection fails "
-			"with p=%.3g; widen the range or add NAT addresses",
+			"with p=%.3g",
 			name, (unsigned long long)g->used,
 			g->range_hi - g->range_lo + 1, g->p_fail_next);
 	}
 	if (!rc && more)
-		rc = ctp_report_finding(rep, CTP_FINDING_WARN,
+		rc = ctp_report_finding_act(rep, CTP_FINDING_WARN,
 					"nat.ports_low_more", (double)more,
 					NAN,
+					"give the NAT rule more source ports "
+					"or addresses (a wider --to-ports "
+					"range, more SNAT addresses), or make "
+					"clients reuse connections",
 					"%zu more NAT destinations are past "
 					"1%% failure (see nat.groups)",
 					more);

@@ -419,27 +419,64 @@ static void fmt_bytes(char *buf, size_t size, double b)
 static int reasons_json(json_t *arr, const ctp_plan_input *in,
 			const ctp_plan_opts *o, const ctp_plan_result *res)
 {
+	const char *peak_src = in->peak_source ? in->peak_source : "count";
 	const ctp_evict_rule *ev = ctp_kernel_early_drop(&in->kernel);
 	const ctp_conn_size *cs = ctp_kernel_conn_size(&in->kernel);
 	char mem[32];
 
 	fmt_bytes(mem, sizeof(mem), (double)res->memory_bytes);
-	if (res->has_default && res->max == res->def.max &&
-	    (double)in->peak / (1 - o->margin) < (double)res->def.max) {
+	if (!strcmp(res->max_floor, "in force")) {
+		if (add_reason(arr, "nf_conntrack_max %llu (in force, kept): "
+			       "the peak of %llu entries (%s) needs %llu with "
+			       "the %.0f%% margin; it leaves %.2f%% free. A max "
+			       "is never lowered without --allow-shrink: a "
+			       "smaller one frees no memory until entries "
+			       "exist, and drops flows if the peak was missed",
+			       (unsigned long long)res->max,
+			       (unsigned long long)in->peak, peak_src,
+			       (unsigned long long)res->max_needed,
+			       100 * o->margin, res->headroom_pct))
+			return CTP_ENOMEM;
+	} else if (!strcmp(res->max_floor, "kernel default")) {
 		if (add_reason(arr, "nf_conntrack_max %llu: the kernel's own "
-			       "default already keeps %.2f%% free at the peak "
-			       "of %llu entries (margin %.0f%%)",
+			       "default on this host, which keeps %.2f%% free "
+			       "at the peak of %llu entries (%s; margin "
+			       "%.0f%%); ctplan never goes below it without "
+			       "--allow-shrink",
 			       (unsigned long long)res->max, res->headroom_pct,
-			       (unsigned long long)in->peak, 100 * o->margin))
+			       (unsigned long long)in->peak, peak_src,
+			       100 * o->margin))
 			return CTP_ENOMEM;
 	} else if (add_reason(arr, "nf_conntrack_max %llu: the peak of %llu "
-			      "entries leaves %.2f%% free, at least the %.0f%% "
-			      "margin (rounded up to a multiple of %d)",
+			      "entries (%s) leaves %.2f%% free, at least the "
+			      "%.0f%% margin (rounded up to a multiple of %d)%s",
 			      (unsigned long long)res->max,
-			      (unsigned long long)in->peak, res->headroom_pct,
-			      100 * o->margin, MAX_STEP)) {
+			      (unsigned long long)in->peak, peak_src,
+			      res->headroom_pct, 100 * o->margin, MAX_STEP,
+			      !res->has_default && !in->cur_max
+				      ? "; the kernel's default is unknown "
+					"here (no MemTotal) and no max in "
+					"force was read"
+				      : "")) {
 		return CTP_ENOMEM;
 	}
+	if (res->buckets_move == CTP_PLAN_KEEP &&
+	    res->buckets > res->buckets_chain &&
+	    res->buckets > res->buckets_aim) {
+		if (add_reason(arr, "nf_conntrack_buckets %llu (in force, "
+			       "kept): %.2f nodes per bucket at max put %.3g%% "
+			       "of entries in chains longer than %u (target "
+			       "%.3g%%); %llu would do, but buckets are never "
+			       "lowered without --allow-shrink",
+			       (unsigned long long)res->buckets,
+			       res->load_at_max, 100 * res->long_share,
+			       o->max_chain, 100 * o->chain_share,
+			       (unsigned long long)(res->buckets_chain >
+							    res->buckets_aim
+						    ? res->buckets_chain
+						    : res->buckets_aim)))
+			return CTP_ENOMEM;
+	} else
 	if (add_reason(arr, "nf_conntrack_buckets %llu: %.2f nodes per bucket "
 		       "at max put %.3g%% of entries in chains longer than %u "
 		       "(target %.3g%%; the fewest buckets meeting it are "
@@ -542,6 +579,19 @@ int ctp_plan_add_sections(ctp_report *rep, const ctp_plan_input *in,
 	    put(rc, "chain_share", json_real(o->chain_share)) ||
 	    put(rc, "max", u64(res->max)) ||
 	    put(rc, "buckets", u64(res->buckets)) ||
+	    put(rc, "max_current", in->cur_max ? u64(in->cur_max)
+					       : json_null()) ||
+	    put(rc, "buckets_current", in->cur_buckets ? u64(in->cur_buckets)
+						       : json_null()) ||
+	    put(rc, "max_move", json_string(ctp_plan_move_name(res->max_move))) ||
+	    put(rc, "buckets_move",
+		json_string(ctp_plan_move_name(res->buckets_move))) ||
+	    put(rc, "max_needed", u64(res->max_needed)) ||
+	    put(rc, "max_floor", json_string(res->max_floor)) ||
+	    put(rc, "allow_shrink", json_boolean(o->allow_shrink)) ||
+	    put(rc, "change", json_boolean(res->max_move != CTP_PLAN_KEEP ||
+					   res->buckets_move !=
+						   CTP_PLAN_KEEP)) ||
 	    put(rc, "headroom_pct_at_peak", real6(res->headroom_pct)) ||
 	    put(rc, "load_at_max", real6(res->load_at_max)) ||
 	    put(rc, "long_chain_share_at_max", num_or_null(res->long_share)) ||
@@ -993,7 +1043,14 @@ int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 	uint64_t max = 0, buckets = 0, peak = in->peak, t_est, t_udp;
 	const char *max_src = NULL, *peak_src = in->peak_source;
 	int from_in, rc = CTP_ENOMEM, has_list;
-	const mix *m = &a->mix->m;
+	const mix *m;
+	char max_act[80], bucket_act[80];
+
+	if (!a->mix)
+		return ctp_error_set(err, CTP_EFAIL, NULL, 0, 0,
+				     "the planner's sections need the plan "
+				     "model first");
+	m = &a->mix->m;
 
 	has_list = m->total > 0;
 	/* the kernel's defaults, used where the input lacks a setting */
@@ -1097,14 +1154,19 @@ int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 	if (!r || put(r, "skipped", json_null()) ||
 	    put(r, "peak_evidence", evidence_json(host)))
 		goto done;
-	/* the settings in force against the plan: the same figures as
-	 * the recommendation */
-	if (max && ctp_host_max(host)->known &&
+	/* the settings in force against the plan: the same figures and
+	 * actions as the recommendation */
+	snprintf(max_act, sizeof(max_act), "set nf_conntrack_max = %llu",
+		 (unsigned long long)res->max);
+	snprintf(bucket_act, sizeof(bucket_act),
+		 "set nf_conntrack_buckets = %llu",
+		 (unsigned long long)res->buckets);
+	if (max && ctp_host_max(host)->known && res->max > max &&
 	    headroom_pct(max, peak) < 100 * o->margin &&
 	    ctp_report_finding_act(
 		    rep, CTP_FINDING_WARN, "plan.max_low",
 		    headroom_pct(max, peak), 100 * o->margin,
-		    "apply the recommended nf_conntrack_max",
+		    max_act,
 		    "at the planned peak of %llu entries (%s) "
 		    "nf_conntrack_max %llu leaves %.1f%% free, under the "
 		    "%.0f%% margin; the recommendation raises it to %llu",
@@ -1120,7 +1182,7 @@ int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 		    rep, CTP_FINDING_WARN, "plan.buckets_low",
 		    ctp_plan_long_share(2.0 * (double)max / (double)buckets,
 					o->max_chain),
-		    o->chain_share, "apply the recommended nf_conntrack_buckets",
+		    o->chain_share, bucket_act,
 		    "a full table of %llu entries in %llu buckets puts "
 		    "%.2g%% of entries in chains longer than %u; the "
 		    "recommendation raises the buckets to %llu",

@@ -141,7 +141,52 @@ static void settings(FILE *out, json_t *rc, json_t *def)
 		 100 * num(rc, "chain_share"), str(rc, "kernel"));
 	fputs("  ", out);
 	wrap(out, buf, 2, 2);
+	/* the evidence the peak was chosen from, the one that set it
+	 * first */
+	json_array_foreach(json_object_get(rc, "peak_evidence"), i, v) {
+		snprintf(buf, sizeof(buf), "%s%s: %s", str(v, "source"),
+			 json_is_true(json_object_get(v, "sets_peak"))
+				 ? " (sets the peak)"
+				 : "",
+			 str(v, "detail"));
+		fputs("    ", out);
+		wrap(out, buf, 6, 4);
+	}
 	fputc('\n', out);
+	if (json_is_false(json_object_get(rc, "change"))) {
+		snprintf(buf, sizeof(buf),
+			 "no change: the settings in force, nf_conntrack_max "
+			 "%.0f and nf_conntrack_buckets %.0f, already hold "
+			 "this peak; as a sysctl.d file they are:",
+			 num(rc, "max"), num(rc, "buckets"));
+		fputs("  ", out);
+		wrap(out, buf, 2, 2);
+	} else if (json_is_string(json_object_get(rc, "max_move")) &&
+		   strcmp(str(rc, "max_move"), "set") != 0) {
+		char m[96], b[96];
+
+		if (!strcmp(str(rc, "max_move"), "keep"))
+			snprintf(m, sizeof(m), "keep nf_conntrack_max %.0f",
+				 num(rc, "max"));
+		else
+			snprintf(m, sizeof(m),
+				 "%s nf_conntrack_max %.0f -> %.0f",
+				 str(rc, "max_move"), num(rc, "max_current"),
+				 num(rc, "max"));
+		if (!strcmp(str(rc, "buckets_move"), "keep") ||
+		    !strcmp(str(rc, "buckets_move"), "set"))
+			snprintf(b, sizeof(b), "%s nf_conntrack_buckets %.0f",
+				 str(rc, "buckets_move"), num(rc, "buckets"));
+		else
+			snprintf(b, sizeof(b),
+				 "%s nf_conntrack_buckets %.0f -> %.0f",
+				 str(rc, "buckets_move"),
+				 num(rc, "buckets_current"),
+				 num(rc, "buckets"));
+		snprintf(buf, sizeof(buf), "change: %s; %s", m, b);
+		fputs("  ", out);
+		wrap(out, buf, 2, 2);
+	}
 	fprintf(out, "  # /etc/sysctl.d/90-conntrack.conf\n");
 	json_array_foreach(json_object_get(rc, "sysctl"), i, v)
 		fprintf(out, "  %s\n", json_string_value(v));

@@ -181,6 +181,10 @@ typedef struct ctp_hash_figures {
 	 * chain limit refused (mean over keys) */
 	double attempts, refused;
 	int target_reached;    /* every key reached the entries asked for */
+	/* entries of the fill placed in uniformly random buckets (balls
+	 * into bins) once the observed tuples gave no unused one; mean
+	 * over keys, 0 when the observed mix sufficed */
+	double uniform;
 } ctp_hash_figures;
 
 /* Balls into bins: the same figures if every node fell into a uniformly

@@ -422,7 +422,7 @@ check(isinstance(rmax, (int, float)) and rmax > mx,
 ev = rc.get("peak_evidence")
 check(isinstance(ev, list) and len(ev) > 0,
       "recommendation.peak_evidence is a non-empty list (got %s)"
-      % json.dumps(ev))
+      % ("%d entries" % len(ev) if isinstance(ev, list) else json.dumps(ev)))
 ev = ev if isinstance(ev, list) else []
 keys = ("source", "entries", "detail")
 if ev:
