@@ -79,9 +79,14 @@ struct ctp_plan_opts;
 int cli_plan_options(const cli_cmd *cmd, const cli_args *a,
 		     struct ctp_plan_opts *o, ctp_analyze_opts *ao);
 
-/* cli/run.c: read path into a new snapshot and run the models on it;
- * 0, or CTP_EXIT_INPUT after a message on stderr (then both are NULL).
- * The caller frees both. */
+/* cli/run.c: read paths[0 .. n) into one new snapshot (one host) and
+ * run the models on it; 0, or CTP_EXIT_INPUT after a message on stderr
+ * (then both are NULL), also when the input holds nothing to analyze.
+ * The caller frees both.  cli_analyze_path: one path. */
+int cli_analyze_paths(const char *const *paths, int n,
+		      const ctp_parse_opts *popts,
+		      const ctp_analyze_opts *aopts, ctp_snapshot **snap,
+		      ctp_report **rep);
 int cli_analyze_path(const char *path, const ctp_parse_opts *popts,
 		     const ctp_analyze_opts *aopts, ctp_snapshot **snap,
 		     ctp_report **rep);

@@ -1,6 +1,7 @@
 /*
- * ctplan check: a gate for CI before a rollout.  Each PATH is one
- * host's dump or bundle, analyzed as ctplan analyze would; its checks
+ * ctplan check: a gate for CI before a rollout.  The PATHs together are
+ * one host, read as ctplan analyze reads them (the loose files of one
+ * host, or its bundle); with --each every PATH is a host of its own.  Its checks
  * (docs/report.md "checks") are printed, and the exit status says
  * whether all passed: 0 all passed, 1 one failed, 2 bad input or usage
  * (also when a check has no figure to judge: a gate that cannot see
@@ -78,7 +79,7 @@ int cmd_check(const cli_cmd *cmd, int argc, char **argv)
 	ctp_plan_opts po = CTP_PLAN_OPTS_INIT;
 	const char *fmt;
 	size_t failed = 0, unknown = 0, u;
-	int rc, json = 0, bad_input = 0;
+	int rc, json = 0, bad_input = 0, each;
 
 	rc = cli_parse(cmd, argc, argv, &a);
 	if (rc)
@@ -102,15 +103,24 @@ int cmd_check(const cli_cmd *cmd, int argc, char **argv)
 	aopts.hash = cli_get(cmd, &a, "no-hash") == NULL;
 	popts.diag = quiet_diag;
 	popts.strict = cli_get(cmd, &a, "strict") != NULL;
-	for (int i = 0; i < a.npos; i++) {
+	each = cli_get(cmd, &a, "each") != NULL;
+	for (int i = 0; i < (each ? a.npos : 1); i++) {
 		ctp_snapshot *snap;
 		ctp_report *rep;
+		char name[512];
 
-		if (cli_analyze_path(a.pos[i], &popts, &aopts, &snap, &rep)) {
+		if (cli_analyze_paths((const char *const *)&a.pos[i],
+				      each ? 1 : a.npos, &popts, &aopts, &snap,
+				      &rep)) {
 			bad_input = 1;
 			continue;
 		}
-		failed += print_host(a.pos[i], rep, json, &u);
+		if (each || a.npos == 1)
+			snprintf(name, sizeof(name), "%s", a.pos[i]);
+		else
+			snprintf(name, sizeof(name), "%s (+%d more)",
+				 a.pos[0], a.npos - 1);
+		failed += print_host(name, rep, json, &u);
 		unknown += u;
 		ctp_report_free(rep);
 		ctp_snapshot_free(snap);

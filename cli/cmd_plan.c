@@ -166,6 +166,8 @@ int cli_plan_options(const cli_cmd *cmd, const cli_args *a, ctp_plan_opts *o,
 					"kB, at least 1M", v);
 		o->mem_kb = u;
 	}
+	if (opt(cmd, a, "allow-shrink"))
+		o->allow_shrink = 1;
 	if ((v = opt(cmd, a, "evictable"))) {
 		if (parse_share(v, &d) || d > 1)
 			return bad(cmd, "--evictable takes a share from 0 to "

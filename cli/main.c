@@ -20,6 +20,11 @@
 #define PLAN_OPT_MAX_CHAIN                                                \
 	{ "max-chain", 0, CLI_VALUE, "N", "chains longer than N are too "   \
 					  "long (default 8)" }
+#define PLAN_OPT_SHRINK                                                   \
+	{ "allow-shrink", 0, CLI_FLAG, NULL, "let the recommendation lower " \
+					     "max and buckets below the "   \
+					     "settings in force and the "   \
+					     "kernel default" }
 #define PLAN_OPT_CORES                                                    \
 	{ "cores", 0, CLI_VALUE, "N", "CPUs, for the kube-proxy rule" }
 #define PLAN_OPT_MEM                                                      \
@@ -64,6 +69,7 @@ static const cli_opt analyze_opts[] = {
 	PLAN_OPT_MAX_CHAIN,
 	PLAN_OPT_CORES,
 	PLAN_OPT_MEM,
+	PLAN_OPT_SHRINK,
 	{ "csv-dir", 0, CLI_VALUE, "DIR", "also write CSV tables into DIR "
 					  "(histogram, nat_groups, findings, "
 					  "flows)" },
@@ -129,6 +135,10 @@ static const cli_opt check_opts[] = {
 						 "0.8)" },
 	PLAN_OPT_GROWTH,
 	PLAN_OPT_PEAK,
+	PLAN_OPT_SHRINK,
+	{ "each", 0, CLI_FLAG, NULL, "every PATH is a host of its own (a "
+				     "bundle, folder or dump); without it "
+				     "the PATHs together are one host" },
 	{ "kernel", 0, CLI_VALUE, "VERSION", "model this kernel version "
 					     "(default: uname, else newest)" },
 	{ "no-hash", 0, CLI_FLAG, NULL, "judge chains by balls into bins, "

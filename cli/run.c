@@ -7,15 +7,19 @@
 #include <string.h>
 
 #include "ctplan/analyze.h"
+#include "ctplan/host.h"
 #include "ctplan/parse.h"
 #include "cli.h"
 
-int cli_analyze_path(const char *path, const ctp_parse_opts *popts,
-		     const ctp_analyze_opts *aopts, ctp_snapshot **snap,
-		     ctp_report **rep)
+int cli_analyze_paths(const char *const *paths, int n,
+		      const ctp_parse_opts *popts,
+		      const ctp_analyze_opts *aopts, ctp_snapshot **snap,
+		      ctp_report **rep)
 {
 	ctp_error err = CTP_ERROR_INIT;
+	ctp_analysis *an = NULL;
 	char buf[512];
+	int rc = 0;
 
 	*snap = NULL;
 	*rep = NULL;
@@ -23,24 +27,45 @@ int cli_analyze_path(const char *path, const ctp_parse_opts *popts,
 		fprintf(stderr, "ctplan: out of memory\n");
 		goto fail;
 	}
-	if (ctp_parse_path(*snap, path, popts, &err))
-		goto fail_err;
+	for (int i = 0; i < n; i++)
+		if (ctp_parse_path(*snap, paths[i], popts, &err))
+			goto fail_err;
 	if (ctp_snapshot_finalize(*snap)) {
 		fprintf(stderr, "ctplan: out of memory\n");
 		goto fail;
 	}
-	if (ctp_analyze_run(*snap, aopts, *rep, &err))
+	if (ctp_analysis_new(*snap, aopts, &an, &err))
 		goto fail_err;
+	if (!ctp_host_has_data(ctp_analysis_host(an))) {
+		fprintf(stderr, "%s%s: nothing to analyze: no table listing, "
+				"count, conntrack setting, counters or kernel "
+				"log message of conntrack was found\n",
+			paths[0], n > 1 ? " (and the paths after it)" : "");
+		goto fail;
+	}
+	for (size_t i = 0; !rc && i < ctp_analyze_model_count(); i++)
+		rc = ctp_analyze_model(i, an, *rep, &err);
+	if (rc)
+		goto fail_err;
+	ctp_analysis_free(an);
 	return 0;
 fail_err:
 	ctp_error_format(&err, buf, sizeof(buf));
 	fprintf(stderr, "%s\n", buf);
 fail:
+	ctp_analysis_free(an);
 	ctp_report_free(*rep);
 	ctp_snapshot_free(*snap);
 	*snap = NULL;
 	*rep = NULL;
 	return CTP_EXIT_INPUT;
+}
+
+int cli_analyze_path(const char *path, const ctp_parse_opts *popts,
+		     const ctp_analyze_opts *aopts, ctp_snapshot **snap,
+		     ctp_report **rep)
+{
+	return cli_analyze_paths(&path, 1, popts, aopts, snap, rep);
 }
 
 /* archive and compression suffixes, longest first */
