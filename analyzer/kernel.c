@@ -581,7 +581,19 @@ const ctp_evict_rule *ctp_kernel_early_drop(const ctp_kver *v)
 }
 
 /*
- * conntrack -S counters by cause.  PROVISIONAL: see the research note.
+ * conntrack -S counters by cause, nf_conntrack_core.c.  Before the
+ * clash_resolve counter (bc92470413f3, 2020; taken as 5.10, the release
+ * that renamed the /proc column to clashres): __nf_conntrack_confirm()
+ * falls through "dying:" to NF_CT_STAT_INC(insert_failed) after every
+ * clash, and nf_ct_resolve_clash() adds NF_CT_STAT_INC(drop) only when
+ * the clash could not be resolved (the 4.x patch series that reworked
+ * it shows both).  From clash_resolve on ([6.1] nf_ct_resolve_clash()):
+ * a resolved clash counts clash_resolve; a lost one counts drop and
+ * insert_failed.  5.15+ (d7e7747ac5c2): a refused long chain counts
+ * chaintoolong and insert_failed, not drop ([6.1]
+ * __nf_conntrack_confirm() "chaintoolong:").  A full table counts drop
+ * in nf_conntrack_in() ("too stressed to deal") when
+ * __nf_conntrack_alloc() fails, and early_drop per eviction.
  */
 static const ctp_counter_rule counter_rules[] = {
 	{ "<= 5.9", "nf_conntrack_core.c __nf_conntrack_confirm(): "
