@@ -790,8 +790,16 @@ int ctp_history_report(const ctp_analysis *a, ctp_report *rep,
 		goto done;
 	if (!nlogs)
 		return 0; /* no kernel log read: no section */
-	kv = ctp_host_kernel(a->host, NULL);
-	names_netns = ctp_kernel_kmsg_netns(&kv);
+	/* whether the messages name their namespace: known only from a
+	 * kernel that was named, not the one assumed without uname */
+	{
+		const char *ksrc;
+
+		kv = ctp_host_kernel(a->host, &ksrc);
+		if (!ctp_host_kernel_note(a->host))
+			names_netns = ctp_kernel_kmsg_netns(&kv);
+		(void)ksrc;
+	}
 
 	hist = ctp_report_section(rep, "history");
 	bursts = json_array();

@@ -291,9 +291,9 @@ static void test_finding(void **state)
 		seen = 1;
 		assert_string_equal(
 			adv, "the table overflowed 3 times (at least 446 "
-			     "packets dropped; 1734.746000: 297, 1741.845000: "
-			     "148, 1748.141000: 1) though it is at 3% now: "
-			     "size for the peak, not for today");
+			     "packets dropped: 1734.746000: 297, 1741.845000: "
+			     "148, 1748.141000: 1), though it is at 3% now; "
+			     "the planned peak is at least nf_conntrack_max");
 		assert_int_equal(json_real_value(json_object_get(f, "figure")),
 				 446);
 	}
