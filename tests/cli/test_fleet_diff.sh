@@ -123,7 +123,8 @@ assert d["table"]["max"] == {"old": 262144, "new": 45, "delta": -262099}
 assert d["stats"]["drop"] == {"old": 0, "new": 10, "delta": 10}, d["stats"]
 assert d["stats_reset"] is False
 new = {f["code"] for f in d["findings_new"]}
-assert {"table.headroom_low", "stats.drop"} <= new, new
+# drop without insert_failed: drops of a full table (stats.full_drop)
+assert {"table.headroom_low", "stats.full_drop"} <= new, new
 EOF
 "$ctplan" diff "$tmp/old" "$tmp/new" >"$tmp/g.txt"
 grep -q -E '^  tcp +19 +23 +\+4 +\+21.1%$' "$tmp/g.txt" || fail "diff text growth row"

@@ -51,8 +51,9 @@ fi
 grep -q -E '^  warning +table.headroom_low +12.5 +20$' "$tmp/full.txt" ||
 	fail "headroom warning with its figure and limit"
 sed -n '/^Recommendations/,$p' "$tmp/full.txt" |
-	grep -A1 '^  and from the findings:' | grep -q '^   1. plan a larger table' ||
-	fail "recommendation from the warning's advice"
+	grep -A1 '^  and from the findings:' |
+	grep -q '^   1. set nf_conntrack_max = 1024$' ||
+	fail "recommendation from the warning's action (the recommended max)"
 
 # ---- csv: the headline row
 "$ctplan" analyze -q --keys 2 --format csv "$sample" >"$tmp/r.csv" || fail "csv run"
