@@ -223,9 +223,10 @@ static void read_counters(ctp_host *h)
 	lost = r->chain_in_insert_failed && c->insert_failed > c->chain_drops
 		       ? c->insert_failed - c->chain_drops
 		       : (r->chain_in_insert_failed ? 0 : c->insert_failed);
+	/* a lost clash drops its packet whether or not drop counts it */
 	c->clash_drops = r->clash_in_drop ? (lost < c->drop ? lost : c->drop)
-					  : 0;
-	c->full_drops = c->drop - c->clash_drops;
+					  : lost;
+	c->full_drops = c->drop - (r->clash_in_drop ? c->clash_drops : 0);
 	if (r->chain_in_drop)
 		c->full_drops -= c->chain_drops < c->full_drops
 					 ? c->chain_drops

@@ -335,11 +335,12 @@ static int counter_findings(const ctp_analysis *a, ctp_report *rep)
 			      "raise nf_conntrack_max",
 		    "the kernel dropped %s%llu packets since boot because the "
 		    "table was full and no unassured entry could be evicted "
-		    "(drop %llu%s%s, kernel %s)",
+		    "(drop %llu%s%s; counters read as on kernels %s)",
 		    c->split_known ? "" : "at least ",
 		    (unsigned long long)c->full_drops,
 		    (unsigned long long)c->drop,
-		    c->clash_drops ? " less the insert clashes lost" : "",
+		    c->drop != c->full_drops ? " less the insert clashes lost"
+					     : "",
 		    c->has_insert_failed ? ""
 					 : "; no insert_failed to tell "
 					   "clashes apart",

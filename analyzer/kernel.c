@@ -581,44 +581,53 @@ const ctp_evict_rule *ctp_kernel_early_drop(const ctp_kver *v)
 }
 
 /*
- * conntrack -S counters by cause, nf_conntrack_core.c.  Before the
- * clash_resolve counter (bc92470413f3, 2020; taken as 5.10, the release
- * that renamed the /proc column to clashres): __nf_conntrack_confirm()
- * falls through "dying:" to NF_CT_STAT_INC(insert_failed) after every
- * clash, and nf_ct_resolve_clash() adds NF_CT_STAT_INC(drop) only when
- * the clash could not be resolved (the 4.x patch series that reworked
- * it shows both).  From clash_resolve on ([6.1] nf_ct_resolve_clash()):
- * a resolved clash counts clash_resolve; a lost one counts drop and
- * insert_failed.  5.15+ (d7e7747ac5c2): a refused long chain counts
- * chaintoolong and insert_failed, not drop ([6.1]
- * __nf_conntrack_confirm() "chaintoolong:").  A full table counts drop
- * in nf_conntrack_in() ("too stressed to deal") when
- * __nf_conntrack_alloc() fails, and early_drop per eviction.
+ * conntrack -S counters by cause.  Read in net/netfilter/
+ * nf_conntrack_core.c of 3.10.108, 4.9.337, 4.19.222, 5.4.286, 5.10.198,
+ * 5.15.100, [6.1] 6.1.192 (Debian linux-source-6.1) and 6.8.0; releases
+ * between those were not read and take the reading of the one before.
+ *  - A full table: __nf_conntrack_alloc() logs "table full" and fails;
+ *    its packet-path caller nf_conntrack_in() counts drop ("too stressed
+ *    to deal"), every version.  early_drop counts the entries evicted
+ *    (from 4.9 every unassured entry of the bucket, so one admitted flow
+ *    may add several).
+ *  - An insert clash at confirm: 3.10 counts insert_failed only (the
+ *    packet is dropped, drop is not raised).  4.9 - 5.4: insert_failed
+ *    after every clash, resolved or not, and drop when it could not be
+ *    resolved (nf_ct_resolve_clash()).  From 5.10 (clash_resolve,
+ *    bc92470413f3): a resolved clash counts clash_resolve only, a lost
+ *    one drop and insert_failed.  NAT port exhaustion is always a lost
+ *    clash (TCP is never resolved).
+ *  - A too-long chain (5.15+): chaintoolong and insert_failed, not drop.
+ * Rare paths (allocation failures, extension races, a protocol handler's
+ * NF_DROP) also count drop or insert_failed and are not told apart.
  */
 static const ctp_counter_rule counter_rules[] = {
-	{ "<= 5.9", "nf_conntrack_core.c __nf_conntrack_confirm(): "
-	  "insert_failed at \"dying:\" for every clash; "
-	  "nf_ct_resolve_clash(): drop when not resolved",
+	{ "3.x - 4.8", "3.10.108 __nf_conntrack_confirm(): a clash counts "
+	  "insert_failed only; 4.0 - 4.8 not read",
+	  0, 0, 0, 0, 0 },
+	{ "4.9 - 5.9", "4.9.337, 4.19.222, 5.4.286 __nf_conntrack_confirm(): "
+	  "insert_failed after every clash; nf_ct_resolve_clash(): drop when "
+	  "not resolved",
 	  1, 1, 0, 0, 0 },
-	{ "5.10 - 5.14", "nf_conntrack_core.c nf_ct_resolve_clash(): drop "
-	  "and insert_failed when not resolved, clash_resolve when "
-	  "resolved",
+	{ "5.10 - 5.14", "5.10.198 nf_ct_resolve_clash(): drop and "
+	  "insert_failed when not resolved, clash_resolve when resolved",
 	  1, 0, 0, 0, 0 },
-	{ "5.15+", "nf_conntrack_core.c __nf_conntrack_confirm() "
-	  "chaintoolong: chaintoolong and insert_failed; "
-	  "nf_ct_resolve_clash(): drop and insert_failed when not resolved",
+	{ "5.15+", "5.15.100, [6.1], 6.8.0: as 5.10, and "
+	  "__nf_conntrack_confirm() counts chaintoolong and insert_failed "
+	  "for a too-long chain",
 	  1, 0, 1, 1, 0 },
 };
 
 const ctp_counter_rule *ctp_kernel_counter_rule(const ctp_kver *v)
 {
-	static const ctp_kver v510 = { 5, 10, 0 }, v515 = { 5, 15, 0 };
+	static const ctp_kver from[] = { { 4, 9, 0 }, { 5, 10, 0 },
+					 { 5, 15, 0 } };
+	size_t era = 0;
 
-	if (ctp_kver_cmp(v, &v515) >= 0)
-		return &counter_rules[2];
-	if (ctp_kver_cmp(v, &v510) >= 0)
-		return &counter_rules[1];
-	return &counter_rules[0];
+	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++)
+		if (ctp_kver_cmp(v, &from[i]) >= 0)
+			era = i + 1;
+	return &counter_rules[era];
 }
 
 /*

@@ -79,7 +79,8 @@ typedef struct ctp_host_counters {
 	/* drop split by cause (without insert_failed, all of drop is
 	 * counted as full-table drops and split_known is 0) */
 	uint64_t full_drops;   /* no entry could be had: the table was full */
-	uint64_t clash_drops;  /* the entry clashed at insert and lost */
+	uint64_t clash_drops;  /* the entry clashed at insert and lost (its
+				* packet dropped, in drop or not) */
 	uint64_t chain_drops;  /* refused for a too-long chain (5.15+) */
 	/* 1: exact; 0: on kernels where resolved clashes also count in
 	 * insert_failed, clash_drops is an upper bound and full_drops a

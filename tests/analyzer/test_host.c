@@ -244,6 +244,15 @@ static void test_counters(void **state)
 	assert_int_equal(ctp_host_peak(h, NULL), 256);
 	ctp_host_free(h);
 	ctp_snapshot_free(s);
+	/* 3.10: a lost clash counts insert_failed only, so all of drop
+	 * is a full table */
+	h = counters("insert_failed=5 drop=7 early_drop=0", "3.10", &s);
+	c = ctp_host_counters_get(h);
+	assert_true(c->split_known);
+	assert_int_equal(c->clash_drops, 5);
+	assert_int_equal(c->full_drops, 7);
+	ctp_host_free(h);
+	ctp_snapshot_free(s);
 	/* 4.19: resolved clashes also counted in insert_failed: the full
 	 * drops are a lower bound, still proof of a full table */
 	h = counters("insert_failed=10 drop=12 early_drop=0", "4.19", &s);
