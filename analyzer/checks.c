@@ -118,7 +118,8 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 	 * --max-groups, sorted by risk, not by utilization) */
 	v = NAN;
 	src = "none";
-	if (json_is_array(json_object_get(nat, "groups"))) {
+	if (ctp_host_has_listing(a->host) &&
+	    json_is_array(json_object_get(nat, "groups"))) {
 		v = json_is_number(json_object_get(nat, "max_utilization"))
 			    ? jnum(nat, "max_utilization")
 			    : 0;

@@ -532,7 +532,7 @@ static int findings(const ctp_analysis *a, ctp_report *rep, const hstate *h)
 			 (unsigned long long)a->plan.max);
 		max_act = act;
 	} else if (!a->has_plan) {
-		max_act = "size nf_conntrack_max for that peak";
+		max_act = "raise nf_conntrack_max";
 	}
 	if (h->printed[K_TABLE]) {
 		uint64_t least = h->printed[K_TABLE] + h->suppressed[K_TABLE];

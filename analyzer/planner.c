@@ -975,10 +975,20 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 	in->peak = ctp_host_peak(host, &win);
 	in->peak_source = win ? ctp_peak_kind_name(win->kind) : NULL;
 	a->plan_ran = 1;
-	if (!ctp_host_has_data(host) || !win) {
+	if (!ctp_host_has_data(host)) {
 		snprintf(a->plan_skipped, sizeof(a->plan_skipped),
 			 "nothing to plan from: the input holds no table "
 			 "listing, count, settings or counters");
+		return 0;
+	}
+	if (!win) {
+		snprintf(a->plan_skipped, sizeof(a->plan_skipped),
+			 "no peak to plan for: the input gives no count, "
+			 "listing or nf_conntrack_max%s",
+			 ctp_host_counters_get(host)->full_seen
+				 ? " (the counters show the table was full, "
+				   "but not at which max)"
+				 : "");
 		return 0;
 	}
 	if (!in->peak && !in->cur_max) {

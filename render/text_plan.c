@@ -128,7 +128,10 @@ static void settings(FILE *out, json_t *rc, json_t *def)
 	size_t i;
 
 	if (json_is_string(json_object_get(rc, "skipped"))) {
-		fprintf(out, "  not computed: %s\n", str(rc, "skipped"));
+		snprintf(buf, sizeof(buf), "not computed: %s",
+			 str(rc, "skipped"));
+		fputs("  ", out);
+		wrap(out, buf, 2, 2);
 		return;
 	}
 	snprintf(buf, sizeof(buf),
