@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analysis_impl.h"
+#include "ctplan/report_tree.h"
 #include "ctplan/plan.h"
 
 static double jnum(json_t *o, const char *k)
@@ -37,24 +38,13 @@ static double hist_long_share(json_t *hist, unsigned max_chain)
 	return nodes > 0 ? longn / nodes : NAN;
 }
 
-/* One check: value against limit; ok is null when value is unknown. */
-static int add_check(json_t *arr, const char *name, double value,
+static int add_check(ctp_report *rep, const char *name, double value,
 		     double limit, int below, const char *source,
 		     const char *what)
 {
-	json_t *ok = !isfinite(value)
-			     ? json_null()
-			     : json_boolean(below ? value <= limit
-						  : value >= limit);
-	json_t *c = json_pack("{s:s, s:o, s:f, s:o, s:s, s:s, s:s}", "name",
-			      name, "value",
-			      isfinite(value) ? json_real(value) : json_null(),
-			      "limit", limit, "ok", ok, "op",
-			      below ? "<=" : ">=", "source", source, "what",
-			      what);
+	ctp_check c = { name, value, limit, below, source, what };
 
-	/* append_new steals c */
-	return !c || json_array_append_new(arr, c) ? CTP_ENOMEM : 0;
+	return ctp_report_add_check(rep, &c);
 }
 
 int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
@@ -65,17 +55,13 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 	json_t *hash = json_object_get(root, "hash");
 	json_t *nat = json_object_get(root, "nat");
 	json_t *am = json_object_get(hash, "at_max");
-	json_t *arr = json_array();
 	const ctp_host_num *hm = ctp_host_max(a->host),
 			   *hb = ctp_host_buckets(a->host);
 	double v = NAN;
 	const char *src = "none";
 	uint64_t peak = ctp_host_peak(a->host, NULL);
 
-	if (!arr)
-		goto oom;
-	/* set_new: the root takes arr's only reference */
-	if (json_object_set_new(root, "checks", arr))
+	if (ctp_report_checks_begin(rep))
 		goto oom;
 
 	/* the max in force against the planned peak (the largest of the
@@ -86,7 +72,7 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 		v = round(v * 1e6) / 1e6;
 		src = "recommendation.peak_evidence";
 	}
-	if (add_check(arr, "headroom_pct_at_peak", v, 100 * o->margin, 0,
+	if (add_check(rep, "headroom_pct_at_peak", v, 100 * o->margin, 0,
 		      src,
 		      "percent of nf_conntrack_max still free at the planned "
 		      "peak (--margin)"))
@@ -108,7 +94,7 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 					o->max_chain);
 		src = "poisson";
 	}
-	if (add_check(arr, "long_chain_share_at_max", v, o->chain_share, 1,
+	if (add_check(rep, "long_chain_share_at_max", v, o->chain_share, 1,
 		      src,
 		      "share of entries in hash chains longer than "
 		      "--max-chain when the table is full"))
@@ -125,7 +111,7 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 			    : 0;
 		src = "nat.max_utilization";
 	}
-	if (add_check(arr, "nat_utilization", v, o->max_nat_util, 1, src,
+	if (add_check(rep, "nat_utilization", v, o->max_nat_util, 1, src,
 		      "port range use of the busiest NAT group "
 		      "(--max-nat-util)"))
 		goto oom;
@@ -136,11 +122,5 @@ oom:
 
 size_t ctp_checks_failed(ctp_report *rep)
 {
-	json_t *c;
-	size_t i, n = 0;
-
-	json_array_foreach(json_object_get(ctp_report_root(rep), "checks"), i,
-			   c)
-		n += json_is_false(json_object_get(c, "ok"));
-	return n;
+	return ctp_report_checks_failed(rep);
 }

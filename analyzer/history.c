@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "analysis_impl.h"
+#include "ctplan/report_tree.h"
 #include "ctplan/analyze.h"
 #include "ctplan/kernel.h"
 #include "grow.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analysis_impl.h"
+#include "ctplan/report_tree.h"
 #include "ctplan/analyze.h"
 #include "ctplan/flow.h"
 
@@ -26,7 +27,7 @@ static json_t *u64_or_null(int have, uint64_t v)
 	return have ? json_integer((json_int_t)v) : json_null();
 }
 
-static int inputs_section(const ctp_snapshot *snap, json_t *root)
+static int inputs_section(const ctp_snapshot *snap, ctp_report *rep)
 {
 	json_t *arr = json_array();
 	size_t n = ctp_snapshot_input_count(snap);
@@ -63,8 +64,8 @@ static int inputs_section(const ctp_snapshot *snap, json_t *root)
 			return CTP_ENOMEM;
 		}
 	}
-	/* the root takes arr's only reference */
-	return json_object_set_new(root, "inputs", arr) ? CTP_ENOMEM : 0;
+	/* the report takes arr's only reference */
+	return ctp_report_set_tree(rep, "inputs", arr);
 }
 
 /* by_state key: TCP states bare ("ESTABLISHED"), others "sctp:CLOSED" */
@@ -113,7 +114,7 @@ static void count_flow(counts *c, const ctp_flow *f)
 		c->zone_order[c->nzone++] = f->zone;
 }
 
-static int entries_section(const ctp_snapshot *snap, json_t *root,
+static int entries_section(const ctp_snapshot *snap, ctp_report *rep,
 			   uint64_t *total_out)
 {
 	size_t n = ctp_snapshot_flow_count(snap);
@@ -186,7 +187,7 @@ static int entries_section(const ctp_snapshot *snap, json_t *root,
 			(json_int_t)offload, "duplicates_merged",
 			(json_int_t)dups, "events", (json_int_t)events);
 		fam = proto = state = zone = NULL;
-		if (!e || json_object_set_new(root, "entries", e))
+		if (ctp_report_set_tree(rep, "entries", e))
 			goto done;
 	}
 	*total_out = total;
@@ -411,11 +412,10 @@ int ctp_inventory_report(const ctp_analysis *a, ctp_report *rep,
 			 ctp_error *err)
 {
 	const ctp_snapshot *snap = a->snap;
-	json_t *root = ctp_report_root(rep);
 	uint64_t total = 0;
 
-	if (inputs_section(snap, root) ||
-	    entries_section(snap, root, &total) ||
+	if (inputs_section(snap, rep) ||
+	    entries_section(snap, rep, &total) ||
 	    table_section(a, rep) || stats_section(snap, rep) ||
 	    counter_findings(a, rep) ||
 	    rejected_findings(snap, rep))

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analysis_impl.h"
+#include "ctplan/report_tree.h"
 #include "ctplan/analyze.h"
 #include "ctplan/nat.h"
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctplan/report_tree.h"
 #include "ctplan/plan.h"
 #include "ctplan/render.h"
 #include "cli.h"

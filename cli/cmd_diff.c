@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctplan/report_tree.h"
 #include "ctplan/analyze.h"
 #include "ctplan/parse.h"
 #include "ctplan/render.h"

@@ -1,59 +1,73 @@
+/*
+ * The typed report (include/ctplan/report.h): findings, checks and the
+ * models' sections, in order.  Renderers turn it into text, JSON, ...
+ * (render/tree.c builds the JSON tree they share).
+ */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <math.h>
+#include <string.h>
 
 #include "ctplan/error.h"
 #include "ctplan/report.h"
+#include "grow.h"
+
+typedef struct section {
+	char *key;
+	ctp_section_kind kind;
+	void *data;
+	void (*free_fn)(void *);
+} section;
 
 struct ctp_report {
-	json_t *root;
+	ctp_finding *findings;
+	size_t nfindings, cap_findings;
+	ctp_check *checks;
+	size_t nchecks, cap_checks;
+	int has_checks;
+	section *sections;
+	size_t nsections, cap_sections;
+	void *tree;
+	void (*tree_free)(void *);
+	unsigned long gen; /* changes with every addition */
 };
 
 int ctp_report_new(ctp_report **out)
 {
-	ctp_report *r = calloc(1, sizeof(*r));
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : CTP_ENOMEM;
+}
 
-	*out = NULL;
-	if (!r)
-		return CTP_ENOMEM;
-	r->root = json_object();
-	/* json_object_set_new steals the new string's reference */
-	if (!r->root || json_object_set_new(r->root, "schema",
-					    json_string(CTP_REPORT_SCHEMA)) ||
-	    json_object_set_new(r->root, "findings", json_array())) {
-		json_decref(r->root);
-		free(r);
-		return CTP_ENOMEM;
-	}
-	*out = r;
-	return 0;
+static void section_free(section *s)
+{
+	if (s->free_fn)
+		s->free_fn(s->data);
+	free(s->key);
 }
 
 void ctp_report_free(ctp_report *r)
 {
 	if (!r)
 		return;
-	json_decref(r->root);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		free((char *)r->findings[i].code);
+		free((char *)r->findings[i].advice);
+		free((char *)r->findings[i].action);
+	}
+	free(r->findings);
+	for (size_t i = 0; i < r->nchecks; i++) {
+		free((char *)r->checks[i].name);
+		free((char *)r->checks[i].source);
+		free((char *)r->checks[i].what);
+	}
+	free(r->checks);
+	for (size_t i = 0; i < r->nsections; i++)
+		section_free(&r->sections[i]);
+	free(r->sections);
+	if (r->tree_free)
+		r->tree_free(r->tree);
 	free(r);
-}
-
-json_t *ctp_report_root(ctp_report *r)
-{
-	return r->root;
-}
-
-json_t *ctp_report_section(ctp_report *r, const char *key)
-{
-	json_t *s = json_object_get(r->root, key);
-
-	if (s)
-		return s;
-	s = json_object();
-	/* the root takes the only reference; we hand out a borrowed one */
-	if (!s || json_object_set_new(r->root, key, s))
-		return NULL;
-	return s;
 }
 
 const char *ctp_finding_sev_name(ctp_finding_sev sev)
@@ -68,9 +82,9 @@ const char *ctp_finding_sev_name(ctp_finding_sev sev)
 	}
 }
 
-static json_t *num_or_null(double v)
+static char *dup_or_null(const char *s)
 {
-	return isnan(v) ? json_null() : json_real(v);
+	return s ? strdup(s) : NULL;
 }
 
 static int finding(ctp_report *r, ctp_finding_sev sev, const char *code,
@@ -83,20 +97,28 @@ static int finding(ctp_report *r, ctp_finding_sev sev, const char *code,
 		   const char *fmt, va_list ap)
 {
 	char advice[640];
-	json_t *f;
+	ctp_finding *f;
 
 	vsnprintf(advice, sizeof(advice), fmt, ap);
-	/* json_pack "o" steals each value's reference */
-	f = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o}", "severity",
-		      ctp_finding_sev_name(sev), "code", code, "figure",
-		      num_or_null(figure), "limit", num_or_null(limit),
-		      "advice", advice, "action",
-		      action ? json_string(action) : json_null());
-	if (!f)
+	if (ctp_grow((void **)&r->findings, &r->cap_findings, r->nfindings + 1,
+		     sizeof(*r->findings)))
 		return CTP_ENOMEM;
-	return json_array_append_new(json_object_get(r->root, "findings"), f)
-		       ? CTP_ENOMEM
-		       : 0;
+	f = &r->findings[r->nfindings];
+	r->gen++;
+	f->sev = sev;
+	f->figure = figure;
+	f->limit = limit;
+	f->code = strdup(code);
+	f->advice = strdup(advice);
+	f->action = dup_or_null(action);
+	if (!f->code || !f->advice || (action && !f->action)) {
+		free((char *)f->code);
+		free((char *)f->advice);
+		free((char *)f->action);
+		return CTP_ENOMEM;
+	}
+	r->nfindings++;
+	return 0;
 }
 
 int ctp_report_finding(ctp_report *r, ctp_finding_sev sev, const char *code,
@@ -122,4 +144,183 @@ int ctp_report_finding_act(ctp_report *r, ctp_finding_sev sev,
 	rc = finding(r, sev, code, figure, limit, action, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+size_t ctp_report_finding_count(const ctp_report *r)
+{
+	return r->nfindings;
+}
+
+const ctp_finding *ctp_report_finding_at(const ctp_report *r, size_t i)
+{
+	return i < r->nfindings ? &r->findings[i] : NULL;
+}
+
+int ctp_report_checks_begin(ctp_report *r)
+{
+	r->has_checks = 1;
+	r->gen++;
+	return 0;
+}
+
+int ctp_report_add_check(ctp_report *r, const ctp_check *c)
+{
+	ctp_check *d;
+
+	r->has_checks = 1;
+	r->gen++;
+	if (ctp_grow((void **)&r->checks, &r->cap_checks, r->nchecks + 1,
+		     sizeof(*r->checks)))
+		return CTP_ENOMEM;
+	d = &r->checks[r->nchecks];
+	*d = *c;
+	d->name = strdup(c->name);
+	d->source = strdup(c->source);
+	d->what = strdup(c->what);
+	if (!d->name || !d->source || !d->what) {
+		free((char *)d->name);
+		free((char *)d->source);
+		free((char *)d->what);
+		return CTP_ENOMEM;
+	}
+	r->nchecks++;
+	return 0;
+}
+
+int ctp_report_has_checks(const ctp_report *r)
+{
+	return r->has_checks;
+}
+
+size_t ctp_report_check_count(const ctp_report *r)
+{
+	return r->nchecks;
+}
+
+const ctp_check *ctp_report_check_at(const ctp_report *r, size_t i)
+{
+	return i < r->nchecks ? &r->checks[i] : NULL;
+}
+
+size_t ctp_report_checks_failed(const ctp_report *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nchecks; i++) {
+		const ctp_check *c = &r->checks[i];
+		if (isfinite(c->value) &&
+		    !(c->below ? c->value <= c->limit : c->value >= c->limit))
+			n++;
+	}
+	return n;
+}
+
+size_t ctp_report_checks_unknown(const ctp_report *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nchecks; i++)
+		n += !isfinite(r->checks[i].value);
+	return n;
+}
+
+int ctp_report_add_section(ctp_report *r, const char *key,
+			   ctp_section_kind kind, void *data,
+			   void (*free_fn)(void *))
+{
+	section *s;
+
+	r->gen++;
+	for (size_t i = 0; i < r->nsections; i++) {
+		s = &r->sections[i];
+		if (strcmp(s->key, key) == 0) {
+			if (s->free_fn)
+				s->free_fn(s->data);
+			s->kind = kind;
+			s->data = data;
+			s->free_fn = free_fn;
+			return 0;
+		}
+	}
+	if (ctp_grow((void **)&r->sections, &r->cap_sections,
+		     r->nsections + 1, sizeof(*r->sections)))
+		goto oom;
+	s = &r->sections[r->nsections];
+	s->key = strdup(key);
+	if (!s->key)
+		goto oom;
+	s->kind = kind;
+	s->data = data;
+	s->free_fn = free_fn;
+	r->nsections++;
+	return 0;
+oom:
+	if (free_fn)
+		free_fn(data);
+	return CTP_ENOMEM;
+}
+
+size_t ctp_report_section_count(const ctp_report *r)
+{
+	return r->nsections;
+}
+
+const char *ctp_report_section_at(const ctp_report *r, size_t i,
+				  ctp_section_kind *kind, const void **data)
+{
+	if (i >= r->nsections)
+		return NULL;
+	if (kind)
+		*kind = r->sections[i].kind;
+	if (data)
+		*data = r->sections[i].data;
+	return r->sections[i].key;
+}
+
+static size_t find(const ctp_report *r, const char *key)
+{
+	size_t i = 0;
+
+	while (i < r->nsections && strcmp(r->sections[i].key, key) != 0)
+		i++;
+	return i;
+}
+
+void *ctp_report_get_mut(ctp_report *r, const char *key,
+			 ctp_section_kind kind)
+{
+	size_t i = find(r, key);
+
+	return i < r->nsections && r->sections[i].kind == kind
+		       ? r->sections[i].data
+		       : NULL;
+}
+
+const void *ctp_report_get(const ctp_report *r, const char *key,
+			   ctp_section_kind kind)
+{
+	size_t i = find(r, key);
+
+	return i < r->nsections && r->sections[i].kind == kind
+		       ? r->sections[i].data
+		       : NULL;
+}
+
+unsigned long ctp_report_generation(const ctp_report *r)
+{
+	return r->gen;
+}
+
+void *ctp_report_tree_slot(ctp_report *r, void (**free_fn)(void *))
+{
+	if (free_fn)
+		*free_fn = r->tree_free;
+	return r->tree;
+}
+
+void ctp_report_set_tree_slot(ctp_report *r, void *tree,
+			      void (*free_fn)(void *))
+{
+	r->tree = tree;
+	r->tree_free = free_fn;
 }

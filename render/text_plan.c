@@ -9,6 +9,7 @@
 
 #include "ctplan/error.h"
 #include "ctplan/plan.h"
+#include "ctplan/report_tree.h"
 #include "text_sections.h"
 
 static double num(json_t *o, const char *k)

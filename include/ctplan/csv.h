@@ -15,6 +15,7 @@
 
 #include "ctplan/error.h"
 #include "ctplan/report.h"
+#include "ctplan/report_tree.h"
 
 /*
  * Write every CSV file the report has data for into dir, creating dir

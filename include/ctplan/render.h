@@ -9,6 +9,7 @@
 
 #include "ctplan/error.h"
 #include "ctplan/report.h"
+#include "ctplan/report_tree.h"
 #include "ctplan/snapshot.h"
 
 typedef struct ctp_render_opts {

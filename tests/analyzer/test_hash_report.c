@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "ctplan/report_tree.h"
 #include "ctplan/analyze.h"
 #include "ctplan/hash.h"
 

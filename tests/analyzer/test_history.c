@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "ctplan/report_tree.h"
 #include "ctplan/analyze.h"
 #include "ctplan/parse.h"
 

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "ctplan/report_tree.h"
 #include "ctplan/analyze.h"
 #include "ctplan/hash.h"
 #include "ctplan/plan.h"

@@ -1,0 +1,164 @@
+/*
+ * The typed report as the JSON tree of docs/report.md: "schema", the
+ * findings, every section in the order the models added them, then the
+ * checks.  Each kind of section has its builder here; the other
+ * renderers read the tree.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "ctplan/error.h"
+#include "ctplan/report_tree.h"
+
+static json_t *num_or_null(double v)
+{
+	return isnan(v) ? json_null() : json_real(v);
+}
+
+static json_t *findings_json(const ctp_report *rep)
+{
+	json_t *arr = json_array();
+
+	if (!arr)
+		return NULL;
+	for (size_t i = 0; i < ctp_report_finding_count(rep); i++) {
+		const ctp_finding *f = ctp_report_finding_at(rep, i);
+		/* json_pack "o" steals each value's reference */
+		json_t *o = json_pack(
+			"{s:s, s:s, s:o, s:o, s:s, s:o}", "severity",
+			ctp_finding_sev_name(f->sev), "code", f->code,
+			"figure", num_or_null(f->figure), "limit",
+			num_or_null(f->limit), "advice", f->advice, "action",
+			f->action ? json_string(f->action) : json_null());
+
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static json_t *checks_json(const ctp_report *rep)
+{
+	json_t *arr = json_array();
+
+	if (!arr)
+		return NULL;
+	for (size_t i = 0; i < ctp_report_check_count(rep); i++) {
+		const ctp_check *c = ctp_report_check_at(rep, i);
+		int known = isfinite(c->value);
+		json_t *o = json_pack(
+			"{s:s, s:o, s:f, s:o, s:s, s:s, s:s}", "name",
+			c->name, "value",
+			known ? json_real(c->value) : json_null(), "limit",
+			c->limit, "ok",
+			!known ? json_null()
+			       : json_boolean(c->below
+						      ? c->value <= c->limit
+						      : c->value >= c->limit),
+			"op", c->below ? "<=" : ">=", "source", c->source,
+			"what", c->what);
+
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static json_t *section_json(ctp_section_kind kind, const void *data)
+{
+	switch (kind) {
+	case CTP_SEC_TREE:
+		return json_incref((json_t *)data);
+	default:
+		return NULL;
+	}
+}
+
+static void tree_free(void *t)
+{
+	json_decref(t);
+}
+
+/* the cache: the tree and the report generation it was built at */
+typedef struct cache {
+	json_t *root;
+	unsigned long gen;
+} cache;
+
+static void cache_free(void *p)
+{
+	cache *c = p;
+
+	if (c)
+		json_decref(c->root);
+	free(c);
+}
+
+static json_t *build(const ctp_report *rep)
+{
+	json_t *root = json_object();
+	ctp_section_kind kind;
+	const void *data;
+	const char *key;
+
+	/* set_new: root takes each new value's only reference */
+	if (!root ||
+	    json_object_set_new(root, "schema",
+				json_string(CTP_REPORT_SCHEMA)) ||
+	    json_object_set_new(root, "findings", findings_json(rep)))
+		goto oom;
+	for (size_t i = 0;
+	     (key = ctp_report_section_at(rep, i, &kind, &data)); i++)
+		if (json_object_set_new(root, key, section_json(kind, data)))
+			goto oom;
+	if (ctp_report_has_checks(rep) &&
+	    json_object_set_new(root, "checks", checks_json(rep)))
+		goto oom;
+	return root;
+oom:
+	json_decref(root);
+	return NULL;
+}
+
+json_t *ctp_report_root(ctp_report *rep)
+{
+	void (*fn)(void *);
+	cache *c = ctp_report_tree_slot(rep, &fn);
+
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+		ctp_report_set_tree_slot(rep, c, cache_free);
+	}
+	if (!c->root || c->gen != ctp_report_generation(rep)) {
+		json_decref(c->root);
+		c->root = build(rep);
+		c->gen = ctp_report_generation(rep);
+	}
+	return c->root;
+}
+
+json_t *ctp_report_section(ctp_report *rep, const char *key)
+{
+	json_t *s = ctp_report_get_mut(rep, key, CTP_SEC_TREE);
+
+	if (s)
+		return s;
+	s = json_object();
+	if (!s || ctp_report_add_section(rep, key, CTP_SEC_TREE, s, tree_free))
+		return NULL;
+	return s;
+}
+
+int ctp_report_set_tree(ctp_report *rep, const char *key, json_t *value)
+{
+	if (!value)
+		return CTP_ENOMEM;
+	return ctp_report_add_section(rep, key, CTP_SEC_TREE, value,
+				      tree_free);
+}
