@@ -23,6 +23,9 @@ struct ctp_analysis {
 	ctp_plan_input plan_in;
 	ctp_plan_result plan;
 	struct ctp_plan_mix *mix; /* the planner's pass over the entries */
+	/* the table as dumped, filled to max with the namespace's mix:
+	 * the share of new flows a full table drops (NAN unknown) */
+	double table_full_drop_p;
 };
 
 /* The planner's recommendation, computed before the models whose

@@ -518,8 +518,8 @@ static void burst_names(const hstate *h, int k, char *buf, size_t size)
 
 static int findings(const ctp_analysis *a, ctp_report *rep, const hstate *h)
 {
-	json_t *tab = json_object_get(ctp_report_root(rep), "table");
-	json_t *pct = json_object_get(tab, "headroom_pct");
+	const ctp_host_num *cnt = ctp_host_count(a->host),
+			   *mx = ctp_host_max(a->host);
 	char names[400], now[64] = "", act[80];
 	const char *max_act = NULL;
 	size_t nb[K_N] = { 0 };
@@ -538,9 +538,14 @@ static int findings(const ctp_analysis *a, ctp_report *rep, const hstate *h)
 	if (h->printed[K_TABLE]) {
 		uint64_t least = h->printed[K_TABLE] + h->suppressed[K_TABLE];
 		burst_names(h, K_TABLE, names, sizeof(names));
-		if (json_is_number(pct))
+		/* today's use, as the table section rounds it */
+		if (cnt->known && mx->known && mx->value)
 			snprintf(now, sizeof(now), ", though it is at %.0f%% "
-				 "now", 100.0 - json_number_value(pct));
+				 "now",
+				 100.0 - round(10000.0 * ((double)mx->value -
+							  (double)cnt->value) /
+					       (double)mx->value) /
+						 100);
 		if (ctp_report_finding_act(
 			    rep, CTP_FINDING_WARN, "history.table_full",
 			    (double)least, NAN, max_act,

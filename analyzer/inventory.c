@@ -1,5 +1,7 @@
 /*
- * Inventory model: counts and headroom.
+ * Inventory model: what was read, the entries by kind, the table's count,
+ * settings and headroom, and the counters, as a typed result
+ * (include/ctplan/inventory.h); findings on headroom and counters.
  */
 #include <math.h>
 #include <stdio.h>
@@ -7,65 +9,53 @@
 #include <string.h>
 
 #include "analysis_impl.h"
-#include "ctplan/report_tree.h"
 #include "ctplan/analyze.h"
 #include "ctplan/flow.h"
+#include "ctplan/inventory.h"
+#include "grow.h"
 
-/* Add n to obj[key] (an integer), creating it. */
-static int bump(json_t *obj, const char *key, json_int_t n)
+const ctp_stat ctp_inventory_stats[CTP_INV_STATS] = {
+	CTP_STAT_FOUND,		 CTP_STAT_INVALID,	CTP_STAT_IGNORE,
+	CTP_STAT_INSERT,	 CTP_STAT_INSERT_FAILED, CTP_STAT_DROP,
+	CTP_STAT_EARLY_DROP,	 CTP_STAT_ERROR,	CTP_STAT_SEARCH_RESTART,
+	CTP_STAT_CLASH_RESOLVE, CTP_STAT_CHAINTOOLONG,	CTP_STAT_SEARCHED,
+	CTP_STAT_NEW,		 CTP_STAT_DELETE,	CTP_STAT_DELETE_LIST,
+	CTP_STAT_EXPECT_NEW,	 CTP_STAT_EXPECT_CREATE, CTP_STAT_EXPECT_DELETE,
+};
+
+int ctp_tallies_add(ctp_tallies *t, const char *key, uint64_t n)
 {
-	json_t *v = json_object_get(obj, key);
-
-	if (v)
-		return json_integer_set(v, json_integer_value(v) + n);
-	/* set_new: obj takes the new integer's only reference */
-	return json_object_set_new(obj, key, json_integer(n));
-}
-
-static json_t *u64_or_null(int have, uint64_t v)
-{
-	return have ? json_integer((json_int_t)v) : json_null();
-}
-
-static int inputs_section(const ctp_snapshot *snap, ctp_report *rep)
-{
-	json_t *arr = json_array();
-	size_t n = ctp_snapshot_input_count(snap);
-
-	if (!arr)
-		return CTP_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const ctp_input_info *in = ctp_snapshot_input(snap, i);
-		json_t *ov = json_array(), *o;
-		char fmt[256];
-
-		ctp_format_names(in->formats, fmt, sizeof(fmt));
-		for (size_t j = 0; j < n; j++)
-			if (j != i && ctp_snapshot_inputs_overlap(snap, i, j))
-				json_array_append_new(
-					ov, json_string(
-						    ctp_snapshot_input(snap, j)
-							    ->path));
-		o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I,"
-			      " s:o, s:b, s:o}",
-			      "path", in->path, "format",
-			      in->skipped ? "unknown" : fmt, "namespace",
-			      in->ns, "lines", (json_int_t)in->lines,
-			      "records", (json_int_t)in->records, "rejected",
-			      (json_int_t)in->rejected, "other",
-			      (json_int_t)in->other, "flows",
-			      (json_int_t)in->flows, "duplicates",
-			      (json_int_t)in->duplicates, "summary_count",
-			      u64_or_null(in->has_summary, in->summary_count),
-			      "skipped", in->skipped, "overlaps", ov);
-		/* append_new steals o */
-		if (!o || json_array_append_new(arr, o)) {
-			json_decref(arr);
-			return CTP_ENOMEM;
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].key, key) == 0) {
+			t->v[i].n += n;
+			return 0;
 		}
-	}
-	/* the report takes arr's only reference */
-	return ctp_report_set_tree(rep, "inputs", arr);
+	if (ctp_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)))
+		return CTP_ENOMEM;
+	snprintf(t->v[t->n].key, sizeof(t->v[t->n].key), "%s", key);
+	t->v[t->n++].n = n;
+	return 0;
+}
+
+uint64_t ctp_tallies_get(const ctp_tallies *t, const char *key)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].key, key) == 0)
+			return t->v[i].n;
+	return 0;
+}
+
+void ctp_inventory_free(void *p)
+{
+	ctp_inventory *inv = p;
+
+	if (!inv)
+		return;
+	free(inv->family.v);
+	free(inv->protocol.v);
+	free(inv->state.v);
+	free(inv->zone.v);
+	free(inv);
 }
 
 /* by_state key: TCP states bare ("ESTABLISHED"), others "sctp:CLOSED" */
@@ -79,8 +69,8 @@ static void state_key(const ctp_flow *f, char *buf, size_t size)
 }
 
 /*
- * Counters of one pass over the flows.  The JSON objects are built once
- * at the end: a json_object_get per flow and key was most of the time of
+ * Counters of one pass over the flows, turned into named tallies once at
+ * the end: a lookup by name per flow and key was most of the time of
  * this model on a 4M-entry table.  Keys keep the order in which they were
  * first seen (jansson objects keep insertion order, and the reports show
  * it), so each counter table remembers that order beside the counts.
@@ -114,50 +104,49 @@ static void count_flow(counts *c, const ctp_flow *f)
 		c->zone_order[c->nzone++] = f->zone;
 }
 
-static int entries_section(const ctp_snapshot *snap, ctp_report *rep,
-			   uint64_t *total_out)
+static int entries_section(const ctp_snapshot *snap, ctp_inventory *inv)
 {
 	size_t n = ctp_snapshot_flow_count(snap);
-	json_t *fam = json_object(), *proto = json_object(),
-	       *state = json_object(), *zone = json_object();
-	uint64_t total = 0, assured = 0, unreplied = 0, offload = 0,
-		 events = 0, dups = 0;
 	counts *c = calloc(1, sizeof(*c));
 	int rc = CTP_ENOMEM;
 
-	if (!fam || !proto || !state || !zone || !c)
+	if (!c)
 		goto done;
 	/* both families always present, so consumers need no default */
-	if (bump(fam, "ipv4", 0) || bump(fam, "ipv6", 0))
+	if (ctp_tallies_add(&inv->family, "ipv4", 0) ||
+	    ctp_tallies_add(&inv->family, "ipv6", 0))
 		goto done;
 	for (size_t i = 0; i < n; i++) {
 		ctp_flow f;
 
 		ctp_snapshot_flow_get(snap, i, &f);
 		if (f.flags & CTP_F_EVENT) {
-			events++;
+			inv->events++;
 			continue;
 		}
 		if (f.flags & CTP_F_DUP) {
-			dups++;
+			inv->duplicates++;
 			continue;
 		}
-		total++;
+		inv->total++;
 		count_flow(c, &f);
-		assured += !!(f.flags & CTP_F_ASSURED);
-		unreplied += !!(f.flags & CTP_F_UNREPLIED);
-		offload += !!(f.flags & (CTP_F_OFFLOAD | CTP_F_HW_OFFLOAD));
+		inv->assured += !!(f.flags & CTP_F_ASSURED);
+		inv->unreplied += !!(f.flags & CTP_F_UNREPLIED);
+		inv->offloaded +=
+			!!(f.flags & (CTP_F_OFFLOAD | CTP_F_HW_OFFLOAD));
 	}
-	/* names may repeat ("unknown" for every unnamed protocol): bump
-	 * adds them up under the first one's key, as one bump per flow did */
+	/* names may repeat ("unknown" for every unnamed protocol): they
+	 * add up under the first one's key */
 	for (size_t i = 0; i < c->nfamily; i++) {
 		uint8_t v = c->family_order[i];
-		if (bump(fam, ctp_family_name(v), (json_int_t)c->family[v]))
+		if (ctp_tallies_add(&inv->family, ctp_family_name(v),
+				    c->family[v]))
 			goto done;
 	}
 	for (size_t i = 0; i < c->nproto; i++) {
 		uint8_t v = c->proto_order[i];
-		if (bump(proto, ctp_proto_name(v), (json_int_t)c->proto[v]))
+		if (ctp_tallies_add(&inv->protocol, ctp_proto_name(v),
+				    c->proto[v]))
 			goto done;
 	}
 	for (size_t i = 0; i < c->nstate; i++) {
@@ -166,38 +155,20 @@ static int entries_section(const ctp_snapshot *snap, ctp_report *rep,
 		f.proto = (uint8_t)(c->state_order[i] / CTP_STATE_COUNT);
 		f.state = (uint8_t)(c->state_order[i] % CTP_STATE_COUNT);
 		state_key(&f, key, sizeof(key));
-		if (bump(state, key, (json_int_t)c->state[f.proto][f.state]))
+		if (ctp_tallies_add(&inv->state, key,
+				    c->state[f.proto][f.state]))
 			goto done;
 	}
 	for (size_t i = 0; i < c->nzone; i++) {
 		char key[8];
 		uint16_t z = c->zone_order[i];
 		snprintf(key, sizeof(key), "%u", z);
-		if (bump(zone, key, (json_int_t)c->zone[z]))
+		if (ctp_tallies_add(&inv->zone, key, c->zone[z]))
 			goto done;
 	}
-	/* pack "o" steals the four objects whatever happens */
-	{
-		json_t *e = json_pack(
-			"{s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
-			"total", (json_int_t)total, "by_family", fam,
-			"by_protocol", proto, "by_state", state, "by_zone",
-			zone, "assured", (json_int_t)assured, "unreplied",
-			(json_int_t)unreplied, "offloaded",
-			(json_int_t)offload, "duplicates_merged",
-			(json_int_t)dups, "events", (json_int_t)events);
-		fam = proto = state = zone = NULL;
-		if (ctp_report_set_tree(rep, "entries", e))
-			goto done;
-	}
-	*total_out = total;
 	rc = 0;
 done:
 	free(c);
-	json_decref(fam);
-	json_decref(proto);
-	json_decref(state);
-	json_decref(zone);
 	return rc;
 }
 
@@ -217,41 +188,30 @@ static const char *max_action(const ctp_analysis *a, char *buf, size_t size)
 	return "raise nf_conntrack_max";
 }
 
-static int table_section(const ctp_analysis *a, ctp_report *rep)
+static int table_section(const ctp_analysis *a, ctp_inventory *inv,
+			 ctp_report *rep)
 {
-	const ctp_host *host = a->host;
 	char abuf[80];
 	const char *max_act = max_action(a, abuf, sizeof(abuf));
+	uint64_t count, max;
 	int rc = 0;
-	const ctp_host_num *c = ctp_host_count(host), *m = ctp_host_max(host),
-			   *b = ctp_host_buckets(host);
-	uint64_t count = c->value, max = m->value, buckets = b->value;
-	int has_count = c->known, has_max = m->known,
-	    has_buckets = b->known;
-	const char *count_src = c->source, *buckets_src = b->source;
-	json_t *t;
 
-	t = ctp_report_section(rep, "table");
-	if (!t)
-		return CTP_ENOMEM;
-	/* set_new: t takes each new value's only reference */
-	json_object_set_new(t, "count", u64_or_null(has_count, count));
-	json_object_set_new(t, "count_source",
-			    count_src ? json_string(count_src) : json_null());
-	json_object_set_new(t, "max", u64_or_null(has_max, max));
-	json_object_set_new(t, "buckets", u64_or_null(has_buckets, buckets));
-	json_object_set_new(t, "buckets_source", buckets_src
-							 ? json_string(buckets_src)
-							 : json_null());
-	if (has_count && has_max) {
+	inv->count = *ctp_host_count(a->host);
+	inv->max = *ctp_host_max(a->host);
+	inv->buckets = *ctp_host_buckets(a->host);
+	inv->has_full_drop_p = a->plan_ran;
+	inv->full_drop_p = a->table_full_drop_p;
+	if (!inv->count.known || !inv->max.known)
+		return 0;
+	count = inv->count.value;
+	max = inv->max.value;
+	{
 		double pct = max ? 100.0 * ((double)max - (double)count) /
 					   (double)max
 				 : 0.0;
-		json_object_set_new(t, "headroom",
-				    json_integer((json_int_t)max -
-						 (json_int_t)count));
-		json_object_set_new(t, "headroom_pct",
-				    json_real(round(pct * 100) / 100));
+		inv->has_headroom = 1;
+		inv->headroom = (int64_t)max - (int64_t)count;
+		inv->headroom_pct = round(pct * 100) / 100;
 		if (max && count >= max)
 			rc = ctp_report_finding_act(
 				rep, CTP_FINDING_CRIT, "table.full",
@@ -264,46 +224,20 @@ static int table_section(const ctp_analysis *a, ctp_report *rep)
 				pct, 20, max_act,
 				"less than 20%% headroom to nf_conntrack_max "
 				"now");
-		if (rc)
-			return rc;
-	} else {
-		json_object_set_new(t, "headroom", json_null());
-		json_object_set_new(t, "headroom_pct", json_null());
 	}
-	return 0;
+	return rc;
 }
 
-/* Counters named in docs/report.md: always present, null when absent. */
-static const ctp_stat report_stats[] = {
-	CTP_STAT_FOUND,		 CTP_STAT_INVALID,	CTP_STAT_IGNORE,
-	CTP_STAT_INSERT,	 CTP_STAT_INSERT_FAILED, CTP_STAT_DROP,
-	CTP_STAT_EARLY_DROP,	 CTP_STAT_ERROR,	CTP_STAT_SEARCH_RESTART,
-	CTP_STAT_CLASH_RESOLVE, CTP_STAT_CHAINTOOLONG,	CTP_STAT_SEARCHED,
-	CTP_STAT_NEW,		 CTP_STAT_DELETE,	CTP_STAT_DELETE_LIST,
-	CTP_STAT_EXPECT_NEW,	 CTP_STAT_EXPECT_CREATE, CTP_STAT_EXPECT_DELETE,
-};
-
-static int stats_section(const ctp_snapshot *snap, ctp_report *rep)
+static void stats_section(const ctp_snapshot *snap, ctp_inventory *inv)
 {
-	json_t *s = ctp_report_section(rep, "stats");
 	int src;
-	size_t cpus = ctp_snapshot_stat_cpus(snap, &src);
 
-	if (!s)
-		return CTP_ENOMEM;
-	for (size_t i = 0; i < sizeof(report_stats) / sizeof(report_stats[0]);
-	     i++) {
-		uint64_t v;
-		int have = ctp_snapshot_stat(snap, report_stats[i], &v);
-		json_object_set_new(s, ctp_stat_name(report_stats[i]),
-				    u64_or_null(have, v));
-	}
-	json_object_set_new(s, "cpus", json_integer((json_int_t)cpus));
-	json_object_set_new(s, "source",
-			    src >= 0 ? json_string(ctp_snapshot_input(
-					       snap, (size_t)src)->path)
-				     : json_null());
-	return 0;
+	for (size_t i = 0; i < CTP_INV_STATS; i++)
+		inv->stat_have[i] = ctp_snapshot_stat(
+			snap, ctp_inventory_stats[i], &inv->stat[i]);
+	inv->cpus = ctp_snapshot_stat_cpus(snap, &src);
+	inv->stats_source =
+		src >= 0 ? ctp_snapshot_input(snap, (size_t)src)->path : NULL;
 }
 
 /*
@@ -412,14 +346,27 @@ int ctp_inventory_report(const ctp_analysis *a, ctp_report *rep,
 			 ctp_error *err)
 {
 	const ctp_snapshot *snap = a->snap;
-	uint64_t total = 0;
+	ctp_inventory *inv = calloc(1, sizeof(*inv));
 
-	if (inputs_section(snap, rep) ||
-	    entries_section(snap, rep, &total) ||
-	    table_section(a, rep) || stats_section(snap, rep) ||
-	    counter_findings(a, rep) ||
-	    rejected_findings(snap, rep))
-		return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
-				     "out of memory");
+	if (!inv)
+		goto oom;
+	inv->snap = snap;
+	if (entries_section(snap, inv) || table_section(a, inv, rep)) {
+		ctp_inventory_free(inv);
+		goto oom;
+	}
+	stats_section(snap, inv);
+	/* four sections of one result; "inputs" owns it */
+	if (ctp_report_add_section(rep, "inputs", CTP_SEC_INPUTS, inv,
+				   ctp_inventory_free) ||
+	    ctp_report_add_section(rep, "entries", CTP_SEC_ENTRIES, inv,
+				   NULL) ||
+	    ctp_report_add_section(rep, "table", CTP_SEC_TABLE, inv, NULL) ||
+	    ctp_report_add_section(rep, "stats", CTP_SEC_STATS, inv, NULL) ||
+	    counter_findings(a, rep) || rejected_findings(snap, rep))
+		goto oom;
 	return 0;
+oom:
+	return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
+			     "out of memory in the inventory");
 }

@@ -15,6 +15,7 @@
 #include "ctplan/report_tree.h"
 #include "ctplan/analyze.h"
 #include "ctplan/flow.h"
+#include "ctplan/inventory.h"
 #include "ctplan/plan.h"
 
 /* The hash model is checked against balls-into-bins; a recommendation
@@ -902,15 +903,15 @@ static json_t *rate_json(const ctp_snapshot *snap, const mix *m)
 
 /* "by_protocol" etc. of the entries section as {key: {entries,
  * pct_of_max}} */
-static json_t *share_of_max(json_t *counts, uint64_t max)
+static json_t *share_of_max(const ctp_tallies *t, uint64_t max)
 {
-	json_t *o = json_object(), *v;
-	const char *k;
+	json_t *o = json_object();
 
 	if (!o)
 		return NULL;
-	json_object_foreach(counts, k, v) {
-		json_int_t c = json_integer_value(v);
+	for (size_t i = 0; t && i < t->n; i++) {
+		const char *k = t->v[i].key;
+		json_int_t c = (json_int_t)t->v[i].n;
 		json_t *e = json_pack("{s:I, s:o}", "entries", c, "pct_of_max",
 				      max ? real6(100.0 * (double)c /
 						  (double)max)
@@ -935,6 +936,37 @@ void ctp_plan_release(ctp_analysis *a)
 		free(a->mix);
 		a->mix = NULL;
 	}
+}
+
+/*
+ * The full table as dumped: the main namespace's mix scaled to max, the
+ * other namespaces' entries beside it, in the buckets in force (the
+ * kernel's defaults where the input has no setting).
+ */
+static double table_drop_p(const ctp_analysis *a, const mix *m)
+{
+	const ctp_plan_input *in = &a->plan_in;
+	const ctp_host_num *hm = ctp_host_max(a->host),
+			   *hb = ctp_host_buckets(a->host);
+	uint64_t max = 0, buckets = 0;
+	ctp_table_default d;
+
+	if (in->mem_kb && !ctp_kernel_table_default(&in->kernel,
+						    in->mem_kb / 4, 4096,
+						    in->bits, &d)) {
+		max = d.max;
+		buckets = d.buckets;
+	}
+	if (hm->known)
+		max = hm->value;
+	if (hb->known)
+		buckets = hb->value;
+	if (!m->total || !max || !buckets)
+		return NAN;
+	return ctp_plan_full_drop_p(ctp_kernel_early_drop(&in->kernel),
+				    (double)buckets,
+				    (double)max + (double)(m->all - m->total),
+				    in->evictable * (double)max);
 }
 
 int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
@@ -976,6 +1008,7 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 	in->peak = ctp_host_peak(host, &win);
 	in->peak_source = win ? ctp_peak_kind_name(win->kind) : NULL;
 	a->plan_ran = 1;
+	a->table_full_drop_p = table_drop_p(a, m);
 	if (!ctp_host_has_data(host)) {
 		snprintf(a->plan_skipped, sizeof(a->plan_skipped),
 			 "nothing to plan from: the input holds no table "
@@ -1044,9 +1077,8 @@ int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 	const ctp_plan_opts *o = &a->plan_opts;
 	const ctp_plan_input *in = &a->plan_in;
 	const ctp_plan_result *res = &a->plan;
-	json_t *root = ctp_report_root(rep);
-	json_t *tab = json_object_get(root, "table");
-	json_t *ent = json_object_get(root, "entries");
+	const ctp_inventory *inv =
+		ctp_report_get(rep, "entries", CTP_SEC_ENTRIES);
 	json_t *hr, *growth, *full, *r;
 	const ctp_evict_rule *ev;
 	const ctp_host_num *hc = ctp_host_count(host);
@@ -1079,15 +1111,8 @@ int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 	if (!isfinite(count))
 		count = (double)m->total;
 
-	/* the full table as dumped: the namespace's mix scaled to max */
 	ev = ctp_kernel_early_drop(&in->kernel);
-	if (has_list && max && buckets)
-		table_p = ctp_plan_full_drop_p(
-			ev, (double)buckets,
-			(double)max + (double)(m->all - m->total),
-			in->evictable * (double)max);
-	if (tab && put(tab, "full_drop_p", num_or_null(table_p)))
-		goto done;
+	table_p = a->table_full_drop_p;
 
 	hr = ctp_report_section(rep, "headroom");
 	if (!hr)
@@ -1142,11 +1167,11 @@ int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 		max ? real6(headroom_pct(max, (uint64_t)count))
 		    : json_null()) ||
 	    put(hr, "by_protocol",
-		share_of_max(json_object_get(ent, "by_protocol"), max)) ||
+		share_of_max(inv ? &inv->protocol : NULL, max)) ||
 	    put(hr, "by_state",
-		share_of_max(json_object_get(ent, "by_state"), max)) ||
+		share_of_max(inv ? &inv->state : NULL, max)) ||
 	    put(hr, "by_zone",
-		share_of_max(json_object_get(ent, "by_zone"), max)) ||
+		share_of_max(inv ? &inv->zone : NULL, max)) ||
 	    put(hr, "growth", growth) || put(hr, "rate", rate_json(snap, m)) ||
 	    put(hr, "full_table", full))
 		goto done;

@@ -9,6 +9,7 @@
 
 #include "ctplan/error.h"
 #include "ctplan/report_tree.h"
+#include "json_sections.h"
 
 static json_t *num_or_null(double v)
 {
@@ -73,6 +74,14 @@ static json_t *section_json(ctp_section_kind kind, const void *data)
 	switch (kind) {
 	case CTP_SEC_TREE:
 		return json_incref((json_t *)data);
+	case CTP_SEC_INPUTS:
+		return ctp_json_inputs(data);
+	case CTP_SEC_ENTRIES:
+		return ctp_json_entries(data);
+	case CTP_SEC_TABLE:
+		return ctp_json_table(data);
+	case CTP_SEC_STATS:
+		return ctp_json_stats(data);
 	default:
 		return NULL;
 	}

@@ -51,6 +51,10 @@ typedef struct ctp_check {
  */
 typedef enum ctp_section_kind {
 	CTP_SEC_TREE = 0,
+	CTP_SEC_INPUTS,    /* ctp_inventory (include/ctplan/inventory.h) */
+	CTP_SEC_ENTRIES,   /* ctp_inventory */
+	CTP_SEC_TABLE,     /* ctp_inventory */
+	CTP_SEC_STATS,     /* ctp_inventory */
 	CTP_SEC_KIND_COUNT
 } ctp_section_kind;
 

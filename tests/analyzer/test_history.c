@@ -268,7 +268,7 @@ static void test_finding(void **state)
 	ctp_snapshot *snap;
 	ctp_report *rep;
 	ctp_error err = CTP_ERROR_INIT;
-	json_t *f, *tab;
+	json_t *f;
 	size_t i;
 	int seen = 0;
 
@@ -277,9 +277,13 @@ static void test_finding(void **state)
 	assert_int_equal(ctp_report_new(&rep), 0);
 	add_events(snap, &sc);
 	o.burst_gap = 3;
-	/* the inventory's figure: 97% of max free */
-	tab = ctp_report_section(rep, "table");
-	json_object_set_new(tab, "headroom_pct", json_real(97.0));
+	/* today's use: 30 of 1000, 97% of max free */
+	assert_int_equal(ctp_parse_buffer(snap, "sysctl",
+					  "net.netfilter.nf_conntrack_max = "
+					  "1000\nnet.netfilter."
+					  "nf_conntrack_count = 30\n",
+					  76, NULL, &err),
+			 0);
 	assert_int_equal(run_history_report(snap, &o, rep, &err), 0);
 	json_array_foreach(json_object_get(ctp_report_root(rep), "findings"),
 			   i, f) {

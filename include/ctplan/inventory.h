@@ -1,0 +1,60 @@
+/*
+ * The inventory model's typed result (analyzer/inventory.c): what was
+ * read from each input, the entries by family, protocol, state and
+ * zone, the table's count, settings and headroom, and the conntrack -S
+ * counters summed over CPUs.  Report sections "inputs", "entries",
+ * "table" and "stats" (docs/report.md); render/json_inventory.c writes
+ * them.
+ */
+#ifndef CTPLAN_INVENTORY_H
+#define CTPLAN_INVENTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctplan/host.h"
+#include "ctplan/snapshot.h"
+
+/* A count under a name, in the order the names were first seen. */
+typedef struct ctp_tally {
+	char key[48];
+	uint64_t n;
+} ctp_tally;
+
+typedef struct ctp_tallies {
+	ctp_tally *v;
+	size_t n, cap;
+} ctp_tallies;
+
+/* Add n under key (a new key goes last); 0 or CTP_ENOMEM. */
+int ctp_tallies_add(ctp_tallies *t, const char *key, uint64_t n);
+/* The count under key, 0 when absent. */
+uint64_t ctp_tallies_get(const ctp_tallies *t, const char *key);
+
+/* The counters the report names, in its order (docs/report.md). */
+#define CTP_INV_STATS 18
+extern const ctp_stat ctp_inventory_stats[CTP_INV_STATS];
+
+typedef struct ctp_inventory {
+	/* "inputs": the snapshot's input table, read as it is */
+	const ctp_snapshot *snap;
+	/* "entries" */
+	uint64_t total, assured, unreplied, offloaded, duplicates, events;
+	ctp_tallies family, protocol, state, zone;
+	/* "table" */
+	ctp_host_num count, max, buckets;
+	int has_headroom;
+	int64_t headroom;
+	double headroom_pct;  /* rounded to 2 decimals */
+	int has_full_drop_p;  /* the planner ran: full_drop_p (NAN null) */
+	double full_drop_p;
+	/* "stats" */
+	int stat_have[CTP_INV_STATS];
+	uint64_t stat[CTP_INV_STATS];
+	size_t cpus;
+	const char *stats_source; /* input path, NULL none */
+} ctp_inventory;
+
+void ctp_inventory_free(void *inv);
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * Private to render/: the builders of the typed sections' JSON
+ * (docs/report.md), one file per model; render/tree.c calls them.
+ * Each returns a new reference, or NULL on out of memory.
+ */
+#ifndef CTPLAN_RENDER_JSON_SECTIONS_H
+#define CTPLAN_RENDER_JSON_SECTIONS_H
+
+#include <jansson.h>
+
+#include "ctplan/inventory.h"
+
+json_t *ctp_json_inputs(const ctp_inventory *inv);
+json_t *ctp_json_entries(const ctp_inventory *inv);
+json_t *ctp_json_table(const ctp_inventory *inv);
+json_t *ctp_json_stats(const ctp_inventory *inv);
+
+#endif
