@@ -26,6 +26,8 @@ struct ctp_analysis {
 	/* the table as dumped, filled to max with the namespace's mix:
 	 * the share of new flows a full table drops (NAN unknown) */
 	double table_full_drop_p;
+	/* the hash model's section, once it ran (owned by the report) */
+	const struct ctp_hash_section *hash;
 };
 
 /* The planner's recommendation, computed before the models whose

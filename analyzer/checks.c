@@ -9,6 +9,7 @@
 
 #include "analysis_impl.h"
 #include "ctplan/report_tree.h"
+#include "ctplan/hash.h"
 #include "ctplan/plan.h"
 
 static double jnum(json_t *o, const char *k)
@@ -23,17 +24,15 @@ static double jnum(json_t *o, const char *k)
  * buckets by chain length (hash.at_max.histogram): a bucket holding l
  * nodes holds l of them.
  */
-static double hist_long_share(json_t *hist, unsigned max_chain)
+static double hist_long_share(const double *hist, size_t len,
+			      unsigned max_chain)
 {
 	double nodes = 0, longn = 0;
-	size_t l;
-	json_t *v;
 
-	json_array_foreach(hist, l, v) {
-		double b = json_number_value(v);
-		nodes += b * (double)l;
+	for (size_t l = 0; l < len; l++) {
+		nodes += hist[l] * (double)l;
 		if (l > max_chain)
-			longn += b * (double)l;
+			longn += hist[l] * (double)l;
 	}
 	return nodes > 0 ? longn / nodes : NAN;
 }
@@ -51,10 +50,8 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 		      ctp_error *err)
 {
 	const ctp_plan_opts *o = &a->plan_opts;
-	json_t *root = ctp_report_root(rep);
-	json_t *hash = json_object_get(root, "hash");
-	json_t *nat = json_object_get(root, "nat");
-	json_t *am = json_object_get(hash, "at_max");
+	const ctp_hash_section *hash = a->hash;
+	json_t *nat = json_object_get(ctp_report_root(rep), "nat");
 	const ctp_host_num *hm = ctp_host_max(a->host),
 			   *hb = ctp_host_buckets(a->host);
 	double v = NAN;
@@ -83,9 +80,11 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 	 * judged */
 	v = NAN;
 	src = "none";
-	if (json_is_true(json_object_get(am, "target_reached"))) {
-		v = hist_long_share(json_object_get(am, "histogram"),
-				    o->max_chain);
+	if (hash && hash->ran && hash->res.has_at_max &&
+	    hash->res.at_max.fig.target_reached) {
+		const ctp_hash_figures *f = &hash->res.at_max.fig;
+
+		v = hist_long_share(f->hist, f->hist_len, o->max_chain);
 		src = "hash.at_max.histogram";
 	}
 	if (!isfinite(v) && hm->known && hb->known && hb->value > 0) {

@@ -8,11 +8,13 @@
 
 #include <jansson.h>
 
+#include "ctplan/hash.h"
 #include "ctplan/inventory.h"
 
 json_t *ctp_json_inputs(const ctp_inventory *inv);
 json_t *ctp_json_entries(const ctp_inventory *inv);
 json_t *ctp_json_table(const ctp_inventory *inv);
 json_t *ctp_json_stats(const ctp_inventory *inv);
+json_t *ctp_json_hash(const ctp_hash_section *s);
 
 #endif

@@ -82,6 +82,8 @@ static json_t *section_json(ctp_section_kind kind, const void *data)
 		return ctp_json_table(data);
 	case CTP_SEC_STATS:
 		return ctp_json_stats(data);
+	case CTP_SEC_HASH:
+		return ctp_json_hash(data);
 	default:
 		return NULL;
 	}

@@ -88,7 +88,7 @@ int ctp_inventory_report(const ctp_analysis *a, ctp_report *rep,
  * The table size comes from the input's sysctl; without it the section
  * says why it was skipped.  Returns 0 or CTP_ENOMEM.
  */
-int ctp_hash_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err);
+int ctp_hash_report(ctp_analysis *a, ctp_report *rep, ctp_error *err);
 
 /*
  * History: the "history" section (docs/report.md) from the kernel logs

@@ -242,4 +242,28 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 		       ctp_hash_result *out, ctp_error *err);
 void ctp_hash_result_release(ctp_hash_result *res);
 
+/*
+ * The "hash" report section (analyzer/hash_report.c, docs/report.md):
+ * which hash, table size and chain limit apply, and the model's result
+ * when it ran; render/json_hash.c writes it.
+ */
+typedef struct ctp_hash_section {
+	const ctp_hash_era_info *info;
+	char kernel[32];
+	const char *kernel_source;
+	int has_buckets;
+	uint64_t buckets;
+	const char *buckets_source;
+	unsigned keys;
+	uint64_t seed;
+	ctp_chain_limit limit;
+	int ran;             /* 0: skipped says why */
+	char skipped[320];
+	ctp_hash_result res; /* when ran */
+	int has_max;
+	uint64_t max;        /* the at-max target */
+} ctp_hash_section;
+
+void ctp_hash_section_free(void *sec);
+
 #endif
