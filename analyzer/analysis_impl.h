@@ -28,6 +28,8 @@ struct ctp_analysis {
 	double table_full_drop_p;
 	/* the hash model's section, once it ran (owned by the report) */
 	const struct ctp_hash_section *hash;
+	/* the NAT model's section, once it ran (owned by the report) */
+	const struct ctp_nat_section *nat;
 };
 
 /* The planner's recommendation, computed before the models whose

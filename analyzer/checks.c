@@ -8,16 +8,10 @@
 #include <string.h>
 
 #include "analysis_impl.h"
-#include "ctplan/report_tree.h"
 #include "ctplan/hash.h"
+#include "ctplan/nat.h"
 #include "ctplan/plan.h"
 
-static double jnum(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_number(v) ? json_number_value(v) : NAN;
-}
 
 /*
  * Share of nodes in chains longer than max_chain from a histogram of
@@ -51,7 +45,6 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 {
 	const ctp_plan_opts *o = &a->plan_opts;
 	const ctp_hash_section *hash = a->hash;
-	json_t *nat = json_object_get(ctp_report_root(rep), "nat");
 	const ctp_host_num *hm = ctp_host_max(a->host),
 			   *hb = ctp_host_buckets(a->host);
 	double v = NAN;
@@ -103,11 +96,8 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 	 * --max-groups, sorted by risk, not by utilization) */
 	v = NAN;
 	src = "none";
-	if (ctp_host_has_listing(a->host) &&
-	    json_is_array(json_object_get(nat, "groups"))) {
-		v = json_is_number(json_object_get(nat, "max_utilization"))
-			    ? jnum(nat, "max_utilization")
-			    : 0;
+	if (ctp_host_has_listing(a->host) && a->nat) {
+		v = a->nat->max_utilization;
 		src = "nat.max_utilization";
 	}
 	if (add_check(rep, "nat_utilization", v, o->max_nat_util, 1, src,

@@ -10,11 +10,13 @@
 
 #include "ctplan/hash.h"
 #include "ctplan/inventory.h"
+#include "ctplan/nat.h"
 
 json_t *ctp_json_inputs(const ctp_inventory *inv);
 json_t *ctp_json_entries(const ctp_inventory *inv);
 json_t *ctp_json_table(const ctp_inventory *inv);
 json_t *ctp_json_stats(const ctp_inventory *inv);
 json_t *ctp_json_hash(const ctp_hash_section *s);
+json_t *ctp_json_nat(const ctp_nat_section *n);
 
 #endif

@@ -84,6 +84,8 @@ static json_t *section_json(ctp_section_kind kind, const void *data)
 		return ctp_json_stats(data);
 	case CTP_SEC_HASH:
 		return ctp_json_hash(data);
+	case CTP_SEC_NAT:
+		return ctp_json_nat(data);
 	default:
 		return NULL;
 	}

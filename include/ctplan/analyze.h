@@ -131,6 +131,6 @@ int ctp_history_summary(const ctp_snapshot *snap, unsigned burst_gap,
  * the next new connection fails (include/ctplan/nat.h), with findings
  * for groups near exhaustion.  Returns 0 or CTP_ENOMEM.
  */
-int ctp_nat_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err);
+int ctp_nat_report(ctp_analysis *a, ctp_report *rep, ctp_error *err);
 
 #endif

@@ -161,4 +161,20 @@ int ctp_nat_model_run(const ctp_snapshot *snap, const ctp_nat_opts *opts,
 		      ctp_nat_result *out, ctp_error *err);
 void ctp_nat_result_release(ctp_nat_result *res);
 
+/*
+ * The "nat" report section (analyzer/nat_report.c, docs/report.md): the
+ * model's result with the options it ran with; render/json_nat.c
+ * writes it.  snap is borrowed (remaps name its flows).
+ */
+typedef struct ctp_nat_section {
+	const ctp_snapshot *snap;
+	ctp_nat_opts opts;
+	ctp_nat_result res;
+	size_t max_groups;        /* groups listed (--max-groups), 0 all */
+	/* over every group, listed or not; 0 without groups */
+	double max_utilization, max_p_fail_next;
+} ctp_nat_section;
+
+void ctp_nat_section_free(void *sec);
+
 #endif
