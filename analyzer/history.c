@@ -28,50 +28,39 @@
 #include <string.h>
 
 #include "analysis_impl.h"
-#include "ctplan/report_tree.h"
 #include "ctplan/analyze.h"
+#include "ctplan/history.h"
 #include "ctplan/kernel.h"
 #include "grow.h"
 
 #define US_PER_S 1000000LL
-#define NS_MAX 8 /* namespaces listed per burst */
-
-/* clocks a log's times are on */
-typedef enum hclock {
-	CLK_NONE = 0,   /* no times */
-	CLK_BOOT,       /* seconds since boot (dmesg) */
-	CLK_WALL,       /* a date with a year */
-	CLK_NOYEAR,     /* a syslog date without a year */
-} hclock;
+#define NS_MAX CTP_HIST_NS_MAX
+#define K_TABLE CTP_HIST_TABLE
+#define K_EXPECT CTP_HIST_EXPECT
+#define K_N CTP_HIST_KINDS
+#define CLK_NONE CTP_CLK_NONE
+#define CLK_BOOT CTP_CLK_BOOT
+#define CLK_WALL CTP_CLK_WALL
+#define CLK_NOYEAR CTP_CLK_NOYEAR
+typedef ctp_hclock hclock;
+typedef ctp_hlog hlog;
+typedef ctp_hburst burst;
 
 static const char *const clock_names[] = {
 	"none", "boot", "wall", "wall-noyear",
 };
 
-/* the kinds with bursts */
-enum { K_TABLE = 0, K_EXPECT, K_N };
 static const char *const kind_keys[K_N] = { "table_full", "expect_full" };
 
-typedef struct hlog {
-	size_t input;
-	uint64_t events;   /* conntrack events (lines they stand for) */
-	hclock clock;
-	int has_boot;      /* every timed event also has a boot time */
-	int64_t first, last; /* range on clock */
-	int used;
-	const char *why;   /* not used: why; borrowed */
-	size_t other;      /* the log it overlaps */
-} hlog;
+const char *ctp_history_clock_name(ctp_hclock c)
+{
+	return (unsigned)c < 4 ? clock_names[c] : "none";
+}
 
-typedef struct burst {
-	int kind;
-	int64_t first, last;
-	uint64_t count, suppressed;
-	uint32_t ns[NS_MAX];
-	size_t nns;
-	int ns_more;      /* more namespaces than NS_MAX */
-	int no_ns;        /* a message without a namespace */
-} burst;
+const char *ctp_history_kind_key(int kind)
+{
+	return kind >= 0 && kind < K_N ? kind_keys[kind] : NULL;
+}
 
 typedef struct hstate {
 	const ctp_snapshot *snap;
@@ -300,13 +289,7 @@ static int step(hstate *h, const ctp_kevent *e, int have, int64_t t,
 	return 0;
 }
 
-/* ---- JSON ---- */
-
-static int put(json_t *obj, const char *key, json_t *v)
-{
-	/* set_new: obj takes v's only reference; NULL v fails */
-	return json_object_set_new(obj, key, v) ? CTP_ENOMEM : 0;
-}
+/* ---- times ---- */
 
 static const char *const mon[12] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -341,7 +324,7 @@ static void civil(int64_t days, int64_t *y, int *m, int *d)
 
 /* A time on clock c as text: "786.541314", "2026-11-26T18:32:10.541314",
  * "Nov 26 18:32:10" */
-static void fmt_time(hclock c, int64_t t, char *buf, size_t size)
+void ctp_history_fmt_time(ctp_hclock c, int64_t t, char *buf, size_t size)
 {
 	int64_t s = t / US_PER_S, us = t % US_PER_S;
 	int64_t day = s / 86400, sod = s % 86400;
@@ -383,108 +366,6 @@ static void fmt_time(hclock c, int64_t t, char *buf, size_t size)
 	}
 }
 
-static json_t *time_json(hclock c, int64_t t)
-{
-	char buf[64];
-
-	fmt_time(c, t, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-/* Namespace names: the inode number; a message without one is from the
- * initial namespace on kernels that name the others, else unknown. */
-static int ns_json(json_t *arr, const burst *b, int names_netns)
-{
-	char buf[16];
-
-	for (size_t i = 0; i < b->nns; i++) {
-		snprintf(buf, sizeof(buf), "%" PRIu32, b->ns[i]);
-		if (json_array_append_new(arr, json_string(buf)))
-			return CTP_ENOMEM;
-	}
-	if (b->no_ns &&
-	    json_array_append_new(arr, json_string(names_netns ? "init"
-							      : "unknown")))
-		return CTP_ENOMEM;
-	if (b->ns_more && json_array_append_new(arr, json_string("...")))
-		return CTP_ENOMEM;
-	return 0;
-}
-
-static int burst_json(json_t *arr, const hstate *h, const burst *b,
-		      int names_netns)
-{
-	json_t *o = json_object(), *ns = json_array();
-
-	if (!o || !ns || ns_json(ns, b, names_netns)) {
-		json_decref(o);
-		json_decref(ns);
-		return CTP_ENOMEM;
-	}
-	if (put(o, "kind", json_string(kind_keys[b->kind])) ||
-	    put(o, "first", time_json(h->clock, b->first)) ||
-	    put(o, "last", time_json(h->clock, b->last)) ||
-	    put(o, "first_s", json_real((double)b->first / US_PER_S)) ||
-	    put(o, "last_s", json_real((double)b->last / US_PER_S)) ||
-	    put(o, "namespaces", ns) ||
-	    put(o, "count", json_integer((json_int_t)b->count)) ||
-	    put(o, "suppressed", json_integer((json_int_t)b->suppressed)) ||
-	    json_array_append_new(arr, o)) {
-		json_decref(o);
-		return CTP_ENOMEM;
-	}
-	return 0;
-}
-
-static int kind_json(json_t *hist, const hstate *h, int k, int names_netns)
-{
-	json_t *o = json_object(), *ns = json_array();
-	burst all;
-	size_t nb = 0;
-	int64_t first = -1, last = -1;
-
-	memset(&all, 0, sizeof(all));
-	if (!o || !ns)
-		goto oom;
-	for (size_t i = 0; i < h->nbursts; i++) {
-		const burst *b = &h->bursts[i];
-		if (b->kind != k)
-			continue;
-		if (!nb++)
-			first = b->first;
-		last = b->last;
-		for (size_t j = 0; j < b->nns; j++) {
-			ctp_kevent e;
-			memset(&e, 0, sizeof(e));
-			e.flags = CTP_KEV_F_NETNS;
-			e.netns = b->ns[j];
-			add_ns(&all, &e);
-		}
-		all.no_ns |= b->no_ns;
-		all.ns_more |= b->ns_more;
-	}
-	if (ns_json(ns, &all, names_netns))
-		goto oom;
-	if (put(o, "printed", json_integer((json_int_t)h->printed[k])) ||
-	    put(o, "suppressed", json_integer((json_int_t)h->suppressed[k])) ||
-	    put(o, "at_least",
-		json_integer((json_int_t)(h->printed[k] + h->suppressed[k]))) ||
-	    put(o, "bursts", json_integer((json_int_t)nb)) ||
-	    put(o, "first", nb ? time_json(h->clock, first) : json_null()) ||
-	    put(o, "last", nb ? time_json(h->clock, last) : json_null()))
-		goto oom;
-	/* put steals ns, also when it fails */
-	if (put(o, "namespaces", ns)) {
-		ns = NULL;
-		goto oom;
-	}
-	return put(hist, kind_keys[k], o);
-oom:
-	json_decref(o);
-	json_decref(ns);
-	return CTP_ENOMEM;
-}
-
 /* Bursts named in a finding: "786.5-790.1 (942)"; at most three. */
 static void burst_names(const hstate *h, int k, char *buf, size_t size)
 {
@@ -504,8 +385,8 @@ static void burst_names(const hstate *h, int k, char *buf, size_t size)
 				 total - shown);
 			break;
 		}
-		fmt_time(h->clock, b->first, a, sizeof(a));
-		fmt_time(h->clock, b->last, z, sizeof(z));
+		ctp_history_fmt_time(h->clock, b->first, a, sizeof(a));
+		ctp_history_fmt_time(h->clock, b->last, z, sizeof(z));
 		n = snprintf(buf + used, size - used, "%s%s%s%s: %" PRIu64,
 			     shown ? ", " : "", a, strcmp(a, z) ? ".." : "",
 			     strcmp(a, z) ? z : "", b->count + b->suppressed);
@@ -571,83 +452,6 @@ static int findings(const ctp_analysis *a, ctp_report *rep, const hstate *h)
 			return CTP_ENOMEM;
 	}
 	return 0;
-}
-
-static int logs_json(json_t *hist, const ctp_snapshot *snap,
-		     const hlog *logs, size_t n)
-{
-	json_t *arr = json_array();
-
-	if (!arr)
-		return CTP_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const ctp_input_info *in = ctp_snapshot_input(snap,
-							      logs[i].input);
-		json_t *o = json_pack(
-			"{s:s, s:I, s:s, s:I, s:b}", "path", in->path,
-			"lines", (json_int_t)in->lines, "clock",
-			clock_names[logs[i].clock], "messages",
-			(json_int_t)logs[i].events, "counted", logs[i].used);
-
-		if (!o || json_array_append_new(arr, o)) {
-			json_decref(arr);
-			return CTP_ENOMEM;
-		}
-		if (logs[i].why &&
-		    (put(o, "not_counted_because", json_string(logs[i].why)) ||
-		     put(o, "counted_instead",
-			 json_string(ctp_snapshot_input(
-					     snap, logs[logs[i].other].input)
-					     ->path)))) {
-			json_decref(arr);
-			return CTP_ENOMEM;
-		}
-	}
-	return put(hist, "logs", arr);
-}
-
-static int notices_json(json_t *hist, const hstate *h, const hlog *logs,
-			size_t nlogs)
-{
-	const ctp_kevent *ev = ctp_snapshot_kevents(h->snap);
-	size_t n = ctp_snapshot_kevent_count(h->snap);
-	json_t *o = json_object(), *sizes = json_array();
-	uint64_t vmalloc = 0, helper = 0;
-
-	if (!o || !sizes)
-		goto oom;
-	for (size_t i = 0; i < n; i++) {
-		int counted = 0;
-		for (size_t j = 0; j < nlogs; j++)
-			if (logs[j].input == ev[i].input && logs[j].used)
-				counted = 1;
-		if (!counted)
-			continue;
-		if (ev[i].kind == CTP_KEV_VMALLOC)
-			vmalloc += ev[i].repeat;
-		else if (ev[i].kind == CTP_KEV_HELPER)
-			helper += ev[i].repeat;
-		else if (ev[i].kind == CTP_KEV_CT_SIZE) {
-			json_t *s = json_pack("{s:I, s:I}", "buckets",
-					      (json_int_t)ev[i].value, "max",
-					      (json_int_t)ev[i].value2);
-			if (!s || json_array_append_new(sizes, s))
-				goto oom;
-		}
-	}
-	if (put(o, "boot_sizes", sizes)) {
-		sizes = NULL;
-		goto oom;
-	}
-	sizes = NULL;
-	if (put(o, "vmalloc_fallbacks", json_integer((json_int_t)vmalloc)) ||
-	    put(o, "helper_notices", json_integer((json_int_t)helper)))
-		goto oom;
-	return put(hist, "notices", o);
-oom:
-	json_decref(o);
-	json_decref(sizes);
-	return CTP_ENOMEM;
 }
 
 /* Sort key of a counted log: its first time, logs without times last. */
@@ -780,61 +584,83 @@ int ctp_history_summary(const ctp_snapshot *snap, unsigned burst_gap,
 	return 0;
 }
 
+void ctp_history_section_free(void *p)
+{
+	ctp_history_section *hs = p;
+
+	if (!hs)
+		return;
+	free(hs->bursts);
+	free(hs->logs);
+	free(hs);
+}
+
+/* Per kind: the bursts' namespaces together, the first and last time. */
+static void kind_totals(ctp_history_section *hs)
+{
+	for (size_t i = 0; i < hs->nbursts; i++) {
+		const burst *b = &hs->bursts[i];
+		burst *all = &hs->all[b->kind];
+
+		if (!hs->nkind[b->kind]++)
+			all->first = b->first;
+		all->last = b->last;
+		for (size_t j = 0; j < b->nns; j++) {
+			ctp_kevent e;
+			memset(&e, 0, sizeof(e));
+			e.flags = CTP_KEV_F_NETNS;
+			e.netns = b->ns[j];
+			add_ns(all, &e);
+		}
+		all->no_ns |= b->no_ns;
+		all->ns_more |= b->ns_more;
+	}
+}
+
 int ctp_history_report(const ctp_analysis *a, ctp_report *rep,
 		       ctp_error *err)
 {
 	const ctp_snapshot *snap = a->snap;
 	const ctp_analyze_opts *opts = &a->opts;
+	ctp_history_section *hs = NULL;
 	hlog *logs = NULL;
 	size_t nlogs = 0;
 	hstate h;
-	json_t *hist, *bursts = NULL;
 	ctp_kver kv;
-	int names_netns = 0, rc = CTP_ENOMEM;
 
 	if (build(snap, opts ? opts->burst_gap : 60, &h, &logs, &nlogs))
-		goto done;
+		goto oom;
 	if (!nlogs)
 		return 0; /* no kernel log read: no section */
+	hs = calloc(1, sizeof(*hs));
+	if (!hs) {
+		free(h.bursts);
+		free(logs);
+		goto oom;
+	}
+	hs->snap = snap;
+	hs->clock = h.clock;
+	hs->gap_us = h.gap_us;
+	hs->logs = logs;
+	hs->nlogs = nlogs;
+	hs->bursts = h.bursts;
+	hs->nbursts = h.nbursts;
+	memcpy(hs->printed, h.printed, sizeof(hs->printed));
+	memcpy(hs->suppressed, h.suppressed, sizeof(hs->suppressed));
+	hs->unattributed = h.unattributed;
+	hs->boots = h.boots;
 	/* whether the messages name their namespace: known only from a
 	 * kernel that was named, not the one assumed without uname */
-	{
-		const char *ksrc;
-
-		kv = ctp_host_kernel(a->host, &ksrc);
-		if (!ctp_host_kernel_note(a->host))
-			names_netns = ctp_kernel_kmsg_netns(&kv);
-		(void)ksrc;
-	}
-
-	hist = ctp_report_section(rep, "history");
-	bursts = json_array();
-	if (!hist || !bursts)
-		goto done;
-	for (size_t i = 0; i < h.nbursts; i++)
-		if (burst_json(bursts, &h, &h.bursts[i], names_netns))
-			goto done;
-	if (put(hist, "clock", json_string(clock_names[h.clock])) ||
-	    put(hist, "burst_gap_s",
-		json_integer((json_int_t)(h.gap_us / US_PER_S))) ||
-	    logs_json(hist, snap, logs, nlogs) ||
-	    kind_json(hist, &h, K_TABLE, names_netns) ||
-	    kind_json(hist, &h, K_EXPECT, names_netns) ||
-	    put(hist, "suppressed_unattributed",
-		json_integer((json_int_t)h.unattributed)) ||
-	    put(hist, "boots", json_integer((json_int_t)h.boots)) ||
-	    notices_json(hist, &h, logs, nlogs))
-		goto done;
-	rc = put(hist, "bursts", bursts);
-	bursts = NULL;
-	if (!rc)
-		rc = findings(a, rep, &h);
-done:
-	json_decref(bursts);
-	free(h.bursts);
-	free(logs);
-	if (rc)
-		return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
-				     "out of memory");
+	kv = ctp_host_kernel(a->host, NULL);
+	if (!ctp_host_kernel_note(a->host))
+		hs->names_netns = ctp_kernel_kmsg_netns(&kv);
+	kind_totals(hs);
+	if (ctp_report_add_section(rep, "history", CTP_SEC_HISTORY, hs,
+				   ctp_history_section_free) ||
+	    findings(a, rep, &h))
+		goto oom;
 	return 0;
+oom:
+	return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
+			     "out of memory in the history model");
 }

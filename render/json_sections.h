@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "ctplan/hash.h"
+#include "ctplan/history.h"
 #include "ctplan/inventory.h"
 #include "ctplan/nat.h"
 
@@ -18,5 +19,6 @@ json_t *ctp_json_table(const ctp_inventory *inv);
 json_t *ctp_json_stats(const ctp_inventory *inv);
 json_t *ctp_json_hash(const ctp_hash_section *s);
 json_t *ctp_json_nat(const ctp_nat_section *n);
+json_t *ctp_json_history(const ctp_history_section *h);
 
 #endif

@@ -86,6 +86,8 @@ static json_t *section_json(ctp_section_kind kind, const void *data)
 		return ctp_json_hash(data);
 	case CTP_SEC_NAT:
 		return ctp_json_nat(data);
+	case CTP_SEC_HISTORY:
+		return ctp_json_history(data);
 	default:
 		return NULL;
 	}

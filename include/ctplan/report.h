@@ -57,6 +57,7 @@ typedef enum ctp_section_kind {
 	CTP_SEC_STATS,     /* ctp_inventory */
 	CTP_SEC_HASH,      /* ctp_hash_section (include/ctplan/hash.h) */
 	CTP_SEC_NAT,       /* ctp_nat_section (include/ctplan/nat.h) */
+	CTP_SEC_HISTORY,   /* ctp_history_section (ctplan/history.h) */
 	CTP_SEC_KIND_COUNT
 } ctp_section_kind;
 
