@@ -271,7 +271,9 @@ static int counter_findings(const ctp_analysis *a, ctp_report *rep)
 		    "the kernel dropped %s%llu packets since boot because the "
 		    "table was full and no unassured entry could be evicted "
 		    "(drop %llu%s%s; counters read as on kernels %s)",
-		    c->split_known ? "" : "at least ",
+		    !c->has_insert_failed ? "at most "
+		    : c->split_known	  ? ""
+					  : "at least ",
 		    (unsigned long long)c->full_drops,
 		    (unsigned long long)c->drop,
 		    c->drop != c->full_drops ? " less the insert clashes lost"

@@ -230,6 +230,7 @@ int cmd_plan(const cli_cmd *cmd, int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	in.kernel = ao.has_kernel ? ao.kernel : ctp_kernel_newest();
 	in.peak = (uint64_t)ceil((double)entries * po.growth);
+	in.peak_source = po.growth != 1 ? "--entries x --growth" : "--entries";
 	in.evictable = po.evictable;
 	/* without a dump: conntrack events on (the kernel's default) */
 	in.ext_mask = CTP_EXT_ECACHE;
@@ -241,9 +242,7 @@ int cmd_plan(const cli_cmd *cmd, int argc, char **argv)
 		return CTP_EXIT_INPUT;
 	}
 	if (ctp_report_new(&rep) ||
-	    ctp_plan_add_sections(rep, &in, &po, &res,
-				  po.growth != 1 ? "--entries x --growth"
-						 : "--entries")) {
+	    ctp_plan_add_sections(rep, &in, &po, &res, in.peak_source)) {
 		fprintf(stderr, "ctplan: out of memory\n");
 		ctp_report_free(rep);
 		return CTP_EXIT_INPUT;
@@ -251,7 +250,7 @@ int cmd_plan(const cli_cmd *cmd, int argc, char **argv)
 	if (fmt && strcmp(fmt, "json") == 0)
 		rc = ctp_render_json(rep, stdout, NULL);
 	else
-		rc = ctp_plan_render_text(rep, stdout, 0);
+		rc = ctp_render_plan_text(rep, stdout, 0);
 	ctp_report_free(rep);
 	return rc ? CTP_EXIT_INPUT : CTP_EXIT_OK;
 }

@@ -12,6 +12,7 @@
 #include "ctplan/history.h"
 #include "ctplan/inventory.h"
 #include "ctplan/nat.h"
+#include "ctplan/plan.h"
 
 json_t *ctp_json_inputs(const ctp_inventory *inv);
 json_t *ctp_json_entries(const ctp_inventory *inv);
@@ -20,5 +21,8 @@ json_t *ctp_json_stats(const ctp_inventory *inv);
 json_t *ctp_json_hash(const ctp_hash_section *s);
 json_t *ctp_json_nat(const ctp_nat_section *n);
 json_t *ctp_json_history(const ctp_history_section *h);
+json_t *ctp_json_headroom(const ctp_headroom_section *h);
+json_t *ctp_json_recommendation(const ctp_plan_section *s);
+json_t *ctp_json_defaults(const ctp_plan_section *s);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "ctplan/error.h"
 #include "ctplan/plan.h"
+#include "ctplan/render.h"
 #include "ctplan/report_tree.h"
 #include "text_sections.h"
 
@@ -266,7 +267,7 @@ void ctp_text_checks(tctx *t, json_t *arr)
 	}
 }
 
-int ctp_plan_render_text(ctp_report *rep, FILE *out, int color)
+int ctp_render_plan_text(ctp_report *rep, FILE *out, int color)
 {
 	json_t *root = ctp_report_root(rep);
 	tctx t = { out, color };

@@ -88,6 +88,12 @@ static json_t *section_json(ctp_section_kind kind, const void *data)
 		return ctp_json_nat(data);
 	case CTP_SEC_HISTORY:
 		return ctp_json_history(data);
+	case CTP_SEC_HEADROOM:
+		return ctp_json_headroom(data);
+	case CTP_SEC_PLAN:
+		return ctp_json_recommendation(data);
+	case CTP_SEC_DEFAULTS:
+		return ctp_json_defaults(data);
 	default:
 		return NULL;
 	}

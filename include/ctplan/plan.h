@@ -16,6 +16,8 @@
 #include <stdio.h>
 
 #include "ctplan/analyze.h"
+#include "ctplan/host.h"
+#include "ctplan/inventory.h"
 #include "ctplan/error.h"
 #include "ctplan/kernel.h"
 #include "ctplan/report.h"
@@ -142,40 +144,94 @@ typedef struct ctp_plan_result {
 int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 		     ctp_plan_result *out, ctp_error *err);
 
+/* ---- report sections ---- */
+
+#define CTP_PLAN_REASONS 8
+#define CTP_PLAN_REASON_LEN 640
+
 /*
- * Add "defaults" and "recommendation" (docs/report.md) for in and res
- * to the report; peak_source names where the peak came from.  Returns 0
- * or CTP_ENOMEM.
+ * The "recommendation" and "defaults" sections (docs/report.md): what
+ * was computed, from what, with one sentence of reason per figure;
+ * render/json_plan.c writes them.
+ */
+typedef struct ctp_plan_section {
+	ctp_plan_input in;
+	ctp_plan_opts o;
+	int has_plan;            /* 0: skipped says why */
+	char skipped[320];
+	ctp_plan_result res;
+	char peak_source[32];
+	char reasons[CTP_PLAN_REASONS][CTP_PLAN_REASON_LEN];
+	size_t nreasons;
+	/* analyze: the host's peak evidence (include/ctplan/host.h) */
+	int has_evidence;
+	ctp_peak_evidence ev[CTP_PEAK_KIND_COUNT];
+	size_t nev;
+	int winner;              /* index of the one that set the peak, -1 */
+} ctp_plan_section;
+
+/*
+ * Add "recommendation" and "defaults" for in and res to the report;
+ * peak_source names where the peak came from.  Returns 0 or
+ * CTP_ENOMEM.
  */
 int ctp_plan_add_sections(ctp_report *rep, const ctp_plan_input *in,
 			  const ctp_plan_opts *o, const ctp_plan_result *res,
 			  const char *peak_source);
 
+/* Idle entries of one class, and what shorter timeouts would free. */
+typedef struct ctp_idle_class {
+	uint64_t timeout_s;
+	int timeout_from_sysctl;
+	uint64_t entries;
+	double idle_median_s;    /* NAN without entries */
+	struct {
+		uint64_t timeout_s, freed;
+		double freed_pct;
+	} what_if[2];
+	size_t nwhat;
+} ctp_idle_class;
+
+/* The "headroom" section (docs/report.md). */
+typedef struct ctp_headroom_section {
+	ctp_idle_class tcp_established, udp_stream;
+	uint64_t count;
+	uint64_t max;            /* 0: unknown */
+	const char *max_source;  /* "sysctl", "kernel default" or NULL */
+	/* the entries by kind, as shares of max (borrowed; NULL none) */
+	const ctp_tallies *by_protocol, *by_state, *by_zone;
+	double growth;
+	uint64_t peak;
+	const char *peak_source; /* NULL: no evidence */
+	int has_rate;
+	const char *rate_source;
+	double rate_window_s, rate_new_per_s, rate_steady_state;
+	const ctp_evict_rule *rule;
+	const char *ns;          /* the namespace a full table is judged for */
+	uint64_t ns_entries, ns_evictable;
+	int has_list;
+	double evictable_share;
+	double full_drop_p;      /* NAN unknown */
+} ctp_headroom_section;
+
 /* ---- models of the analyze pipeline (analyzer/analyze.c) ---- */
 
 /*
- * "headroom", "defaults", "recommendation" and table.full_drop_p, from
- * the inventory's "table" section and the snapshot; opts->plan (NULL:
- * defaults).  Runs after the inventory.  Returns 0 or CTP_ENOMEM.
+ * "headroom", "recommendation" and "defaults" from the planner's figures
+ * (ctp_plan_prepare ran first).  Returns 0 or CTP_ENOMEM.
  */
 int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err);
 
 /*
- * "checks": headroom at the peak against the margin, long chains at max
- * (the hash model's histogram) against the target, the worst NAT
+ * "checks": the headroom at the peak against the margin, long chains at
+ * max (the hash model's histogram) against the target, the worst NAT
  * group's utilization against its limit.  Runs last.  A check whose
- * figure the report lacks is listed with ok null.
+ * figure the report lacks has no value (ok null).
  */
 int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 		      ctp_error *err);
 
-/* Checks of the report that failed (ok false). */
+/* Checks of the report that failed. */
 size_t ctp_checks_failed(ctp_report *rep);
-
-/* ---- text ---- */
-
-/* The "defaults" and "recommendation" sections alone, as "ctplan plan"
- * prints them (render/text_plan.c).  0, or CTP_EFAIL on a write error. */
-int ctp_plan_render_text(ctp_report *rep, FILE *out, int color);
 
 #endif

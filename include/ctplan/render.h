@@ -21,6 +21,9 @@ typedef struct ctp_render_opts {
 
 int ctp_render_text(ctp_report *rep, FILE *out, const ctp_render_opts *o);
 int ctp_render_json(ctp_report *rep, FILE *out, const ctp_render_opts *o);
+/* The "defaults" and "recommendation" sections alone, as "ctplan plan"
+ * prints them (render/text_plan.c). */
+int ctp_render_plan_text(ctp_report *rep, FILE *out, int color);
 /* One self-contained HTML page: no script, nothing fetched, inline SVG
  * charts (render/html.c). */
 int ctp_render_html(ctp_report *rep, FILE *out, const ctp_render_opts *o);

@@ -58,6 +58,9 @@ typedef enum ctp_section_kind {
 	CTP_SEC_HASH,      /* ctp_hash_section (include/ctplan/hash.h) */
 	CTP_SEC_NAT,       /* ctp_nat_section (include/ctplan/nat.h) */
 	CTP_SEC_HISTORY,   /* ctp_history_section (ctplan/history.h) */
+	CTP_SEC_HEADROOM,  /* ctp_headroom_section (ctplan/plan.h) */
+	CTP_SEC_PLAN,      /* ctp_plan_section: "recommendation" */
+	CTP_SEC_DEFAULTS,  /* ctp_plan_section: "defaults" */
 	CTP_SEC_KIND_COUNT
 } ctp_section_kind;
 

@@ -1,0 +1,309 @@
+/*
+ * The planner's sections as JSON (docs/report.md "headroom",
+ * "recommendation", "defaults"), from their typed results
+ * (include/ctplan/plan.h).
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "ctplan/error.h"
+#include "ctplan/plan.h"
+#include "json_sections.h"
+
+static int put(json_t *obj, const char *key, json_t *v)
+{
+	/* set_new: obj takes v's only reference; NULL v fails */
+	return json_object_set_new(obj, key, v) ? CTP_ENOMEM : 0;
+}
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *u64(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+/* shares rounded to 6 decimals */
+static json_t *real6(double v)
+{
+	return isfinite(v) ? json_real(round(v * 1e6) / 1e6) : json_null();
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static double pct_free(uint64_t max, uint64_t n)
+{
+	if (!max)
+		return NAN;
+	return 100.0 * ((double)max - (double)n) / (double)max;
+}
+
+json_t *ctp_json_defaults(const ctp_plan_section *s)
+{
+	const ctp_default_rule *dr = ctp_kernel_default_rule(&s->in.kernel);
+	const ctp_plan_result *res = &s->res;
+	char kv[32];
+
+	ctp_kver_format(&s->in.kernel, kv, sizeof(kv));
+	return json_pack(
+		"{s:s, s:s, s:s, s:s, s:i, s:o, s:i, s:o, s:o, s:o}", "kernel",
+		kv, "rule", dr->name, "rule_versions", dr->versions,
+		"rule_source", dr->source, "factor", (int)dr->factor,
+		"mem_total_kb",
+		s->in.mem_kb ? u64(s->in.mem_kb) : json_null(), "bits",
+		(int)s->in.bits, "buckets",
+		res->has_default ? u64(res->def.buckets) : json_null(), "max",
+		res->has_default ? u64(res->def.max) : json_null(), "skipped",
+		res->has_default ? json_null()
+				 : json_string("no MemTotal in the input "
+					       "(/proc/meminfo) and no "
+					       "--mem"));
+}
+
+static json_t *evidence_json(const ctp_plan_section *s)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < s->nev; i++) {
+		const ctp_peak_evidence *e = &s->ev[i];
+		json_t *j = json_pack("{s:s, s:I, s:b, s:b, s:s}", "source",
+				      ctp_peak_kind_name(e->kind), "entries",
+				      (json_int_t)e->entries, "table_was_full",
+				      e->at_least_max, "sets_peak",
+				      (int)i == s->winner, "detail",
+				      e->detail);
+		/* append_new steals j */
+		if (!j || json_array_append_new(arr, j)) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static json_t *rules_json(const ctp_plan_result *res)
+{
+	json_t *rules = json_array();
+
+	for (size_t i = 0; rules && i < res->nrules; i++) {
+		const ctp_plan_rule *r = &res->rules[i];
+		json_t *j = r->known
+			? json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:s}",
+				    "name", r->name, "max", (json_int_t)r->max,
+				    "buckets", (json_int_t)r->buckets,
+				    "headroom_pct_at_peak",
+				    real6(r->headroom_pct),
+				    "long_chain_share_at_max",
+				    num_or_null(r->long_share), "full_drop_p",
+				    num_or_null(r->full_drop_p), "note",
+				    r->note)
+			: json_pack("{s:s, s:n, s:n, s:n, s:n, s:n, s:s}",
+				    "name", r->name, "max", "buckets",
+				    "headroom_pct_at_peak",
+				    "long_chain_share_at_max", "full_drop_p",
+				    "note",
+				    "unknown here (needs --cores, or "
+				    "MemTotal)");
+		/* append_new steals j */
+		if (!j || json_array_append_new(rules, j)) {
+			json_decref(rules);
+			return NULL;
+		}
+	}
+	return rules;
+}
+
+static json_t *strings(const char (*v)[CTP_PLAN_REASON_LEN], size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < n; i++)
+		if (json_array_append_new(arr, json_string(v[i]))) {
+			json_decref(arr);
+			return NULL;
+		}
+	return arr;
+}
+
+json_t *ctp_json_recommendation(const ctp_plan_section *s)
+{
+	const ctp_plan_input *in = &s->in;
+	const ctp_plan_opts *o = &s->o;
+	const ctp_plan_result *res = &s->res;
+	json_t *rc = json_object();
+	char kv[32], mod[128], a[96], b[96];
+
+	if (!rc)
+		return NULL;
+	if (!s->has_plan) {
+		if (put(rc, "skipped", json_string(s->skipped)) ||
+		    put(rc, "peak_evidence", evidence_json(s)))
+			goto oom;
+		return rc;
+	}
+	ctp_kver_format(&in->kernel, kv, sizeof(kv));
+	snprintf(mod, sizeof(mod), "options nf_conntrack hashsize=%llu",
+		 (unsigned long long)res->buckets);
+	snprintf(a, sizeof(a), "net.netfilter.nf_conntrack_max = %llu",
+		 (unsigned long long)res->max);
+	snprintf(b, sizeof(b), "net.netfilter.nf_conntrack_buckets = %llu",
+		 (unsigned long long)res->buckets);
+	if (put(rc, "kernel", json_string(kv)) ||
+	    put(rc, "peak", u64(in->peak)) ||
+	    put(rc, "peak_source", json_string(s->peak_source)) ||
+	    put(rc, "margin", json_real(o->margin)) ||
+	    put(rc, "max_chain", json_integer(o->max_chain)) ||
+	    put(rc, "chain_share", json_real(o->chain_share)) ||
+	    put(rc, "max", u64(res->max)) ||
+	    put(rc, "buckets", u64(res->buckets)) ||
+	    put(rc, "max_current", in->cur_max ? u64(in->cur_max)
+					       : json_null()) ||
+	    put(rc, "buckets_current", in->cur_buckets ? u64(in->cur_buckets)
+						       : json_null()) ||
+	    put(rc, "max_move", json_string(ctp_plan_move_name(res->max_move))) ||
+	    put(rc, "buckets_move",
+		json_string(ctp_plan_move_name(res->buckets_move))) ||
+	    put(rc, "max_needed", u64(res->max_needed)) ||
+	    put(rc, "max_floor", json_string(res->max_floor)) ||
+	    put(rc, "allow_shrink", json_boolean(o->allow_shrink)) ||
+	    put(rc, "change", json_boolean(res->max_move != CTP_PLAN_KEEP ||
+					   res->buckets_move !=
+						   CTP_PLAN_KEEP)) ||
+	    put(rc, "headroom_pct_at_peak", real6(res->headroom_pct)) ||
+	    put(rc, "load_at_max", real6(res->load_at_max)) ||
+	    put(rc, "long_chain_share_at_max", num_or_null(res->long_share)) ||
+	    put(rc, "buckets_min_chain", u64(res->buckets_chain)) ||
+	    put(rc, "buckets_default_aim", u64(res->buckets_aim)) ||
+	    put(rc, "evictable_share", real6(in->evictable)) ||
+	    put(rc, "full_drop_p", num_or_null(res->full_drop_p)) ||
+	    put(rc, "full_drop_p_min_chain",
+		num_or_null(res->full_drop_p_chain)) ||
+	    put(rc, "entry_bytes", u64(res->entry_bytes)) ||
+	    put(rc, "memory_bytes", u64(res->memory_bytes)) ||
+	    put(rc, "memory_share", num_or_null(res->memory_share)) ||
+	    put(rc, "sysctl", json_pack("[s, s]", a, b)) ||
+	    put(rc, "modprobe", json_string(mod)) ||
+	    put(rc, "reasons", strings(s->reasons, s->nreasons)) ||
+	    put(rc, "rules", rules_json(res)))
+		goto oom;
+	if (s->has_evidence &&
+	    (put(rc, "skipped", json_null()) ||
+	     put(rc, "peak_evidence", evidence_json(s))))
+		goto oom;
+	return rc;
+oom:
+	json_decref(rc);
+	return NULL;
+}
+
+static json_t *idle_json(const ctp_idle_class *c)
+{
+	json_t *arr = json_array();
+
+	for (size_t w = 0; arr && w < c->nwhat; w++)
+		/* append_new steals the object */
+		if (json_array_append_new(
+			    arr, json_pack("{s:I, s:I, s:f}", "timeout_s",
+					   (json_int_t)c->what_if[w].timeout_s,
+					   "freed",
+					   (json_int_t)c->what_if[w].freed,
+					   "freed_pct",
+					   c->what_if[w].freed_pct))) {
+			json_decref(arr);
+			return NULL;
+		}
+	/* pack "o" steals arr (NULL fails it) */
+	return json_pack("{s:I, s:s, s:I, s:o, s:o}", "timeout_s",
+			 (json_int_t)c->timeout_s, "timeout_source",
+			 c->timeout_from_sysctl ? "sysctl" : "default",
+			 "entries", (json_int_t)c->entries, "idle_median_s",
+			 isfinite(c->idle_median_s)
+				 ? json_real(c->idle_median_s)
+				 : json_null(),
+			 "what_if", arr);
+}
+
+/* entries by kind as {key: {entries, pct_of_max}} */
+static json_t *share_of_max(const ctp_tallies *t, uint64_t max)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && t && i < t->n; i++) {
+		json_int_t c = (json_int_t)t->v[i].n;
+		json_t *e = json_pack("{s:I, s:o}", "entries", c, "pct_of_max",
+				      max ? real6(100.0 * (double)c /
+						  (double)max)
+					  : json_null());
+		/* set_new steals e */
+		if (!e || json_object_set_new(o, t->v[i].key, e)) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+json_t *ctp_json_headroom(const ctp_headroom_section *h)
+{
+	json_t *hr = json_object(), *idle = json_object(), *rate;
+	uint64_t max = h->max;
+
+	if (!hr || !idle || put(hr, "idle", idle)) {
+		json_decref(hr);
+		return NULL;
+	}
+	if (put(idle, "tcp_established", idle_json(&h->tcp_established)) ||
+	    put(idle, "udp_stream", idle_json(&h->udp_stream)))
+		goto oom;
+	rate = h->has_rate
+		       ? json_pack("{s:s, s:f, s:f, s:f}", "source",
+				   h->rate_source, "window_s", h->rate_window_s,
+				   "new_per_s", h->rate_new_per_s,
+				   "steady_state", h->rate_steady_state)
+		       : json_pack("{s:n, s:n, s:n, s:n}", "source",
+				   "window_s", "new_per_s", "steady_state");
+	if (put(hr, "count", json_integer((json_int_t)h->count)) ||
+	    put(hr, "max", max ? u64(max) : json_null()) ||
+	    put(hr, "max_source", str_or_null(h->max_source)) ||
+	    put(hr, "headroom", max ? json_integer((json_int_t)max -
+						   (json_int_t)h->count)
+				    : json_null()) ||
+	    put(hr, "headroom_pct",
+		max ? real6(pct_free(max, h->count)) : json_null()) ||
+	    put(hr, "by_protocol", share_of_max(h->by_protocol, max)) ||
+	    put(hr, "by_state", share_of_max(h->by_state, max)) ||
+	    put(hr, "by_zone", share_of_max(h->by_zone, max)) ||
+	    put(hr, "growth",
+		json_pack("{s:f, s:I, s:o, s:o, s:o}", "factor", h->growth,
+			  "peak", (json_int_t)h->peak, "peak_source",
+			  str_or_null(h->peak_source), "headroom_at_peak",
+			  max ? json_integer((json_int_t)max -
+					     (json_int_t)h->peak)
+			      : json_null(),
+			  "headroom_pct_at_peak",
+			  max && h->peak_source
+				  ? real6(pct_free(max, h->peak))
+				  : json_null())) ||
+	    put(hr, "rate", rate) ||
+	    put(hr, "full_table",
+		json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "rule",
+			  h->rule->name, "rule_versions", h->rule->versions,
+			  "namespace", h->ns, "entries",
+			  (json_int_t)h->ns_entries, "evictable",
+			  (json_int_t)h->ns_evictable, "range",
+			  (json_int_t)h->rule->range, "evictable_share",
+			  h->has_list ? real6(h->evictable_share)
+				      : json_null(),
+			  "full_drop_p", num_or_null(h->full_drop_p))))
+		goto oom;
+	return hr;
+oom:
+	json_decref(hr);
+	return NULL;
+}
