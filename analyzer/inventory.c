@@ -72,7 +72,7 @@ static void state_key(const ctp_flow *f, char *buf, size_t size)
  * Counters of one pass over the flows, turned into named tallies once at
  * the end: a lookup by name per flow and key was most of the time of
  * this model on a 4M-entry table.  Keys keep the order in which they were
- * first seen (jansson objects keep insertion order, and the reports show
+ * first seen (the tallies keep insertion order, and the reports show
  * it), so each counter table remembers that order beside the counts.
  */
 typedef struct counts {

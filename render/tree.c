@@ -72,8 +72,6 @@ static json_t *checks_json(const ctp_report *rep)
 static json_t *section_json(ctp_section_kind kind, const void *data)
 {
 	switch (kind) {
-	case CTP_SEC_TREE:
-		return json_incref((json_t *)data);
 	case CTP_SEC_INPUTS:
 		return ctp_json_inputs(data);
 	case CTP_SEC_ENTRIES:
@@ -97,11 +95,6 @@ static json_t *section_json(ctp_section_kind kind, const void *data)
 	default:
 		return NULL;
 	}
-}
-
-static void tree_free(void *t)
-{
-	json_decref(t);
 }
 
 /* the cache: the tree and the report generation it was built at */
@@ -162,24 +155,4 @@ json_t *ctp_report_root(ctp_report *rep)
 		c->gen = ctp_report_generation(rep);
 	}
 	return c->root;
-}
-
-json_t *ctp_report_section(ctp_report *rep, const char *key)
-{
-	json_t *s = ctp_report_get_mut(rep, key, CTP_SEC_TREE);
-
-	if (s)
-		return s;
-	s = json_object();
-	if (!s || ctp_report_add_section(rep, key, CTP_SEC_TREE, s, tree_free))
-		return NULL;
-	return s;
-}
-
-int ctp_report_set_tree(ctp_report *rep, const char *key, json_t *value)
-{
-	if (!value)
-		return CTP_ENOMEM;
-	return ctp_report_add_section(rep, key, CTP_SEC_TREE, value,
-				      tree_free);
 }

@@ -46,12 +46,10 @@ typedef struct ctp_check {
 
 /*
  * Kinds of section, each a model's typed result (the type is named in
- * the model's header).  CTP_SEC_TREE is a section still built as a JSON
- * object by its model (render/tree.c takes it as it is).
+ * the model's header).
  */
 typedef enum ctp_section_kind {
-	CTP_SEC_TREE = 0,
-	CTP_SEC_INPUTS,    /* ctp_inventory (include/ctplan/inventory.h) */
+	CTP_SEC_INPUTS = 0,    /* ctp_inventory (include/ctplan/inventory.h) */
 	CTP_SEC_ENTRIES,   /* ctp_inventory */
 	CTP_SEC_TABLE,     /* ctp_inventory */
 	CTP_SEC_STATS,     /* ctp_inventory */
