@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctplan/report_tree.h"
 #include "ctplan/plan.h"
 #include "ctplan/render.h"
 #include "cli.h"
@@ -24,52 +23,6 @@ static void quiet_diag(void *ud, ctp_severity sev, const ctp_error *e)
 		return;
 	ctp_error_format(e, buf, sizeof(buf));
 	fprintf(stderr, "%s\n", buf);
-}
-
-/* "ok"/"FAIL"/"n/a" lines of one host; returns failures, and unknown
- * checks through *unknown. */
-static size_t print_host(const char *path, ctp_report *rep, int json,
-			 size_t *unknown)
-{
-	json_t *arr = json_object_get(ctp_report_root(rep), "checks"), *c;
-	size_t i, failed = 0;
-
-	*unknown = 0;
-	json_array_foreach(arr, i, c) {
-		json_t *ok = json_object_get(c, "ok");
-		failed += json_is_false(ok);
-		*unknown += json_is_null(ok);
-	}
-	if (json) {
-		json_t *o = json_pack("{s:s, s:O, s:I}", "path", path,
-				      "checks", arr, "failed",
-				      (json_int_t)failed);
-		if (o) {
-			json_dumpf(o, stdout, JSON_INDENT(2));
-			fputc('\n', stdout);
-			json_decref(o);
-		}
-		return failed;
-	}
-	printf("%s: %s\n", path, failed ? "FAILED" : *unknown ? "UNKNOWN"
-							     : "passed");
-	json_array_foreach(arr, i, c) {
-		json_t *ok = json_object_get(c, "ok");
-		json_t *v = json_object_get(c, "value");
-		printf("  %-4s %-26s ", json_is_null(ok) ? "n/a"
-				      : json_is_true(ok) ? "ok"
-							 : "FAIL",
-		       json_string_value(json_object_get(c, "name")));
-		if (json_is_number(v))
-			printf("%-12.6g", json_number_value(v));
-		else
-			printf("%-12s", "-");
-		printf(" %s %-10.6g %s\n",
-		       json_string_value(json_object_get(c, "op")),
-		       json_number_value(json_object_get(c, "limit")),
-		       json_string_value(json_object_get(c, "source")));
-	}
-	return failed;
 }
 
 int cmd_check(const cli_cmd *cmd, int argc, char **argv)
@@ -121,8 +74,14 @@ int cmd_check(const cli_cmd *cmd, int argc, char **argv)
 		else
 			snprintf(name, sizeof(name), "%s (+%d more)",
 				 a.pos[0], a.npos - 1);
-		failed += print_host(name, rep, json, &u);
+		failed += ctp_report_checks_failed(rep);
+		u = ctp_report_checks_unknown(rep);
 		unknown += u;
+		if (ctp_render_check(rep, name, stdout, json)) {
+			fprintf(stderr, "ctplan check: error writing the "
+					"result\n");
+			bad_input = 1;
+		}
 		ctp_report_free(rep);
 		ctp_snapshot_free(snap);
 	}

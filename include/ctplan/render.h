@@ -21,6 +21,14 @@ typedef struct ctp_render_opts {
 
 int ctp_render_text(ctp_report *rep, FILE *out, const ctp_render_opts *o);
 int ctp_render_json(ctp_report *rep, FILE *out, const ctp_render_opts *o);
+/* ctplan check: the checks of one host named name, as text lines or
+ * one JSON object (render/check.c).  0, CTP_ENOMEM or CTP_EFAIL. */
+int ctp_render_check(ctp_report *rep, const char *name, FILE *out, int json);
+/* ctplan diff: OLD and NEW compared (render/diff.c, "ctplan.diff/1" in
+ * docs/report.md), as JSON or text.  0, CTP_ENOMEM or CTP_EFAIL (a
+ * write error). */
+int ctp_render_diff(ctp_report *old, ctp_report *new_, const char *oldp,
+		    const char *newp, FILE *out, int json);
 /* The "defaults" and "recommendation" sections alone, as "ctplan plan"
  * prints them (render/text_plan.c). */
 int ctp_render_plan_text(ctp_report *rep, FILE *out, int color);
