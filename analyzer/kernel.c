@@ -631,6 +631,33 @@ const ctp_counter_rule *ctp_kernel_counter_rule(const ctp_kver *v)
 }
 
 /*
+ * Default timeouts: nf_conntrack_proto_tcp.c tcp_timeouts[]
+ * (ESTABLISHED 5 DAYS, TIME_WAIT 2 MINS), _udp.c udp_timeouts[]
+ * (UNREPLIED 30*HZ, REPLIED 180*HZ in 3.10.108, 4.9.337 and 4.19.222,
+ * 120*HZ in 5.4.286, 5.10.198, 5.15.100, [6.1] and 6.8.0; 4.20 - 5.3 not
+ * read), _icmp.c nf_ct_icmp_timeout 30*HZ, _generic.c
+ * nf_ct_generic_timeout 600*HZ.
+ */
+static const ctp_timeouts timeouts[] = {
+	{ 432000, 120, 30, 180, 30, 600, "<= 4.19",
+	  "3.10.108, 4.9.337, 4.19.222: udp stream 180 s" },
+	{ 432000, 120, 30, 120, 30, 600, "5.4+",
+	  "5.4.286 - 6.8.0, [6.1]: udp stream 120 s" },
+};
+
+const ctp_timeouts *ctp_kernel_timeouts(const ctp_kver *v)
+{
+	static const ctp_kver v54 = { 5, 4, 0 };
+
+	return &timeouts[ctp_kver_cmp(v, &v54) >= 0];
+}
+
+unsigned ctp_kernel_page_size(void)
+{
+	return 4096;
+}
+
+/*
  * Entry size.  [6.18m]: this lab's 6.18.44 x86_64 kernel, pahole -C
  * nf_conn /sys/kernel/btf/vmlinux: "size: 248", and /proc/slabinfo
  * "nf_conntrack ... 256 16 1" (object size 256, 16 per page); struct

@@ -15,16 +15,6 @@
 #include "ctplan/inventory.h"
 #include "ctplan/plan.h"
 
-/* Timeouts the kernel starts with when the input has no sysctl
- * ([6.1] nf_conntrack_proto_tcp.c tcp_timeouts[], _udp.c udp_timeouts[],
- * nf_conntrack_proto_icmp.c, nf_conntrack_proto_generic.c). */
-#define DEF_TCP_ESTABLISHED 432000
-#define DEF_TCP_TIME_WAIT 120
-#define DEF_UDP 30
-#define DEF_UDP_STREAM 120
-#define DEF_ICMP 30
-#define DEF_GENERIC 600
-
 /* kube-proxy's tcp_timeout_established (24 h), a what-if below */
 #define KUBE_ESTABLISHED 86400
 
@@ -228,34 +218,35 @@ static void idle_of(ctp_idle_class *c, uint32_t *left, size_t n, uint64_t t,
 }
 
 /* Timeout a new entry of this kind lives to if nothing more is seen. */
-static uint64_t class_timeout(const ctp_snapshot *snap, const ctp_flow *f)
+static uint64_t class_timeout(const ctp_snapshot *snap,
+			      const ctp_timeouts *d, const ctp_flow *f)
 {
 	if (f->proto == CTP_P_TCP)
 		return f->state == CTP_TCP_ESTABLISHED
 			       ? sysctl_or(snap,
 					   "net.netfilter.nf_conntrack_tcp_"
 					   "timeout_established",
-					   DEF_TCP_ESTABLISHED, NULL)
+					   d->tcp_established, NULL)
 			       : sysctl_or(snap,
 					   "net.netfilter.nf_conntrack_tcp_"
 					   "timeout_time_wait",
-					   DEF_TCP_TIME_WAIT, NULL);
+					   d->tcp_time_wait, NULL);
 	if (f->proto == CTP_P_UDP)
 		return (f->flags & CTP_F_ASSURED)
 			       ? sysctl_or(snap,
 					   "net.netfilter.nf_conntrack_udp_"
 					   "timeout_stream",
-					   DEF_UDP_STREAM, NULL)
+					   d->udp_stream, NULL)
 			       : sysctl_or(snap,
 					   "net.netfilter.nf_conntrack_udp_"
 					   "timeout",
-					   DEF_UDP, NULL);
+					   d->udp, NULL);
 	if (ctp_proto_is_icmp(f->proto))
 		return sysctl_or(snap,
 				 "net.netfilter.nf_conntrack_icmp_timeout",
-				 DEF_ICMP, NULL);
+				 d->icmp, NULL);
 	return sysctl_or(snap, "net.netfilter.nf_conntrack_generic_timeout",
-			 DEF_GENERIC, NULL);
+			 d->generic, NULL);
 }
 
 /*
@@ -264,8 +255,8 @@ static uint64_t class_timeout(const ctp_snapshot *snap, const ctp_flow *f)
  * start (the dump time is not in the dump), and the count Little's law
  * gives if each such flow lived to its kind's timeout.
  */
-static void rate_of(const ctp_snapshot *snap, const mix *m,
-		    ctp_headroom_section *hr)
+static void rate_of(const ctp_snapshot *snap, const ctp_timeouts *d,
+		    const mix *m, ctp_headroom_section *hr)
 {
 	size_t n = ctp_snapshot_flow_count(snap);
 	const double window = 60;
@@ -298,7 +289,7 @@ static void rate_of(const ctp_snapshot *snap, const mix *m,
 		if (!in)
 			continue;
 		arrivals++;
-		steady += (double)class_timeout(snap, f) / window;
+		steady += (double)class_timeout(snap, d, f) / window;
 	}
 	hr->has_rate = 1;
 	hr->rate_source = src;
@@ -334,7 +325,8 @@ static double table_drop_p(const ctp_analysis *a, const mix *m)
 	ctp_table_default d;
 
 	if (in->mem_kb && !ctp_kernel_table_default(&in->kernel,
-						    in->mem_kb / 4, 4096,
+						    in->mem_kb * 1024 / ctp_kernel_page_size(),
+						    ctp_kernel_page_size(),
 						    in->bits, &d)) {
 		max = d.max;
 		buckets = d.buckets;
@@ -504,6 +496,7 @@ int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 	const ctp_inventory *inv =
 		ctp_report_get(rep, "entries", CTP_SEC_ENTRIES);
 	const ctp_host_num *hc = ctp_host_count(host);
+	const ctp_timeouts *d = ctp_kernel_timeouts(&in->kernel);
 	ctp_headroom_section *hr;
 	ctp_plan_section *ps;
 	const mix *m;
@@ -532,11 +525,11 @@ int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 	hr->count = hc->known ? hc->value : m->total;
 	t_est = sysctl_or(snap,
 			  "net.netfilter.nf_conntrack_tcp_timeout_established",
-			  DEF_TCP_ESTABLISHED, &from_in);
+			  d->tcp_established, &from_in);
 	idle_of(&hr->tcp_established, mm->est_left, m->nest, t_est, from_in,
 		est_whatif, 2);
 	t_udp = sysctl_or(snap, "net.netfilter.nf_conntrack_udp_timeout_stream",
-			  DEF_UDP_STREAM, &from_udp);
+			  d->udp_stream, &from_udp);
 	idle_of(&hr->udp_stream, mm->udp_left, m->nudp, t_udp, from_udp,
 		udp_whatif, 2);
 	if (inv) {
@@ -547,7 +540,7 @@ int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 	hr->growth = a->plan_opts.growth;
 	hr->peak = in->peak;
 	hr->peak_source = in->peak_source;
-	rate_of(snap, m, hr);
+	rate_of(snap, d, m, hr);
 	hr->rule = ctp_kernel_early_drop(&in->kernel);
 	hr->ns = m->ns;
 	hr->ns_entries = m->total;

@@ -217,7 +217,9 @@ int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 				     "planner options out of range");
 	if (in->mem_kb)
 		out->has_default = ctp_kernel_table_default(
-					   &in->kernel, in->mem_kb / 4, 4096,
+					   &in->kernel,
+					   in->mem_kb * 1024 / ctp_kernel_page_size(),
+					   ctp_kernel_page_size(),
 					   in->bits ? in->bits : 64,
 					   &out->def) == 0;
 
@@ -283,7 +285,8 @@ int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 
 	out->entry_bytes = cs->slab_bytes +
 			   ctp_kernel_ext_bytes(&in->kernel, in->ext_mask);
-	table_bytes = round_up(out->buckets * CTP_BUCKET_HEAD_BYTES, 4096);
+	table_bytes = round_up(out->buckets * CTP_BUCKET_HEAD_BYTES,
+			       ctp_kernel_page_size());
 	out->memory_bytes = out->max * out->entry_bytes + table_bytes;
 	out->memory_share = in->mem_kb ? (double)out->memory_bytes /
 						 ((double)in->mem_kb * 1024)

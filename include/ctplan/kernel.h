@@ -335,6 +335,25 @@ typedef struct ctp_counter_rule {
 
 const ctp_counter_rule *ctp_kernel_counter_rule(const ctp_kver *v);
 
+/* Default timeouts in seconds, used where the input has no sysctl. */
+typedef struct ctp_timeouts {
+	unsigned tcp_established, tcp_time_wait;
+	unsigned udp, udp_stream;
+	unsigned icmp, generic;
+	const char *versions;
+	const char *source;
+} ctp_timeouts;
+
+const ctp_timeouts *ctp_kernel_timeouts(const ctp_kver *v);
+
+/*
+ * The page size the kernel sizes its table with (default buckets from
+ * RAM pages, nf_ct_alloc_hashtable()'s rounding): 4 KiB, as on x86_64
+ * and most arm64 builds; 64 KiB-page kernels (some arm64, ppc64) are
+ * not modelled.
+ */
+unsigned ctp_kernel_page_size(void);
+
 /*
  * Memory of one entry: the object of the "nf_conntrack" slab cache
  * (sizeof(struct nf_conn) rounded up to a cache line: the cache is
