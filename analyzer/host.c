@@ -163,7 +163,7 @@ static int scan_flows(ctp_host *h)
 	for (size_t i = 0; i < n; i++) {
 		uint16_t in = ctp_snapshot_flow_input(s, i);
 
-		if (ctp_snapshot_flow_flags(s, i) & (CTP_F_DUP | CTP_F_EVENT))
+		if (!ctp_snapshot_flow_counted(s, i))
 			continue;
 		h->listed++;
 		if (in < ni)

@@ -86,8 +86,7 @@ static int mix_scan(const ctp_snapshot *snap, const ctp_host *host, mix *m)
 	for (size_t i = 0; i < n; i++) {
 		const ctp_flow_extra *x;
 
-		if (ctp_snapshot_flow_flags(snap, i) &
-		    (CTP_F_DUP | CTP_F_EVENT))
+		if (!ctp_snapshot_flow_counted(snap, i))
 			continue;
 		ctp_snapshot_flow_get(snap, i, &fl);
 		x = ctp_snapshot_extra(snap, f);
@@ -272,8 +271,7 @@ static void rate_of(const ctp_snapshot *snap, const ctp_timeouts *d,
 		const ctp_flow_extra *x;
 		int in;
 
-		if (ctp_snapshot_flow_flags(snap, i) &
-		    (CTP_F_DUP | CTP_F_EVENT))
+		if (!ctp_snapshot_flow_counted(snap, i))
 			continue;
 		ctp_snapshot_flow_get(snap, i, &fl);
 		x = ctp_snapshot_extra(snap, f);

@@ -23,16 +23,6 @@ int ctp_cur_u64(const char **p, const char *end, uint64_t max,
 	return CTP_NUM_OK;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int ctp_cur_hex(const char **p, const char *end, uint64_t max,
 		uint64_t *out)
@@ -42,11 +32,11 @@ int ctp_cur_hex(const char **p, const char *end, uint64_t max,
 	int d;
 
 	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
-	    hexval(s[2]) >= 0)
+	    ctp_cur_hexval(s[2]) >= 0)
 		s += 2;
-	if (s >= end || hexval(*s) < 0)
+	if (s >= end || ctp_cur_hexval(*s) < 0)
 		return CTP_NUM_NONE;
-	for (; s < end && (d = hexval(*s)) >= 0; s++) {
+	for (; s < end && (d = ctp_cur_hexval(*s)) >= 0; s++) {
 		if (v > (max - (uint64_t)d) / 16)
 			return CTP_NUM_RANGE;
 		v = v * 16 + (uint64_t)d;
@@ -81,28 +71,9 @@ size_t ctp_cur_toklen(const char *p, const char *end)
 	return (size_t)(s - p);
 }
 
-/* Fast path for dotted quads; the rest goes through inet_pton. */
-static int parse_v4(const char *s, size_t len, uint8_t out[16])
+int ctp_cur_is(const char *s, size_t n, const char *lit)
 {
-	const char *p = s, *end = s + len;
-
-	for (int i = 0; i < 4; i++) {
-		uint64_t v;
-		const char *q = p;
-		if (ctp_cur_u64(&p, end, 255, &v) != CTP_NUM_OK ||
-		    p - q > 3 || (p - q > 1 && *q == '0'))
-			return 0;
-		out[i] = (uint8_t)v;
-		if (i < 3) {
-			if (p >= end || *p != '.')
-				return 0;
-			p++;
-		}
-	}
-	if (p != end)
-		return 0;
-	memset(out + 4, 0, 12);
-	return CTP_AF_INET;
+	return strlen(lit) == n && memcmp(s, lit, n) == 0;
 }
 
 int ctp_parse_addr(const char *s, size_t len, uint8_t out[16])
@@ -112,7 +83,7 @@ int ctp_parse_addr(const char *s, size_t len, uint8_t out[16])
 	if (len == 0 || len >= sizeof(buf))
 		return 0;
 	if (memchr(s, ':', len) == NULL)
-		return parse_v4(s, len, out);
+		return ctp_cur_v4(s, len, out) ? CTP_AF_INET : 0;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	if (inet_pton(AF_INET6, buf, out) == 1)

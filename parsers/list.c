@@ -334,44 +334,6 @@ static int keep_other(line_state *st, const char *tok, size_t n)
 }
 
 /*
- * A dotted quad as ctp_parse_addr() reads it (each part 0-255, at most 3
- * digits, no leading zero), inlined for the hot path: 0 if it is not
- * one, and the caller then asks ctp_parse_addr() for the final word.
- */
-static inline int fast_v4(const char *s, size_t len, uint8_t out[16])
-{
-	const char *p = s, *end = s + len;
-
-	for (int i = 0; i < 4; i++) {
-		unsigned v = 0;
-		const char *q = p;
-		while (p < end && (unsigned)(*p - '0') <= 9 && p - q < 3)
-			v = v * 10 + (unsigned)(*p++ - '0');
-		if (p == q || v > 255 || (p - q > 1 && *q == '0'))
-			return 0;
-		out[i] = (uint8_t)v;
-		if (i < 3) {
-			if (p >= end || *p != '.')
-				return 0;
-			p++;
-		}
-	}
-	if (p != end)
-		return 0;
-	memset(out + 4, 0, 12);
-	return CTP_AF_INET;
-}
-
-static inline int hexdig(char c)
-{
-	if ((unsigned)(c - '0') <= 9)
-		return c - '0';
-	if ((unsigned)((c | 0x20) - 'a') <= 5)
-		return (c | 0x20) - 'a' + 10;
-	return -1;
-}
-
-/*
  * An IPv6 address of hex groups and colons, inlined for the hot path
  * (inet_pton costs more than the rest of a line).  It takes only forms
  * inet_pton certainly accepts, 1-4 hex digits a group, eight groups or
@@ -396,7 +358,7 @@ static int fast_v6(const char *s, size_t len, uint8_t out[16])
 	while (i < len) {
 		unsigned v = 0, d = 0;
 		int h;
-		while (i < len && d < 5 && (h = hexdig(s[i])) >= 0) {
+		while (i < len && d < 5 && (h = ctp_cur_hexval(s[i])) >= 0) {
 			v = v * 16 + (unsigned)h;
 			d++;
 			i++;
@@ -430,7 +392,7 @@ static int fast_v6(const char *s, size_t len, uint8_t out[16])
 static int set_addr(line_state *st, const char *tok, size_t n,
 		    const char *v, size_t vn, uint8_t out[16], unsigned bit)
 {
-	int fam = fast_v4(v, vn, out);
+	int fam = ctp_cur_v4(v, vn, out);
 
 	if (!fam)
 		fam = fast_v6(v, vn, out);
@@ -616,7 +578,7 @@ static inline int hot_addr(const char *v, const char **pp, const char *end,
 	while (p < end && *p != ' ' && *p != '\t')
 		p++;
 	*pp = p;
-	if (fast_v4(v, (size_t)(p - v), out))
+	if (ctp_cur_v4(v, (size_t)(p - v), out))
 		return CTP_AF_INET;
 	return fast_v6(v, (size_t)(p - v), out);
 }

@@ -229,22 +229,14 @@ static size_t col(const save_state *st, const char *at)
 	return (size_t)(at - st->line);
 }
 
-static int clip(size_t n)
-{
-	return (int)(n > 60 ? 60 : n);
-}
 
-static int str_is(const char *s, size_t n, const char *lit)
-{
-	return strlen(lit) == n && memcmp(s, lit, n) == 0;
-}
 
 static int fail_val(save_state *st, const char *o, size_t on, const char *v,
 		    size_t vn, const char *why)
 {
 	return ctp_pctx_fail(st->ctx, col(st, v),
-			     "cannot parse '%.*s %.*s': %s", clip(on), o,
-			     clip(vn), v, why);
+			     "cannot parse '%.*s %.*s': %s", ctp_cur_clip(on), o,
+			     ctp_cur_clip(vn), v, why);
 }
 
 static int keep_other(save_state *st, const char *s, size_t n)
@@ -274,7 +266,7 @@ static int parse_status(save_state *st, const char *o, size_t on,
 						"empty status name");
 			return ctp_pctx_fail(st->ctx, col(st, p),
 					     "unknown status '%.*s'",
-					     clip((size_t)(e - p)), p);
+					     ctp_cur_clip((size_t)(e - p)), p);
 		}
 		bits |= s->bit;
 		if (!c)
@@ -313,7 +305,7 @@ static int parse_proto(save_state *st, const char *o, size_t on,
 	}
 	if (proto < 0)
 		return ctp_pctx_fail(st->ctx, col(st, v),
-				     "unknown protocol '%.*s'", clip(vn), v);
+				     "unknown protocol '%.*s'", ctp_cur_clip(vn), v);
 	st->val[O_PROTO] = (uint64_t)proto;
 	return 0;
 }
@@ -496,13 +488,13 @@ static int build_state(save_state *st)
 
 	if (!v)
 		return 0;
-	if (str_is(v, vn, "(null)"))
+	if (ctp_cur_is(v, vn, "(null)"))
 		return 0; /* see the top of the file */
 	s = ctp_state_lookup(st->f.proto, v, vn);
 	if (s < 0)
 		return ctp_pctx_fail(st->ctx, col(st, v),
 				     "unknown state '%.*s' for protocol '%s'",
-				     clip(vn), v, ctp_proto_name(st->f.proto));
+				     ctp_cur_clip(vn), v, ctp_proto_name(st->f.proto));
 	st->f.state = (uint8_t)s;
 	return 0;
 }
@@ -514,9 +506,9 @@ static int build_role(save_state *st)
 
 	if (!v)
 		return 0;
-	if (!str_is(v, vn, "client") && !str_is(v, vn, "server"))
+	if (!ctp_cur_is(v, vn, "client") && !ctp_cur_is(v, vn, "server"))
 		return ctp_pctx_fail(st->ctx, col(st, v),
-				     "unknown dccp role '%.*s'", clip(vn), v);
+				     "unknown dccp role '%.*s'", ctp_cur_clip(vn), v);
 	keep_other(st, st->opt[O_ROLE], (size_t)(v + vn - st->opt[O_ROLE]));
 	return 0;
 }
@@ -579,7 +571,7 @@ static int build(save_state *st)
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		const char *o = st->opt[opts[i].id];
 		if (opts[i].proto && o && !(opts[i].proto & cls) &&
-		    str_is(o, st->optlen[opts[i].id], opts[i].name) &&
+		    ctp_cur_is(o, st->optlen[opts[i].id], opts[i].name) &&
 		    (!bad || o < st->opt[bad->id]))
 			bad = &opts[i];
 	}
@@ -646,16 +638,16 @@ int ctp_save_line(ctp_pctx *ctx, const char *s, size_t len)
 			if (o[0] != '-')
 				return ctp_pctx_fail(ctx, col(&st, o),
 						     "expected an option, "
-						     "not '%.*s'", clip(on), o);
+						     "not '%.*s'", ctp_cur_clip(on), o);
 			return ctp_pctx_fail(ctx, col(&st, o),
 					     "unknown option '%.*s'",
-					     clip(on), o);
+					     ctp_cur_clip(on), o);
 		}
 		if (st.opt[d->id])
 			return ctp_pctx_fail(ctx, col(&st, o),
 					     "option '%.*s' repeats '%.*s'",
-					     clip(on), o,
-					     clip(st.optlen[d->id]),
+					     ctp_cur_clip(on), o,
+					     ctp_cur_clip(st.optlen[d->id]),
 					     st.opt[d->id]);
 		st.opt[d->id] = o;
 		st.optlen[d->id] = on;

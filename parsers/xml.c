@@ -241,10 +241,6 @@ static size_t col(const xml_state *st, const char *at)
 	return (size_t)(at - st->line);
 }
 
-static int clip(size_t n)
-{
-	return (int)(n > 60 ? 60 : n);
-}
 
 static int name_char(char c)
 {
@@ -293,7 +289,7 @@ static int read_tag(xml_state *st, xtag *t)
 	if (!gt)
 		return ctp_pctx_fail(st->ctx, col(st, t->at),
 				     "expected '>' after '<%s%.*s'",
-				     t->close ? "/" : "", clip(t->nlen),
+				     t->close ? "/" : "", ctp_cur_clip(t->nlen),
 				     t->name);
 	t->attr = p;
 	t->alen = (size_t)(gt - p);
@@ -305,7 +301,7 @@ static int read_tag(xml_state *st, xtag *t)
 	    (t->close && (t->empty || t->alen)))
 		return ctp_pctx_fail(st->ctx, col(st, t->at),
 				     "malformed tag '%.*s'",
-				     clip((size_t)(gt + 1 - t->at)), t->at);
+				     ctp_cur_clip((size_t)(gt + 1 - t->at)), t->at);
 	st->p = gt + 1;
 	return 0;
 }
@@ -350,7 +346,7 @@ static int attr_get(const xtag *t, const char *name, const char **v,
 static int bad_attrs(xml_state *st, const xtag *t)
 {
 	return ctp_pctx_fail(st->ctx, col(st, t->at),
-			     "malformed attributes in '<%.*s'", clip(t->nlen),
+			     "malformed attributes in '<%.*s'", ctp_cur_clip(t->nlen),
 			     t->name);
 }
 
@@ -367,24 +363,20 @@ static int attr_num(xml_state *st, const xtag *t, const char *name,
 	if (!rc)
 		return ctp_pctx_fail(st->ctx, col(st, t->at),
 				     "missing attribute '%s' in '<%.*s>'",
-				     name, clip(t->nlen), t->name);
+				     name, ctp_cur_clip(t->nlen), t->name);
 	q = v;
 	rc = ctp_cur_u64(&q, v + vn, max, out);
 	if (rc == CTP_NUM_RANGE)
 		return ctp_pctx_fail(st->ctx, col(st, v),
 				     "cannot parse '%s=\"%.*s\"': number out "
-				     "of range", name, clip(vn), v);
+				     "of range", name, ctp_cur_clip(vn), v);
 	if (rc || q != v + vn)
 		return ctp_pctx_fail(st->ctx, col(st, v),
 				     "cannot parse '%s=\"%.*s\"': expected a "
-				     "number", name, clip(vn), v);
+				     "number", name, ctp_cur_clip(vn), v);
 	return 0;
 }
 
-static int str_is(const char *s, size_t n, const char *lit)
-{
-	return strlen(lit) == n && memcmp(s, lit, n) == 0;
-}
 
 /* <layer3 protonum="2" protoname="ipv4"> */
 static int open_layer3(xml_state *st, const xtag *t)
@@ -403,10 +395,10 @@ static int open_layer3(xml_state *st, const xtag *t)
 	rc = attr_get(t, "protoname", &v, &vn);
 	if (rc < 0)
 		return bad_attrs(st, t);
-	if (rc && !str_is(v, vn, ctp_family_name((uint8_t)num)))
+	if (rc && !ctp_cur_is(v, vn, ctp_family_name((uint8_t)num)))
 		return ctp_pctx_fail(st->ctx, col(st, v),
 				     "layer3 name '%.*s' does not match "
-				     "protonum '%u'", clip(vn), v,
+				     "protonum '%u'", ctp_cur_clip(vn), v,
 				     (unsigned)num);
 	if (st->f.family && st->f.family != num)
 		return ctp_pctx_fail(st->ctx, col(st, t->at),
@@ -430,14 +422,14 @@ static int open_layer4(xml_state *st, const xtag *t)
 	rc = attr_get(t, "protoname", &v, &vn);
 	if (rc < 0)
 		return bad_attrs(st, t);
-	if (rc && !str_is(v, vn, ctp_proto_name((uint8_t)num))) {
-		if (ctp_proto_lookup(v, vn) < 0 && !str_is(v, vn, "unknown"))
+	if (rc && !ctp_cur_is(v, vn, ctp_proto_name((uint8_t)num))) {
+		if (ctp_proto_lookup(v, vn) < 0 && !ctp_cur_is(v, vn, "unknown"))
 			return ctp_pctx_fail(st->ctx, col(st, v),
 					     "unknown protocol '%.*s'",
-					     clip(vn), v);
+					     ctp_cur_clip(vn), v);
 		return ctp_pctx_fail(st->ctx, col(st, v),
 				     "protocol name '%.*s' does not match "
-				     "protonum '%u'", clip(vn), v,
+				     "protonum '%u'", ctp_cur_clip(vn), v,
 				     (unsigned)num);
 	}
 	if (st->dir == D_REPLY && (st->have[D_ORIG] & H_L4) &&
@@ -466,11 +458,11 @@ static int open_meta(xml_state *st, const xtag *t, unsigned *inner)
 				     "missing attribute 'direction' in "
 				     "'<meta>'");
 	for (d = D_ORIG; d <= D_IND; d++)
-		if (str_is(v, vn, dirs[d]))
+		if (ctp_cur_is(v, vn, dirs[d]))
 			break;
 	if (d > D_IND)
 		return ctp_pctx_fail(st->ctx, col(st, v),
-				     "unknown direction '%.*s'", clip(vn), v);
+				     "unknown direction '%.*s'", ctp_cur_clip(vn), v);
 	if (st->metas & (1u << d))
 		return ctp_pctx_fail(st->ctx, col(st, t->at),
 				     "duplicate '<meta direction=\"%s\">'",
@@ -515,8 +507,8 @@ static int fail_val(xml_state *st, const xtag *t, const char *v, size_t vn,
 		    const char *why)
 {
 	return ctp_pctx_fail(st->ctx, col(st, v),
-			     "cannot parse '<%.*s>%.*s': %s", clip(t->nlen),
-			     t->name, clip(vn), v, why);
+			     "cannot parse '<%.*s>%.*s': %s", ctp_cur_clip(t->nlen),
+			     t->name, ctp_cur_clip(vn), v, why);
 }
 
 static int set_str(xml_state *st, uint32_t *field, unsigned bit,
@@ -677,11 +669,11 @@ static int parse_children(xml_state *st, const xtag *t, unsigned inner,
 		if (st->p >= st->end)
 			return ctp_pctx_fail(st->ctx, col(st, st->end),
 					     "expected '</%.*s>'",
-					     clip(t->nlen), t->name);
+					     ctp_cur_clip(t->nlen), t->name);
 		if (*st->p != '<')
 			return ctp_pctx_fail(st->ctx, col(st, st->p),
 					     "unexpected text in '<%.*s>'",
-					     clip(t->nlen), t->name);
+					     ctp_cur_clip(t->nlen), t->name);
 		if (read_tag(st, &c))
 			return CTP_EINPUT;
 		if (c.close) {
@@ -689,7 +681,7 @@ static int parse_children(xml_state *st, const xtag *t, unsigned inner,
 			    memcmp(c.name, t->name, t->nlen) != 0)
 				return ctp_pctx_fail(st->ctx, col(st, c.at),
 						     "expected '</%.*s>'",
-						     clip(t->nlen), t->name);
+						     ctp_cur_clip(t->nlen), t->name);
 			st->last_close = c.at;
 			return 0;
 		}
@@ -719,7 +711,7 @@ static int skip_unknown(xml_state *st, const xtag *t, int depth, int keep)
 				return ctp_pctx_fail(st->ctx,
 						     col(st, st->end),
 						     "expected '</%.*s>'",
-						     clip(t->nlen), t->name);
+						     ctp_cur_clip(t->nlen), t->name);
 			st->p = lt;
 			if (read_tag(st, &c))
 				return CTP_EINPUT;
@@ -729,7 +721,7 @@ static int skip_unknown(xml_state *st, const xtag *t, int depth, int keep)
 					return ctp_pctx_fail(
 						st->ctx, col(st, c.at),
 						"expected '</%.*s>'",
-						clip(t->nlen), t->name);
+						ctp_cur_clip(t->nlen), t->name);
 				break;
 			}
 			if (skip_unknown(st, &c, depth + 1, 0))
@@ -864,7 +856,7 @@ static int parse_flow(ctp_pctx *ctx, const char *s, size_t len)
 	st.dir = D_FLOW;
 	if (read_tag(&st, &t))
 		return CTP_EINPUT;
-	if (t.close || t.empty || !str_is(t.name, t.nlen, "flow"))
+	if (t.close || t.empty || !ctp_cur_is(t.name, t.nlen, "flow"))
 		return ctp_pctx_fail(ctx, 0, "expected '<flow>'");
 	rc = attr_get(&t, "type", &v, &vn);
 	if (rc < 0)
@@ -872,12 +864,12 @@ static int parse_flow(ctp_pctx *ctx, const char *s, size_t len)
 	if (rc) {
 		int e;
 		for (e = 1; e <= 3; e++)
-			if (str_is(v, vn, types[e]))
+			if (ctp_cur_is(v, vn, types[e]))
 				break;
 		if (e > 3)
 			return ctp_pctx_fail(ctx, col(&st, v),
 					     "unknown flow type '%.*s'",
-					     clip(vn), v);
+					     ctp_cur_clip(vn), v);
 		st.f.event = (uint8_t)e;
 		st.f.flags |= CTP_F_EVENT;
 	}
@@ -904,7 +896,7 @@ static int parse_flow(ctp_pctx *ctx, const char *s, size_t len)
 			return ctp_pctx_fail(ctx, col(&st, st.state),
 					     "unknown state '%.*s' for "
 					     "protocol '%s'",
-					     clip(st.state_len), st.state,
+					     ctp_cur_clip(st.state_len), st.state,
 					     ctp_proto_name(st.f.proto));
 		st.f.state = (uint8_t)sv;
 	}

@@ -207,6 +207,15 @@ size_t ctp_snapshot_flow_count(const ctp_snapshot *snap);
 void ctp_snapshot_flow_get(const ctp_snapshot *snap, size_t i,
 			   ctp_flow *out);
 uint16_t ctp_snapshot_flow_flags(const ctp_snapshot *snap, size_t i);
+/* Flow i is an entry of the table: neither a copy of one seen in an
+ * earlier input (CTP_F_DUP) nor an event line (CTP_F_EVENT).  Every
+ * model counts only these. */
+static inline int ctp_snapshot_flow_counted(const ctp_snapshot *snap,
+					    size_t i)
+{
+	return !(ctp_snapshot_flow_flags(snap, i) &
+		 (CTP_F_DUP | CTP_F_EVENT));
+}
 uint16_t ctp_snapshot_flow_input(const ctp_snapshot *snap, size_t i);
 /*
  * Hints for loops that jump about: flow i will be read soon.  _prefetch
