@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Golden reports: every output format of ctplan analyze on every sample
+# Golden reports: every output format of ctplan analyze (json, text, csv,
+# prom, html) on every sample
 # and on the synthetic hosts of tests/cli/hosts/ equals the file under
 # tests/cli/golden/, byte for byte.  A refactor of the models or the
 # renderers must leave them unchanged; a deliberate change of the output
@@ -25,7 +26,7 @@ mkdir -p "$golden"
 for c in "${cases[@]}"; do
 	name=${c%%|*}
 	read -r -a paths <<<"${c#*|}"
-	for f in json text csv prom; do
+	for f in json text csv prom html; do
 		out=$tmp/$name.$f
 		"$ctplan" analyze -q --keys 2 --max-groups 20 --color never --format "$f" \
 			"${paths[@]}" >"$out" 2>"$tmp/err" ||
@@ -38,4 +39,4 @@ for c in "${cases[@]}"; do
 		fi
 	done
 done
-finish "golden: $((${#cases[@]} * 4)) reports as recorded"
+finish "golden: $((${#cases[@]} * 5)) reports as recorded"
