@@ -439,18 +439,26 @@ static int kv_set(ctp_kv **arr, size_t *n, size_t *cap, size_t *sorted,
 /* Readers see sorted arrays: merge what was added since the last read.
  * Only the parsing thread adds, and finalize flushes, so the analyzer's
  * threads read without writing. */
-static void kv_ready(const ctp_snapshot *cs)
+/* Sort what was set since the last sort (ctp_snapshot_finalize). */
+static void kv_ready(ctp_snapshot *s)
 {
-	ctp_snapshot *s = (ctp_snapshot *)cs;
-
 	kv_flush(s->sysctl, &s->nsysctl, &s->sortedsysctl);
 	kv_flush(s->meminfo, &s->nmeminfo, &s->sortedmeminfo);
 }
 
-static const ctp_kv *kv_get(const ctp_kv *arr, size_t n, const char *key)
+/*
+ * key in arr[0 .. n), of which arr[0 .. sorted) is sorted: the unsorted
+ * tail first, newest first (the last set wins), then a binary search.
+ * Reads only: a snapshot that is not finalized yet is not changed.
+ */
+static const ctp_kv *kv_get(const ctp_kv *arr, size_t n, size_t sorted,
+			    const char *key)
 {
-	size_t lo = 0, hi = n;
+	size_t lo = 0, hi = sorted;
 
+	for (size_t i = n; i > sorted; i--)
+		if (strcmp(arr[i - 1].key, key) == 0)
+			return &arr[i - 1];
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		int c = strcmp(arr[mid].key, key);
@@ -840,8 +848,7 @@ const char *ctp_snapshot_sysctl(const ctp_snapshot *s, const char *key)
 {
 	const ctp_kv *kv;
 
-	kv_ready(s);
-	kv = kv_get(s->sysctl, s->nsysctl, key);
+	kv = kv_get(s->sysctl, s->nsysctl, s->sortedsysctl, key);
 
 	return kv ? kv->val : NULL;
 }
@@ -865,14 +872,12 @@ int ctp_snapshot_sysctl_u64(const ctp_snapshot *s, const char *key,
 
 size_t ctp_snapshot_sysctl_count(const ctp_snapshot *s)
 {
-	kv_ready(s);
 	return s->nsysctl;
 }
 
 const char *ctp_snapshot_sysctl_at(const ctp_snapshot *s, size_t i,
 				   const char **val)
 {
-	kv_ready(s);
 	if (i >= s->nsysctl)
 		return NULL;
 	if (val)
@@ -899,8 +904,7 @@ int ctp_snapshot_meminfo(const ctp_snapshot *s, const char *key,
 	const ctp_kv *kv;
 	uint64_t x = 0;
 
-	kv_ready(s);
-	kv = kv_get(s->meminfo, s->nmeminfo, key);
+	kv = kv_get(s->meminfo, s->nmeminfo, s->sortedmeminfo, key);
 	if (!kv)
 		return 0;
 	for (const char *v = kv->val; *v; v++)

@@ -241,8 +241,9 @@ const char *ctp_snapshot_sysctl(const ctp_snapshot *snap, const char *key);
 /* Parse a sysctl value as an unsigned number; 1 if present and valid. */
 int ctp_snapshot_sysctl_u64(const ctp_snapshot *snap, const char *key,
 			    uint64_t *out);
+/* The sysctls one by one (after ctp_snapshot_finalize: each key once,
+ * in sorted order); the i-th key, its value through *val. */
 size_t ctp_snapshot_sysctl_count(const ctp_snapshot *snap);
-/* i-th key in sorted order; value through *val */
 const char *ctp_snapshot_sysctl_at(const ctp_snapshot *snap, size_t i,
 				   const char **val);
 
