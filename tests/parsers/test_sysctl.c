@@ -275,6 +275,12 @@ static void test_many(void **state)
 		assert_int_equal(ctp_sysctl_line(&fx.ctx, lines[i],
 						 strlen(lines[i])),
 				 CTP_LINE_RECORD);
+	/* lookups see the last value set at once; the list is the
+	 * finalized view */
+	assert_string_equal(ctp_snapshot_sysctl(fx.snap,
+						"net.netfilter.nf_conntrack_max"),
+			    "262144");
+	assert_int_equal(ctp_snapshot_finalize(fx.snap), 0);
 	assert_int_equal(ctp_snapshot_sysctl_count(fx.snap), 3);
 	assert_string_equal(ctp_snapshot_sysctl_at(fx.snap, 0, &v),
 			    "kernel.core_modes");
