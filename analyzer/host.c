@@ -88,7 +88,7 @@ static void pick_kernel(ctp_host *h, const ctp_analyze_opts *opts)
 		h->kernel_src = "uname";
 	} else {
 		h->kernel = ctp_kernel_newest();
-		h->kernel_src = "newest known (assumed)";
+		h->kernel_src = "assumed: the newest known";
 		ctp_kver_format(&h->kernel, kv, sizeof(kv));
 		snprintf(h->kernel_note, sizeof(h->kernel_note),
 			 "no uname in the input and no --kernel: kernel %s "

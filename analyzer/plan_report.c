@@ -358,7 +358,7 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 	if (mix_scan(snap, host, m))
 		goto oom;
 	memset(in, 0, sizeof(*in));
-	in->kernel = ctp_host_kernel(host, NULL);
+	in->kernel = ctp_host_kernel(host, &in->kernel_source);
 	in->bits = ctp_host_bits(host);
 	in->mem_kb = ctp_host_mem_kb(host)->value;
 	in->cores = ctp_host_cores(host)->known &&

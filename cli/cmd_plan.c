@@ -229,6 +229,8 @@ int cmd_plan(const cli_cmd *cmd, int argc, char **argv)
 
 	memset(&in, 0, sizeof(in));
 	in.kernel = ao.has_kernel ? ao.kernel : ctp_kernel_newest();
+	in.kernel_source =
+		ao.has_kernel ? "--kernel" : "assumed: the newest known";
 	in.peak = (uint64_t)ceil((double)entries * po.growth);
 	in.peak_source = po.growth != 1 ? "--entries x --growth" : "--entries";
 	in.evictable = po.evictable;

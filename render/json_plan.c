@@ -155,6 +155,7 @@ json_t *ctp_json_recommendation(const ctp_plan_section *s)
 	snprintf(b, sizeof(b), "net.netfilter.nf_conntrack_buckets = %llu",
 		 (unsigned long long)res->buckets);
 	if (put(rc, "kernel", json_string(kv)) ||
+	    put(rc, "kernel_source", str_or_null(in->kernel_source)) ||
 	    put(rc, "peak", u64(in->peak)) ||
 	    put(rc, "peak_source", json_string(s->peak_source)) ||
 	    put(rc, "margin", json_real(o->margin)) ||

@@ -138,12 +138,19 @@ static void settings(FILE *out, json_t *rc, json_t *def)
 	}
 	snprintf(buf, sizeof(buf),
 		 "for a peak of %lld entries (%s), margin %.0f%%, chains over "
-		 "%lld for at most %.3g%% of entries at max, kernel %s",
+		 "%lld for at most %.3g%% of entries at max, kernel %s%s%s%s",
 		 (long long)json_integer_value(json_object_get(rc, "peak")),
 		 str(rc, "peak_source"), 100 * num(rc, "margin"),
 		 (long long)json_integer_value(json_object_get(rc,
 							       "max_chain")),
-		 100 * num(rc, "chain_share"), str(rc, "kernel"));
+		 100 * num(rc, "chain_share"), str(rc, "kernel"),
+		 json_is_string(json_object_get(rc, "kernel_source"))
+			 ? " (" : "",
+		 json_is_string(json_object_get(rc, "kernel_source"))
+			 ? str(rc, "kernel_source")
+			 : "",
+		 json_is_string(json_object_get(rc, "kernel_source"))
+			 ? ")" : "");
 	fputs("  ", out);
 	wrap(out, buf, 2, 2);
 	/* the evidence the peak was chosen from, the one that set it

@@ -75,6 +75,9 @@ typedef struct ctp_plan_input {
 			       * cur_max known) */
 	const char *peak_source; /* ctp_peak_kind_name() of the evidence
 				  * that set it; NULL: "count" */
+	/* where the kernel version came from: "uname", "--kernel", or
+	 * "assumed: the newest known"; NULL: not said */
+	const char *kernel_source;
 	double evictable;     /* share of entries a full table may evict */
 	unsigned ext_mask;    /* CTP_EXT_* the entries carry */
 	uint64_t mem_kb;      /* MemTotal, 0 unknown */

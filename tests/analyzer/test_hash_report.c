@@ -208,7 +208,7 @@ static void test_keys_and_consistency(void **state)
 	h = hash_of(rep);
 	assert_string_equal(str(h, "algorithm"), "siphash-2-4");
 	assert_string_equal(str(h, "era"), "siphash39");
-	assert_string_equal(str(h, "kernel_source"), "newest known (assumed)");
+	assert_string_equal(str(h, "kernel_source"), "assumed: the newest known");
 	assert_string_equal(str(h, "buckets_source"),
 			    "sysctl net.netfilter.nf_conntrack_buckets");
 	assert_true(num(h, "buckets") == 4096);

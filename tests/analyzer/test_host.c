@@ -86,7 +86,7 @@ static void test_count(void **state)
 	assert_int_equal(ctp_host_max(h)->value, 256);
 	assert_int_equal(ctp_host_buckets(h)->value, 1024);
 	(void)ctp_host_kernel(h, &src);
-	assert_string_equal(src, "newest known (assumed)");
+	assert_string_equal(src, "assumed: the newest known");
 	assert_non_null(ctp_host_kernel_note(h));
 	assert_true(ctp_host_has_data(h));
 	ctp_host_free(h);
