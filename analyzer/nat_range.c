@@ -11,11 +11,12 @@
 
 /*
  * Infer a --to-ports range: under the kernel's default range a remapped
- * port is uniform over 1024-65535 (the search starts anywhere), so rr
- * distinct remapped ports of a group that, with every kept port of it,
- * fit in a window of w ports happen with probability below
- * rr * (w / 64512)^(rr - 1).  Below INFER_P the window is taken as the
- * rule's range.
+ * client port is uniform over the range of the unprivileged ports
+ * (ctp_kernel_nat_default_range() of the highest port: 1024-65535, the
+ * search starts anywhere), so rr distinct remapped ports of a group
+ * that, with every kept port of it, fit in a window of w of its n ports
+ * happen with probability below rr * (w / n)^(rr - 1).  Below INFER_P
+ * the window is taken as the rule's range.
  */
 #define INFER_MIN_REMAPS 3
 #define INFER_P 1e-3
@@ -61,10 +62,15 @@ void ctp_nat_group_range(model *m, grp *g)
 		p->range_lo = o->range_lo;
 		p->range_hi = o->range_hi;
 	} else if (!icmp && na) {
-		if (rr >= INFER_MIN_REMAPS && first >= 1024) {
-			double w = last - first + 1;
+		unsigned dlo, dhi;
 
-			if (rr * pow(w / 64512.0, (double)rr - 1) < INFER_P) {
+		if (rr >= INFER_MIN_REMAPS &&
+		    ctp_kernel_nat_default_range(g->key.proto, 65535, &dlo,
+						 &dhi) &&
+		    first >= dlo) {
+			double w = last - first + 1, n = (double)dhi - dlo + 1;
+
+			if (rr * pow(w / n, (double)rr - 1) < INFER_P) {
 				p->range_src = CTP_NAT_RANGE_INFERRED;
 				p->range_lo = first;
 				p->range_hi = last;
