@@ -1,7 +1,7 @@
 /*
  * NAT model as a report section: the "nat" keys of docs/report.md and
  * the findings for destinations near port exhaustion.  The model itself
- * is analyzer/nat.c.
+ * is analyzer/nat.c and the files analyzer/nat_impl.h lists.
  */
 #include <math.h>
 #include <stdio.h>

@@ -68,7 +68,8 @@ long ctp_nat_search(const ctp_nat_algo *algo, uint32_t size,
 /* ---- the model over a snapshot ---- */
 
 typedef struct ctp_nat_opts {
-	ctp_kver kernel;        /* whose port choice to model */
+	ctp_kver kernel;        /* whose port choice to model (default:
+				 * ctp_kernel_newest()) */
 	/* --nat-range for port protocols; range_lo > range_hi: none */
 	unsigned range_lo, range_hi;
 	uint64_t seed;          /* names every random draw */
@@ -78,9 +79,10 @@ typedef struct ctp_nat_opts {
 	size_t max_remaps;      /* remaps listed; more are only counted */
 } ctp_nat_opts;
 
-#define CTP_NAT_OPTS_INIT                                                \
-	{ { 6, 18, -1 }, 1, 0, 1, 8, CTP_EPHEMERAL_LO, CTP_EPHEMERAL_HI, \
-	  10000 }
+/* An initializer of automatic storage only (it calls a function). */
+#define CTP_NAT_OPTS_INIT                                               \
+	{ ctp_kernel_newest(), 1, 0, 1, 8, CTP_EPHEMERAL_LO,            \
+	  CTP_EPHEMERAL_HI, 10000 }
 
 #define CTP_NAT_NONE SIZE_MAX
 

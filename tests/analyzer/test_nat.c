@@ -1,5 +1,5 @@
 /*
- * NAT model (analyzer/nat.c) and the kernel's NAT facts
+ * NAT model (analyzer/nat*.c) and the kernel's NAT facts
  * (analyzer/kernel.c): the era of every version boundary, the default
  * ranges, the exact search-failure probability against a brute force
  * over every start offset (an implementation of the kernel loop of its
@@ -66,6 +66,18 @@ static void test_eras(void **state)
 				 a.era == CTP_NAT_BOUNDED_EVICT ? 32 : 0);
 	}
 	assert_null(ctp_kernel_nat_algo_info(CTP_NAT_ERA_COUNT));
+}
+
+/* The options' default kernel is kernel.c's newest, not a copy of it. */
+static void test_default_kernel(void **state)
+{
+	ctp_nat_opts o = CTP_NAT_OPTS_INIT;
+	ctp_kver n = ctp_kernel_newest();
+
+	(void)state;
+	assert_int_equal(o.kernel.major, n.major);
+	assert_int_equal(o.kernel.minor, n.minor);
+	assert_int_equal(o.kernel.patch, n.patch);
 }
 
 static const struct {
@@ -644,6 +656,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eras),
+		cmocka_unit_test(test_default_kernel),
 		cmocka_unit_test(test_default_ranges),
 		cmocka_unit_test(test_exact_vs_brute),
 		cmocka_unit_test(test_wrap_anomaly),
