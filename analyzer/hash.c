@@ -34,55 +34,6 @@
 #include "ctplan/hash.h"
 #include "siphash_impl.h"
 
-/* ---- random numbers ---- */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-void ctp_rng_init(ctp_rng *r, uint64_t seed, uint64_t stream)
-{
-	/* an odd multiplier keeps (seed, stream) pairs apart */
-	uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ULL);
-
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
-}
-
-uint64_t ctp_rng_next(ctp_rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t out = ctp_rotl64(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = ctp_rotl64(s[3], 45);
-	return out;
-}
-
-uint32_t ctp_rng_below(ctp_rng *r, uint32_t n)
-{
-	/* Lemire's multiply-shift, rejecting the biased low products */
-	uint64_t m = (ctp_rng_next(r) >> 32) * (uint64_t)n;
-
-	if ((uint32_t)m < n) {
-		uint32_t t = (uint32_t)(-n) % n;
-
-		while ((uint32_t)m < t)
-			m = (ctp_rng_next(r) >> 32) * (uint64_t)n;
-	}
-	return (uint32_t)(m >> 32);
-}
-
 /* ---- large arrays ---- */
 
 /*

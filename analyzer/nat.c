@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctplan/hash.h" /* ctp_hash_flow_zone(): a group's zone id */
 #include "ctplan/nat.h"
 #include "grow.h"
 
