@@ -2,7 +2,8 @@
  * Hash chain model as a report section: which kernel hash and table size
  * apply, the chain figures now and at nf_conntrack_max beside the
  * balls-into-bins law, and the findings they call for.  The model itself
- * is analyzer/hash.c; key names are documented in docs/report.md.
+ * is analyzer/hash.c (and the parts it lists); key names are documented
+ * in docs/report.md.
  */
 #include <math.h>
 #include <stdio.h>

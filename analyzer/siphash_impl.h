@@ -2,8 +2,9 @@
  * SipHash-2-4 core, word by word, for the hashing loop of the hash model.
  *
  * Private to analyzer/: siphash.c builds the byte-string function on it,
- * hash.c feeds it the words of a conntrack tuple directly so that no
- * message buffer is assembled per tuple.  Everything is static inline so
+ * hash_tuple.h feeds it the words of a conntrack tuple directly so that
+ * no message buffer is assembled per tuple (hash_simd.c does the same in
+ * vector lanes, with its own round macros).  Everything is static inline so
  * the compiler can unroll the fixed-length messages of each kernel era.
  *
  * Definition: Aumasson and Bernstein, "SipHash: a fast short-input PRF"

@@ -8,8 +8,9 @@
  *   nf_conntrack_tuple, the message each era hashes, and the 32-bit hash
  *   for a key you give (what `ctplan buckets` prints);
  * - the chain model: every tuple of a snapshot placed into B buckets
- *   under K keys drawn from a seeded generator, the kernel's insert-time
- *   chain limit applied, now and with the table filled to a target.
+ *   under K keys drawn from a seeded generator (ctplan/rng.h), the
+ *   kernel's insert-time chain limit applied, now and with the table
+ *   filled to a target.
  *
  * Nothing here prints or keeps global state.  Memory: a ctp_hash_result
  * owns its arrays; ctp_hash_result_release() frees them.
@@ -23,6 +24,7 @@
 #include "ctplan/error.h"
 #include "ctplan/flow.h"
 #include "ctplan/kernel.h"
+#include "ctplan/rng.h" /* the keys' generator, ctp_rng */
 #include "ctplan/snapshot.h"
 
 /* ---- primitives ---- */
@@ -49,22 +51,6 @@ static inline uint32_t ctp_hash_scale(uint32_t hash, uint32_t n)
 {
 	return (uint32_t)(((uint64_t)hash * n) >> 32);
 }
-
-/* ---- random numbers ---- */
-
-/*
- * xoshiro256** seeded through splitmix64.  A (seed, stream) pair names
- * one reproducible sequence; the model gives every key its own stream so
- * results do not depend on how keys are spread over threads.
- */
-typedef struct ctp_rng {
-	uint64_t s[4];
-} ctp_rng;
-
-void ctp_rng_init(ctp_rng *r, uint64_t seed, uint64_t stream);
-uint64_t ctp_rng_next(ctp_rng *r);
-/* Uniform in [0, n), n > 0, without modulo bias. */
-uint32_t ctp_rng_below(ctp_rng *r, uint32_t n);
 
 /* ---- keys and tuples ---- */
 

@@ -22,8 +22,8 @@
 #include <stdint.h>
 
 #include "ctplan/error.h"
-#include "ctplan/hash.h"
 #include "ctplan/kernel.h"
+#include "ctplan/rng.h"
 #include "ctplan/snapshot.h"
 
 /* ---- the port choice on one range ---- */

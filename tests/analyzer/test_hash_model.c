@@ -1,5 +1,5 @@
 /*
- * The chain model (analyzer/hash.c, ctp_hash_model_run): sampled
+ * The chain model (ctp_hash_model_run, analyzer/hash.c and its parts): sampled
  * histograms against the balls-into-bins law, reproducibility from the
  * seed, the kernel's chain limit, filling to a target, namespaces.
  *

@@ -1,5 +1,5 @@
 /*
- * Tuple serialization and per-era hashing (analyzer/hash.c): the bytes
+ * Tuple serialization and per-era hashing (analyzer/hash_tuple.c): the bytes
  * of struct nf_conntrack_tuple built by hand for each protocol kind, the
  * message each era hashes, and the worked examples of
  * shared/reference/kernel-facts.md section 8 (computed there with the
