@@ -151,10 +151,22 @@ void ctp_hash_uniform_fill(inserter *in)
 	uint64_t tries = 0, cap = 4 * m->target + 1024;
 
 	while (in->accepted < m->target && tries++ < cap) {
-		size_t bo = ctp_rng_below(&in->rng, m->buckets);
-		size_t br = ctp_rng_below(&in->rng, m->buckets);
+		uint16_t t = 0;
+		size_t base, bo, br;
 
-		in->uniform += insert_at(in, bo, br, 0);
+		/* one table per namespace (kernels <= 4.6): the namespaces
+		 * keep the mix they have so far, as the resampled fill
+		 * does (a namespace drawn in proportion to its entries) */
+		if (m->tables > 1 && in->accepted) {
+			uint64_t r = ctp_rng_next(&in->rng) % in->accepted;
+
+			while (t + 1u < m->tables && r >= in->per_table[t])
+				r -= in->per_table[t++];
+		}
+		base = (size_t)t * m->buckets;
+		bo = base + ctp_rng_below(&in->rng, m->buckets);
+		br = base + ctp_rng_below(&in->rng, m->buckets);
+		in->uniform += insert_at(in, bo, br, t);
 	}
 }
 

@@ -106,6 +106,24 @@ assert "hash.at_max_uniform" in f, list(f)
 "$ctplan" check "$tmp/docker" >"$tmp/out" 2>&1
 [ $? -eq 1 ] || fail "Docker host: check fails on long chains at max"
 
+# ---- one table per namespace (4.4): the balls-into-bins tail of the
+# fill keeps the namespaces' mix, so each table holds its share
+mkdir -p "$tmp/ns2"
+head -1 "$tmp/docker/conntrack_-L" >"$tmp/ns2/a.L"
+tail -1 "$tmp/docker/conntrack_-L" >"$tmp/ns2/b.L"
+printf 'net.netfilter.nf_conntrack_max = 262144\nnet.netfilter.nf_conntrack_buckets = 65536\n' \
+	>"$tmp/ns2/sysctl_-a"
+echo "Linux c7 4.4.0-1-generic #1 SMP x86_64 GNU/Linux" >"$tmp/ns2/uname_-a"
+report "$tmp/ns2.json" --keys 2 --ns a "$tmp/ns2/a.L" --ns b "$tmp/ns2/b.L" \
+	"$tmp/ns2/sysctl_-a" "$tmp/ns2/uname_-a"
+json "$tmp/ns2.json" '
+h = d["hash"]
+am = h["at_max"]
+assert h["tables"] == 2 and am["uniform_fill"] > 0, (h["tables"], am["uniform_fill"])
+# two tables of 65536 buckets, 131072 entries each: the law of that load
+assert abs(am["share_over8"] - am["poisson"]["share_over8"]) < 0.01, am["share_over8"]
+' || fail "per-namespace tables: the uniform fill spreads over both"
+
 # ---- a quiet host whose kernel log shows the table overflowing
 report "$tmp/ovf.json" "$ovf"
 json "$tmp/ovf.json" '
