@@ -42,6 +42,14 @@ static int nat(ctp_analysis *a, ctp_report *rep, ctp_error *err)
 	return ctp_nat_report(a, rep, err);
 }
 
+static int counters(ctp_analysis *a, ctp_report *rep, ctp_error *err)
+{
+	if (ctp_counter_findings(a, rep))
+		return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,
+				     "out of memory in the counters' findings");
+	return 0;
+}
+
 static int planner(ctp_analysis *a, ctp_report *rep, ctp_error *err)
 {
 	return ctp_plan_report(a, rep, err);
@@ -63,6 +71,8 @@ static const struct model {
 	{ "hash", hash_chains },
 	{ "history", history },
 	{ "nat", nat },
+	/* the counters by cause, once NAT tells a squeezed range apart */
+	{ "counters", counters },
 	/* the planner's sections after the inventory, checks after
 	 * every figure */
 	{ "planner", planner },

@@ -414,7 +414,8 @@ static int findings(const ctp_analysis *a, ctp_report *rep, const hstate *h)
 			 (unsigned long long)a->plan.max);
 		max_act = act;
 	} else if (!a->has_plan) {
-		max_act = "raise nf_conntrack_max";
+		max_act = "raise nf_conntrack_max (the input has no "
+			  "nf_conntrack_max to size it from: add sysctl -a)";
 	}
 	if (h->printed[K_TABLE]) {
 		uint64_t least = h->printed[K_TABLE] + h->suppressed[K_TABLE];

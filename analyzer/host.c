@@ -76,6 +76,16 @@ static unsigned machine_bits(const ctp_snapshot *snap)
 	return 64;
 }
 
+/* The version in sysctl -a's kernel.osrelease ("5.10.215-203.850.amzn2
+ * .x86_64"), for inputs without uname. */
+static int osrelease(const ctp_snapshot *snap, ctp_kver *out)
+{
+	const char *r = ctp_snapshot_sysctl(snap, "kernel.osrelease");
+	ctp_error err = CTP_ERROR_INIT;
+
+	return r && ctp_kver_parse(r, strlen(r), out, &err) == 0;
+}
+
 static void pick_kernel(ctp_host *h, const ctp_analyze_opts *opts)
 {
 	char kv[32];
@@ -86,6 +96,8 @@ static void pick_kernel(ctp_host *h, const ctp_analyze_opts *opts)
 	} else if (ctp_kver_from_info(ctp_snapshot_kernel(h->snap),
 				      &h->kernel)) {
 		h->kernel_src = "uname";
+	} else if (osrelease(h->snap, &h->kernel)) {
+		h->kernel_src = "sysctl kernel.osrelease";
 	} else {
 		h->kernel = ctp_kernel_newest();
 		h->kernel_src = "assumed: the newest known";
@@ -340,7 +352,7 @@ static int gather_evidence(ctp_host *h, const ctp_analyze_opts *opts)
 				 (unsigned long long)c->full_drops);
 		e = add_ev(h, CTP_PEAK_COUNTERS, max, 1);
 		snprintf(e->detail, sizeof(e->detail),
-			 "conntrack -S counts %s since boot: the table "
+			 "conntrack -S counts %s since the counters started (boot, or the namespace's creation): the table "
 			 "reached nf_conntrack_max (%llu if unchanged since)",
 			 what, (unsigned long long)max);
 	}

@@ -172,27 +172,11 @@ done:
 	return rc;
 }
 
-/*
- * The action that raises nf_conntrack_max: the recommendation's figure
- * when it raises it, so every finding names the same one.
- */
-static const char *max_action(const ctp_analysis *a, char *buf, size_t size)
-{
-	if (a->has_plan && a->plan.max > ctp_host_max(a->host)->value) {
-		snprintf(buf, size, "set nf_conntrack_max = %llu",
-			 (unsigned long long)a->plan.max);
-		return buf;
-	}
-	if (a->has_plan)
-		return NULL; /* the planner keeps it: nothing to raise */
-	return "raise nf_conntrack_max";
-}
-
 static int table_section(const ctp_analysis *a, ctp_inventory *inv,
 			 ctp_report *rep)
 {
 	char abuf[80];
-	const char *max_act = max_action(a, abuf, sizeof(abuf));
+	const char *max_act = ctp_max_action(a, abuf, sizeof(abuf));
 	uint64_t count, max;
 	int rc = 0;
 
@@ -240,93 +224,6 @@ static void stats_section(const ctp_snapshot *snap, ctp_inventory *inv)
 		src >= 0 ? ctp_snapshot_input(snap, (size_t)src)->path : NULL;
 }
 
-/*
- * The conntrack -S counters that bear on sizing, each read by the code
- * path that raises it on the host's kernel (include/ctplan/host.h): a
- * full table wants a larger max (or shorter timeouts), a lost insert
- * clash wants more NAT ports or addresses, a refused long chain wants
- * more buckets.  One finding per cause, with its own action.
- */
-static int counter_findings(const ctp_analysis *a, ctp_report *rep)
-{
-	const ctp_host_counters *c = ctp_host_counters_get(a->host);
-	char abuf[80], bbuf[80];
-	const char *max_act = max_action(a, abuf, sizeof(abuf));
-	const char *bucket_act = NULL;
-
-	if (!c->read)
-		return 0;
-	if (a->has_plan && a->plan.buckets > ctp_host_buckets(a->host)->value) {
-		snprintf(bbuf, sizeof(bbuf), "set nf_conntrack_buckets = %llu",
-			 (unsigned long long)a->plan.buckets);
-		bucket_act = bbuf;
-	}
-	if (c->full_drops &&
-	    ctp_report_finding_act(
-		    rep, CTP_FINDING_WARN, "stats.full_drop",
-		    (double)c->full_drops, NAN,
-		    max_act ? max_act
-			    : "shorten the timeouts of idle entries, or "
-			      "raise nf_conntrack_max",
-		    "the kernel dropped %s%llu packets since boot because the "
-		    "table was full and no unassured entry could be evicted "
-		    "(drop %llu%s%s; counters read as on kernels %s)",
-		    !c->has_insert_failed ? "at most "
-		    : c->split_known	  ? ""
-					  : "at least ",
-		    (unsigned long long)c->full_drops,
-		    (unsigned long long)c->drop,
-		    c->drop != c->full_drops ? " less the insert clashes lost"
-					     : "",
-		    c->has_insert_failed ? ""
-					 : "; no insert_failed to tell "
-					   "clashes apart",
-		    c->rule))
-		return CTP_ENOMEM;
-	if (c->early_drop &&
-	    ctp_report_finding_act(
-		    rep, CTP_FINDING_WARN, "stats.early_drop",
-		    (double)c->early_drop, NAN,
-		    max_act ? max_act
-			    : "shorten the timeouts of idle entries, or "
-			      "raise nf_conntrack_max",
-		    "the kernel evicted %llu unassured entries since boot to "
-		    "admit new flows: early_drop runs only when the table is "
-		    "full",
-		    (unsigned long long)c->early_drop))
-		return CTP_ENOMEM;
-	if (c->clash_drops &&
-	    ctp_report_finding_act(
-		    rep, CTP_FINDING_WARN, "stats.clash_drop",
-		    (double)c->clash_drops, NAN,
-		    "give the NAT rule more source ports or addresses "
-		    "(a wider --to-ports range, more SNAT addresses), or "
-		    "make clients reuse connections",
-		    "%s%llu packets were dropped since boot because their "
-		    "new entry clashed with one already in the table "
-		    "(insert_failed %llu%s): two flows with the same tuple, "
-		    "after source NAT a port in use or exhausted, or a race "
-		    "the kernel could not resolve; a larger table does not "
-		    "help",
-		    c->split_known ? "" : "at most ",
-		    (unsigned long long)c->clash_drops,
-		    (unsigned long long)c->insert_failed,
-		    c->chain_drops ? " less chaintoolong" : ""))
-		return CTP_ENOMEM;
-	if (c->chain_drops &&
-	    ctp_report_finding_act(
-		    rep, CTP_FINDING_WARN, "stats.chaintoolong",
-		    (double)c->chain_drops, NAN,
-		    bucket_act ? bucket_act
-			       : "raise nf_conntrack_buckets",
-		    "the kernel refused %llu new flows since boot because a "
-		    "hash chain was too long (chaintoolong, also counted in "
-		    "insert_failed): more buckets shorten the chains",
-		    (unsigned long long)c->chain_drops))
-		return CTP_ENOMEM;
-	return 0;
-}
-
 static int rejected_findings(const ctp_snapshot *snap, ctp_report *rep)
 {
 	uint64_t rej = 0;
@@ -365,7 +262,7 @@ int ctp_inventory_report(const ctp_analysis *a, ctp_report *rep,
 				   NULL) ||
 	    ctp_report_add_section(rep, "table", CTP_SEC_TABLE, inv, NULL) ||
 	    ctp_report_add_section(rep, "stats", CTP_SEC_STATS, inv, NULL) ||
-	    counter_findings(a, rep) || rejected_findings(snap, rep))
+	    rejected_findings(snap, rep))
 		goto oom;
 	return 0;
 oom:

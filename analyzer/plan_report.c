@@ -361,9 +361,8 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 	in->kernel = ctp_host_kernel(host, &in->kernel_source);
 	in->bits = ctp_host_bits(host);
 	in->mem_kb = ctp_host_mem_kb(host)->value;
-	in->cores = ctp_host_cores(host)->known &&
-				    !strcmp(ctp_host_cores(host)->source,
-					    "--cores")
+	/* --cores, else the CPU rows of conntrack -S */
+	in->cores = ctp_host_cores(host)->known
 			    ? (unsigned)ctp_host_cores(host)->value
 			    : 0;
 	in->ext_mask = m->ext;

@@ -349,6 +349,18 @@ static int add_reason(ctp_plan_section *s, const char *fmt, ...)
 	return 0;
 }
 
+/* What a long chain costs on this kernel, as a clause of a reason. */
+static const char *chain_cost(const ctp_kver *v)
+{
+	ctp_chain_limit l;
+
+	ctp_kernel_chain_limit(v, &l);
+	return l.enabled ? "; this kernel refuses new flows whose chain is "
+			   "too long"
+			 : "; this kernel refuses no flow for a long chain: "
+			   "long chains cost lookup time on every packet";
+}
+
 static void fmt_bytes(char *buf, size_t size, double b)
 {
 	if (b >= 1024.0 * 1024 * 1024)
@@ -421,13 +433,15 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 	if (add_reason(arr, "nf_conntrack_buckets %llu: %.2f nodes per bucket "
 		       "at max put %.3g%% of entries in chains longer than %u "
 		       "(target %.3g%%; the fewest buckets meeting it are "
-		       "%llu) and keep the average chain of the kernel's own "
-		       "default (%llu buckets for this max)",
+		       "%llu); the ratio of this kernel's own defaults (max = "
+		       "%u x buckets) would give %llu for this max%s",
 		       (unsigned long long)res->buckets, res->load_at_max,
 		       100 * res->long_share, o->max_chain,
 		       100 * o->chain_share,
 		       (unsigned long long)res->buckets_chain,
-		       (unsigned long long)res->buckets_aim))
+		       ctp_kernel_default_rule(&in->kernel)->factor,
+		       (unsigned long long)res->buckets_aim,
+		       chain_cost(&in->kernel)))
 		return CTP_EFAIL;
 	if (add_reason(arr, "if the table fills anyway, %.3g%% of new flows "
 		       "are dropped rather than admitted by evicting an "
@@ -439,6 +453,16 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 		       100 * res->full_drop_p, ev->name, 100 * in->evictable,
 		       (unsigned long long)res->buckets_chain,
 		       100 * res->full_drop_p_chain))
+		return CTP_EFAIL;
+	if (add_reason(arr, "apply: hashsize=%llu at module load sets "
+		       "nf_conntrack_max to 8 x %llu = %llu until the sysctl.d "
+		       "line applies, and that line is skipped if the module is "
+		       "not loaded yet: the modules-load.d line loads it first; "
+		       "a live resize (the hashsize parameter) rehashes the "
+		       "whole table under a lock, so do it at a quiet time",
+		       (unsigned long long)res->buckets,
+		       (unsigned long long)res->buckets,
+		       8ull * (unsigned long long)res->buckets))
 		return CTP_EFAIL;
 	if (add_reason(arr, "memory: %llu entries x %llu bytes (slab object "
 		       "%u%s + extensions) + %llu bucket heads x %d bytes = "

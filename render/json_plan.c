@@ -131,6 +131,21 @@ static json_t *strings(const char (*v)[CTP_PLAN_REASON_LEN], size_t n)
 	return arr;
 }
 
+/* The commands that apply the settings now, from the host's own (root)
+ * namespace: the sysctl for max; for buckets the module parameter,
+ * writable on every version (the sysctl is read-only on some). */
+static json_t *apply_now(const ctp_plan_result *res)
+{
+	char a[96], b[128];
+
+	snprintf(a, sizeof(a), "sysctl -w net.netfilter.nf_conntrack_max=%llu",
+		 (unsigned long long)res->max);
+	snprintf(b, sizeof(b),
+		 "echo %llu > /sys/module/nf_conntrack/parameters/hashsize",
+		 (unsigned long long)res->buckets);
+	return json_pack("[s, s]", a, b);
+}
+
 json_t *ctp_json_recommendation(const ctp_plan_section *s)
 {
 	const ctp_plan_input *in = &s->in;
@@ -190,6 +205,8 @@ json_t *ctp_json_recommendation(const ctp_plan_section *s)
 	    put(rc, "memory_share", num_or_null(res->memory_share)) ||
 	    put(rc, "sysctl", json_pack("[s, s]", a, b)) ||
 	    put(rc, "modprobe", json_string(mod)) ||
+	    put(rc, "modules_load", json_string("nf_conntrack")) ||
+	    put(rc, "apply_now", apply_now(res)) ||
 	    put(rc, "reasons", strings(s->reasons, s->nreasons)) ||
 	    put(rc, "rules", rules_json(res)))
 		goto oom;

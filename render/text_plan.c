@@ -126,6 +126,7 @@ void ctp_text_headroom(tctx *t, json_t *h)
 static void settings(FILE *out, json_t *rc, json_t *def)
 {
 	char buf[256];
+	const char *floor = "";
 	json_t *v, *r;
 	size_t i;
 
@@ -136,9 +137,14 @@ static void settings(FILE *out, json_t *rc, json_t *def)
 		wrap(out, buf, 2, 2);
 		return;
 	}
+	json_array_foreach(json_object_get(rc, "peak_evidence"), i, v)
+		if (json_is_true(json_object_get(v, "sets_peak")) &&
+		    json_is_true(json_object_get(v, "table_was_full")))
+			floor = "at least ";
 	snprintf(buf, sizeof(buf),
-		 "for a peak of %lld entries (%s), margin %.0f%%, chains over "
+		 "for a peak of %s%lld entries (%s), margin %.0f%%, chains over "
 		 "%lld for at most %.3g%% of entries at max, kernel %s%s%s%s",
+		 floor,
 		 (long long)json_integer_value(json_object_get(rc, "peak")),
 		 str(rc, "peak_source"), 100 * num(rc, "margin"),
 		 (long long)json_integer_value(json_object_get(rc,
@@ -202,8 +208,19 @@ static void settings(FILE *out, json_t *rc, json_t *def)
 	fprintf(out, "  # /etc/sysctl.d/90-conntrack.conf\n");
 	json_array_foreach(json_object_get(rc, "sysctl"), i, v)
 		fprintf(out, "  %s\n", json_string_value(v));
-	fprintf(out, "  # /etc/modprobe.d/nf_conntrack.conf\n  %s\n\n",
+	fprintf(out, "  # /etc/modprobe.d/nf_conntrack.conf\n  %s\n",
 		str(rc, "modprobe"));
+	if (json_is_string(json_object_get(rc, "modules_load")))
+		fprintf(out, "  # /etc/modules-load.d/nf_conntrack.conf: load "
+			     "the module before the sysctl.d file applies\n"
+			     "  %s\n",
+			str(rc, "modules_load"));
+	if (json_array_size(json_object_get(rc, "apply_now"))) {
+		fprintf(out, "  # now, as root in the host's own namespace\n");
+		json_array_foreach(json_object_get(rc, "apply_now"), i, v)
+			fprintf(out, "  %s\n", json_string_value(v));
+	}
+	fputc('\n', out);
 	json_array_foreach(json_object_get(rc, "reasons"), i, v) {
 		fprintf(out, "  %2zu. ", i + 1);
 		wrap(out, json_string_value(v), 6, 6);

@@ -104,8 +104,12 @@ void ctp_host_free(ctp_host *h);
 
 const ctp_snapshot *ctp_host_snapshot(const ctp_host *h);
 
-/* The kernel to model; *source: "--kernel", "uname", or "newest known
- * (assumed)" (no uname in the input) when source is not NULL.  ctp_host_kernel_note() says the assumption in words, or NULL. */
+/*
+ * The kernel to model; *source (when not NULL): "--kernel", "uname",
+ * "sysctl kernel.osrelease" (sysctl -a without uname), or "assumed: the
+ * newest known" (neither in the input).  ctp_host_kernel_note() says the
+ * assumption in words, or NULL.
+ */
 ctp_kver ctp_host_kernel(const ctp_host *h, const char **source);
 const char *ctp_host_kernel_note(const ctp_host *h);
 

@@ -42,7 +42,8 @@ assert r["max"] == 262144, r
 assert r["buckets"] == r["buckets_min_chain"] > df["buckets"], r
 assert r["long_chain_share_at_max"] <= 0.01, r
 assert 0 < r["full_drop_p"] < 1 and r["memory_bytes"] > 262144 * 256
-assert len(r["reasons"]) == 5 and all(isinstance(x, str) for x in r["reasons"])
+assert len(r["reasons"]) == 6 and all(isinstance(x, str) for x in r["reasons"])
+assert r["modules_load"] == "nf_conntrack" and len(r["apply_now"]) == 2, r
 assert [x["name"] for x in r["rules"]][:2] == ["kernel default", "kube-proxy"]
 assert r["rules"][1]["max"] is None   # no --cores
 PY
