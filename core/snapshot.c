@@ -862,7 +862,8 @@ int ctp_snapshot_sysctl_u64(const ctp_snapshot *s, const char *key,
 	if (!v || !*v)
 		return 0;
 	for (; *v; v++) {
-		if (*v < '0' || *v > '9' || x > (UINT64_MAX - 9) / 10)
+		if (*v < '0' || *v > '9' ||
+		    x > (UINT64_MAX - (uint64_t)(*v - '0')) / 10)
 			return 0;
 		x = x * 10 + (uint64_t)(*v - '0');
 	}
