@@ -285,7 +285,8 @@ static void test_table_actions(void **state)
 	rep = table(850, 1000, 0, NULL, &s, &a);
 	assert_false(inv_of(rep)->has_full_drop_p);
 	has(rep, "table.headroom_low", CTP_FINDING_WARN, 15,
-	    "raise nf_conntrack_max");
+	    "raise nf_conntrack_max (the input has no nf_conntrack_max to "
+	    "size it from: add sysctl -a)");
 	release(rep, a, s);
 	/* the planner keeps the max in force (10% margin): a warning with
 	 * nothing to do */
@@ -319,15 +320,17 @@ static ctp_report *counters(const char *stats, const char *v,
 		      NULL);
 	ao.has_kernel = 1;
 	assert_int_equal(ctp_kver_parse(v, strlen(v), &ao.kernel, &err), 0);
-	return run_to(*sp, &ao, "inventory", ap);
+	/* the counters' findings come after the NAT model */
+	return run_to(*sp, &ao, "counters", ap);
 }
 
 static void test_counter_findings(void **state)
 {
+	/* one flow, no NAT range near exhaustion: lost clashes are races */
 	static const char nat_act[] =
-		"give the NAT rule more source ports or addresses (a wider "
-		"--to-ports range, more SNAT addresses), or make clients "
-		"reuse connections";
+		"add --random-fully to the SNAT/MASQUERADE rule, so that "
+		"flows racing for a source port draw different ones; compare "
+		"insert_failed in two snapshots to see whether it still grows";
 	ctp_snapshot *s;
 	ctp_analysis *a;
 	ctp_report *rep;

@@ -60,6 +60,8 @@ static void test_sysctl(void **state)
 	assert_string_equal(ctp_snapshot_sysctl(s, "k.199"), "late");
 	assert_string_equal(ctp_snapshot_sysctl(s, "k.000"), "second");
 	assert_string_equal(ctp_snapshot_sysctl(s, "k.100"), "100");
+	/* the list is the finalized view: each key once, sorted */
+	assert_int_equal(ctp_snapshot_finalize(s), 0);
 	assert_int_equal(ctp_snapshot_sysctl_count(s), 200);
 	for (size_t i = 0; i < 200; i++) {
 		snprintf(key, sizeof(key), "k.%03zu", i);
