@@ -62,7 +62,7 @@ typedef struct ctp_peak_evidence {
 	/* 1: the table was full, so demand was at least this and maybe
 	 * more (the drops hide the rest) */
 	int at_least_max;
-	char detail[320];
+	char detail[512];
 } ctp_peak_evidence;
 
 /*
