@@ -76,4 +76,17 @@ typedef struct ctp_headline {
 
 void ctp_headline_get(ctp_report *rep, ctp_headline *h);
 
+/* One host of ctplan fleet: its name, its uname release, its headline
+ * (h.kernel unused). */
+typedef struct ctp_fleet_row {
+	char name[128];
+	char kernel[128];
+	ctp_headline h;
+} ctp_fleet_row;
+
+/* The worst top of rows[0 .. n) (sorted in place) as text, with a
+ * summary naming failed paths (render/fleet.c).  0 or CTP_EFAIL. */
+int ctp_render_fleet_text(ctp_fleet_row *rows, size_t n, size_t top,
+			  size_t failed, FILE *out);
+
 #endif
