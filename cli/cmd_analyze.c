@@ -230,10 +230,22 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		return CTP_EXIT_INPUT;
 	if (rc)
 		aopts.burst_gap = (unsigned)v;
-	if (!a.npos) {
-		fprintf(stderr, "ctplan analyze: no input given\n"
-				"Try 'ctplan analyze --help'.\n");
-		return CTP_EXIT_INPUT;
+	{
+		/* "--ns LABEL" pairs are not paths */
+		int paths = 0;
+
+		for (int i = 0; i < a.npos; i++) {
+			if (strncmp(a.pos[i], "--ns", 4) == 0) {
+				i += a.pos[i][4] != '=';
+				continue;
+			}
+			paths++;
+		}
+		if (!paths) {
+			fprintf(stderr, "ctplan analyze: no input given\n"
+					"Try 'ctplan analyze --help'.\n");
+			return CTP_EXIT_INPUT;
+		}
 	}
 	popts.strict = a.val[cli_opt_index(cmd, "strict")] != NULL;
 	popts.diag = on_diag;

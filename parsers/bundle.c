@@ -661,7 +661,8 @@ static int sos_walk(sosdir *w, const char *dir, int depth)
 		snprintf(names[n], l, "%s/%s", dir, de->d_name);
 		n++;
 	}
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n) /* an empty folder may have no array at all */
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n && !rc; i++) {
 		const char *rel = names[i] + w->rootlen;
 		struct stat st;

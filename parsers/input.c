@@ -822,7 +822,8 @@ static int parse_dir(run *rn, const char *path, int depth)
 		n++;
 	}
 	/* sorted, so reports do not depend on directory order */
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n) /* an empty folder may have no array at all */
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = parse_any(rn, names[i], depth + 1);
 done:

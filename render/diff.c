@@ -21,9 +21,13 @@
 static json_t *pair(json_t *a, json_t *b)
 {
 	json_t *d = json_null();
+	json_int_t x = json_integer_value(a), y = json_integer_value(b), r;
 
-	if (json_is_integer(a) && json_is_integer(b))
-		d = json_integer(json_integer_value(b) - json_integer_value(a));
+	/* integers whose difference does not fit json_int_t (values near
+	 * the range's ends) are compared as reals */
+	if (json_is_integer(a) && json_is_integer(b) &&
+	    !__builtin_sub_overflow(y, x, &r))
+		d = json_integer(r);
 	else if (json_is_number(a) && json_is_number(b))
 		d = json_real(json_number_value(b) - json_number_value(a));
 	/* json_pack "O" takes a new reference, "o" steals d's */

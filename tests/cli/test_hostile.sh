@@ -87,4 +87,23 @@ for c in "| 0 | success |" "| 1 | a check failed" \
 		fail "README.md lacks exit status '$c'"
 done
 
+# an empty folder: nothing to sort (qsort is never handed a null array)
+mkdir -p "$tmp/emptydir"
+"$ctplan" analyze -q --format json "$tmp/emptydir" >"$tmp/out" 2>&1
+[ $? -le 2 ] || fail "empty folder: crashed"
+# diff of settings at the ends of the integer range: the difference does
+# not fit an integer, and is given as a real instead of overflowing
+mkdir -p "$tmp/d1" "$tmp/d2"
+echo "net.netfilter.nf_conntrack_max = 18446744073709551615" >"$tmp/d1/sysctl"
+echo "net.netfilter.nf_conntrack_max = 9223372036854775807" >"$tmp/d2/sysctl"
+head -1 "$src/samples/lab-6.18/conntrack_-L" | tee "$tmp/d1/l" >"$tmp/d2/l"
+"$ctplan" diff --format json "$tmp/d1" "$tmp/d2" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -le 2 ] || fail "diff at the integer range's ends: exit $rc"
+
+# --ns LABEL without a path after it is no input
+"$ctplan" analyze --ns x >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "analyze --ns x without a path: not exit 2"
+grep -q "no input given" "$tmp/err" || fail "analyze --ns x: message"
+
 finish "hostile: all checks passed"
