@@ -666,12 +666,13 @@ rejected:
 			snprintf(lerr.msg + n, sizeof(lerr.msg) - n,
 				 " (last line has no newline: truncated?)");
 		}
-		diag(rn, CTP_SEV_ERROR, &lerr);
 		if (rn->opts->strict) {
+			/* the caller reports the error it is handed: once */
 			*rn->err = lerr;
 			ret = CTP_EINPUT;
 			break;
 		}
+		diag(rn, CTP_SEV_ERROR, &lerr);
 	}
 	if (!ret && held) {
 		/* the message split the very last line: parse what we have */

@@ -106,4 +106,12 @@ rc=$?
 [ $? -eq 2 ] || fail "analyze --ns x without a path: not exit 2"
 grep -q "no input given" "$tmp/err" || fail "analyze --ns x: message"
 
+# --strict stops at the first malformed line and says so once
+printf 'tcp 6 10 ESTABLISHED src=198.51.100.1 dst=203.0.113.8 sport=x\n' \
+	>"$tmp/badline"
+"$ctplan" analyze --strict "$tmp/badline" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] || fail "--strict on a bad line: not exit 2"
+[ "$(grep -c "badline:1:" "$tmp/err")" -eq 1 ] ||
+	fail "--strict: the error printed $(grep -c "badline:1:" "$tmp/err") times"
+
 finish "hostile: all checks passed"
