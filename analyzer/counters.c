@@ -117,16 +117,27 @@ int ctp_counter_findings(const ctp_analysis *a, ctp_report *rep)
 				       "from one socket)"))
 			return CTP_ENOMEM;
 	}
+	/* the recommendation's buckets when it raises them; when it keeps
+	 * them, they hold a random spread under the limit, so the refusals
+	 * came from clumped tuples or an earlier, smaller table */
 	if (c->chain_drops &&
 	    ctp_report_finding_act(
 		    rep, CTP_FINDING_WARN, "stats.chaintoolong",
 		    (double)c->chain_drops, NAN,
-		    bucket_act ? bucket_act
-			       : "raise nf_conntrack_buckets",
-		    "the kernel refused %llu new flows since the counters started (boot, or the namespace's creation) because a "
+		    bucket_act	   ? bucket_act
+		    : a->has_plan ? NULL
+				  : "raise nf_conntrack_buckets",
+		    "the kernel refused %llu new flows since the counters "
+		    "started (boot, or the namespace's creation) because a "
 		    "hash chain was too long (chaintoolong, also counted in "
-		    "insert_failed): more buckets shorten the chains",
-		    (unsigned long long)c->chain_drops))
+		    "insert_failed)%s",
+		    (unsigned long long)c->chain_drops,
+		    bucket_act || !a->has_plan
+			    ? ": more buckets shorten the chains"
+			    : "; the buckets in force hold a random spread "
+			      "under the limit, so these came from clumped "
+			      "tuples (see the hash chains) or an earlier, "
+			      "smaller table"))
 		return CTP_ENOMEM;
 	return 0;
 }
