@@ -33,6 +33,7 @@
  * Every key is kept (the snapshot keeps them sorted), not only conntrack's.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cursor.h"
@@ -201,16 +202,54 @@ static size_t trim_end(const char *v, size_t n)
 	return n;
 }
 
+/*
+ * The settings ctplan sizes with are unsigned ints in every kernel
+ * (nf_conntrack_max, nf_conntrack_htable_size, nf_ct_expect_max, the
+ * count, and the timeouts, in seconds): a value that is not a number
+ * they can hold cannot be one the kernel showed.
+ */
+static int uint_key(const char *key, size_t klen)
+{
+	static const char *const keys[] = {
+		"net.netfilter.nf_conntrack_max",
+		"net.nf_conntrack_max",
+		"net.netfilter.nf_conntrack_buckets",
+		"net.netfilter.nf_conntrack_count",
+		"net.netfilter.nf_conntrack_expect_max",
+		"module.nf_conntrack.hashsize",
+	};
+	static const char pre[] = "net.netfilter.nf_conntrack_";
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (ctp_cur_is(key, klen, keys[i]))
+			return 1;
+	/* ..._tcp_timeout_established, ..._udp_timeout, ... */
+	if (klen > sizeof(pre) - 1 && memcmp(key, pre, sizeof(pre) - 1) == 0)
+		for (size_t i = 0; i + 8 <= klen; i++)
+			if (memcmp(key + i, "_timeout", 8) == 0)
+				return 1;
+	return 0;
+}
+
 static int check_value(ctp_pctx *ctx, const char *s, const char *v,
 		       size_t n, const char *key, size_t klen)
 {
-	const char *nul = memchr(v, '\0', n);
+	const char *nul = memchr(v, '\0', n), *p = v;
+	uint64_t x;
 
 	if (nul)
 		return ctp_pctx_fail(ctx, (size_t)(nul - s),
 				     "unexpected NUL byte in the value of "
 				     "'%.*s'",
 				     quote_len(klen), key);
+	if (uint_key(key, klen) &&
+	    (ctp_cur_u64(&p, v + n, UINT32_MAX, &x) != CTP_NUM_OK ||
+	     p != v + n))
+		return ctp_pctx_fail(ctx, (size_t)(v - s),
+				     "value '%.*s' of '%.*s' is not a number "
+				     "the kernel's unsigned int holds (0 to "
+				     "4294967295)",
+				     ctp_cur_clip(n), v, quote_len(klen), key);
 	return 0;
 }
 

@@ -91,8 +91,9 @@ done
 mkdir -p "$tmp/emptydir"
 "$ctplan" analyze -q --format json "$tmp/emptydir" >"$tmp/out" 2>&1
 [ $? -le 2 ] || fail "empty folder: crashed"
-# diff of settings at the ends of the integer range: the difference does
-# not fit an integer, and is given as a real instead of overflowing
+# diff of settings at the ends of the integer range: the one the kernel
+# cannot hold is refused, and no difference is computed in a type that
+# overflows (render/diff.c falls back to reals)
 mkdir -p "$tmp/d1" "$tmp/d2"
 echo "net.netfilter.nf_conntrack_max = 18446744073709551615" >"$tmp/d1/sysctl"
 echo "net.netfilter.nf_conntrack_max = 9223372036854775807" >"$tmp/d2/sysctl"
@@ -100,6 +101,21 @@ head -1 "$src/samples/lab-6.18/conntrack_-L" | tee "$tmp/d1/l" >"$tmp/d2/l"
 "$ctplan" diff --format json "$tmp/d1" "$tmp/d2" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ $rc -le 2 ] || fail "diff at the integer range's ends: exit $rc"
+
+# settings the kernel's unsigned int cannot hold are line errors with
+# FILE:LINE:COL, not a max of -7 that passes the gate
+printf 'net.netfilter.nf_conntrack_max = 18446744073709551609\nnet.netfilter.nf_conntrack_tcp_timeout_established = -5\nnet.netfilter.nf_conntrack_buckets = 65536\n' \
+	>"$tmp/bigmax.conf"
+"$ctplan" analyze -q --format json "$tmp/bigmax.conf" \
+	"$src/samples/lab-6.18/conntrack_-L" >"$tmp/out" 2>"$tmp/err"
+grep -q "bigmax.conf:1:34: value '18446744073709551609' of 'net.netfilter.nf_conntrack_max' is not a number" \
+	"$tmp/err" || fail "max above UINT_MAX: no line error"
+grep -q "bigmax.conf:2:" "$tmp/err" || fail "negative timeout: no line error"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["table"]["max"] is None, d["table"]' \
+	"$tmp/out" || fail "max above UINT_MAX still in the report"
+"$ctplan" check "$tmp/bigmax.conf" "$src/samples/lab-6.18/conntrack_-L" \
+	>"$tmp/out" 2>&1
+[ $? -eq 2 ] || fail "check with an impossible max: not exit 2"
 
 # --ns LABEL without a path after it is no input
 "$ctplan" analyze --ns x >"$tmp/out" 2>"$tmp/err"
