@@ -247,6 +247,16 @@ int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 		out->max = out->def.max;
 		out->max_floor = "kernel default";
 	}
+	/* the sysctl takes an int: proc_dointvec (4.9.337), _minmax up to
+	 * SYSCTL_INT_MAX ([6.1] nf_conntrack_standalone.c) */
+	if (out->max > CTP_SYSCTL_INT_MAX)
+		return ctp_error_set(err, CTP_EFAIL, NULL, 0, 0,
+				     "a peak of %llu entries needs "
+				     "nf_conntrack_max %llu, more than the "
+				     "kernel's sysctl takes (%d)",
+				     (unsigned long long)in->peak,
+				     (unsigned long long)out->max,
+				     CTP_SYSCTL_INT_MAX);
 	out->max_move = !in->cur_max		 ? CTP_PLAN_SET
 			: out->max == in->cur_max ? CTP_PLAN_KEEP
 			: out->max > in->cur_max  ? CTP_PLAN_RAISE

@@ -335,6 +335,10 @@ typedef struct ctp_counter_rule {
 
 const ctp_counter_rule *ctp_kernel_counter_rule(const ctp_kver *v);
 
+/* The largest nf_conntrack_max the sysctl accepts: an int, every
+ * version (proc_dointvec, later _minmax up to SYSCTL_INT_MAX). */
+#define CTP_SYSCTL_INT_MAX 2147483647
+
 /* Default timeouts in seconds, used where the input has no sysctl. */
 typedef struct ctp_timeouts {
 	unsigned tcp_established, tcp_time_wait;

@@ -54,6 +54,10 @@ grep -q -- '--evictable SHARE' "$tmp/out" || fail "plan --help lists its options
 expect 2 "$ctplan" plan
 grep -q -- '--entries N is required' "$tmp/err" || fail "plan without --entries"
 expect 2 "$ctplan" plan --entries 0
+# a max the kernel's sysctl cannot take (an int) is no recommendation
+expect 2 "$ctplan" plan --entries 4294967296
+grep -q "more than the kernel's sysctl takes (2147483647)" "$tmp/err" ||
+	fail "plan: max above INT_MAX"
 expect 2 "$ctplan" plan --entries 10 --mem 16Q
 grep -q "ctplan plan: --mem takes a size" "$tmp/err" || fail "plan --mem message"
 expect 2 "$ctplan" plan --entries 10 --margin 99%
