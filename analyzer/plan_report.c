@@ -378,6 +378,7 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 	in->cur_buckets = ctp_host_buckets(host)->value;
 	in->peak = ctp_host_peak(host, &win);
 	in->peak_source = win ? ctp_peak_kind_name(win->kind) : NULL;
+	in->peak_at_least = win && win->at_least_max;
 	a->plan_ran = 1;
 	a->table_full_drop_p = table_drop_p(a, m);
 	if (!ctp_host_has_data(host)) {
@@ -456,11 +457,14 @@ static int plan_findings(const ctp_analysis *a, ctp_report *rep)
 	    ctp_report_finding_act(
 		    rep, CTP_FINDING_WARN, "plan.max_low",
 		    headroom_pct(max, peak), 100 * o->margin, max_act,
-		    "at the planned peak of %llu entries (%s) "
-		    "nf_conntrack_max %llu leaves %.1f%% free, under the "
+		    "at the planned peak of %s%llu entries (%s) "
+		    "nf_conntrack_max %llu leaves %s%.1f%% free, under the "
 		    "%.0f%% margin; the recommendation raises it to %llu",
+		    a->plan_in.peak_at_least ? "at least " : "",
 		    (unsigned long long)peak, a->plan_in.peak_source,
-		    (unsigned long long)max, headroom_pct(max, peak),
+		    (unsigned long long)max,
+		    a->plan_in.peak_at_least ? "at most " : "",
+		    headroom_pct(max, peak),
 		    100 * o->margin, (unsigned long long)res->max))
 		return CTP_ENOMEM;
 	if (!hm->known || !max || !hb->known || !buckets ||

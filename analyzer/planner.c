@@ -383,6 +383,9 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 		      const ctp_plan_opts *o, const ctp_plan_result *res)
 {
 	const char *peak_src = in->peak_source ? in->peak_source : "count";
+	/* a peak a full table set is a floor: the headroom a ceiling */
+	const char *least = in->peak_at_least ? "at least " : "";
+	const char *most = in->peak_at_least ? "at most " : "";
 	const ctp_evict_rule *ev = ctp_kernel_early_drop(&in->kernel);
 	const ctp_conn_size *cs = ctp_kernel_conn_size(&in->kernel);
 	char mem[32];
@@ -390,31 +393,32 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 	fmt_bytes(mem, sizeof(mem), (double)res->memory_bytes);
 	if (!strcmp(res->max_floor, "in force")) {
 		if (add_reason(arr, "nf_conntrack_max %llu (in force, kept): "
-			       "the peak of %llu entries (%s) needs %llu with "
-			       "the %.0f%% margin; it leaves %.2f%% free. A max "
+			       "the peak of %s%llu entries (%s) needs %llu with "
+			       "the %.0f%% margin; it leaves %s%.2f%% free. A max "
 			       "is never lowered without --allow-shrink: a "
 			       "smaller one frees no memory until entries "
 			       "exist, and drops flows if the peak was missed",
-			       (unsigned long long)res->max,
+			       (unsigned long long)res->max, least,
 			       (unsigned long long)in->peak, peak_src,
 			       (unsigned long long)res->max_needed,
-			       100 * o->margin, res->headroom_pct))
+			       100 * o->margin, most, res->headroom_pct))
 			return CTP_EFAIL;
 	} else if (!strcmp(res->max_floor, "kernel default")) {
 		if (add_reason(arr, "nf_conntrack_max %llu: the kernel's own "
-			       "default on this host, which keeps %.2f%% free "
-			       "at the peak of %llu entries (%s; margin "
+			       "default on this host, which keeps %s%.2f%% free "
+			       "at the peak of %s%llu entries (%s; margin "
 			       "%.0f%%); ctplan never goes below it without "
 			       "--allow-shrink",
-			       (unsigned long long)res->max, res->headroom_pct,
+			       (unsigned long long)res->max, most,
+			       res->headroom_pct, least,
 			       (unsigned long long)in->peak, peak_src,
 			       100 * o->margin))
 			return CTP_EFAIL;
-	} else if (add_reason(arr, "nf_conntrack_max %llu: the peak of %llu "
-			      "entries (%s) leaves %.2f%% free, at least the "
+	} else if (add_reason(arr, "nf_conntrack_max %llu: the peak of %s%llu "
+			      "entries (%s) leaves %s%.2f%% free, at least the "
 			      "%.0f%% margin (rounded up to a multiple of %d)%s",
-			      (unsigned long long)res->max,
-			      (unsigned long long)in->peak, peak_src,
+			      (unsigned long long)res->max, least,
+			      (unsigned long long)in->peak, peak_src, most,
 			      res->headroom_pct, 100 * o->margin, MAX_STEP,
 			      !res->has_default && !in->cur_max
 				      ? "; the kernel's default is unknown "
@@ -465,14 +469,20 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 		       100 * res->full_drop_p_chain))
 		return CTP_EFAIL;
 	if (add_reason(arr, "apply: hashsize=%llu at module load sets "
-		       "nf_conntrack_max to 8 x %llu = %llu until the sysctl.d "
+		       "nf_conntrack_max to %d x %llu = %llu until the sysctl.d "
 		       "line applies, and that line is skipped if the module is "
-		       "not loaded yet: the modules-load.d line loads it first; "
-		       "a live resize (the hashsize parameter) rehashes the "
-		       "whole table under a lock, so do it at a quiet time",
+		       "not loaded yet: the modules-load.d line loads it "
+		       "first%s",
+		       (unsigned long long)res->buckets, CTP_HASHSIZE_MAX_FACTOR,
 		       (unsigned long long)res->buckets,
-		       (unsigned long long)res->buckets,
-		       8ull * (unsigned long long)res->buckets))
+		       (unsigned long long)CTP_HASHSIZE_MAX_FACTOR *
+			       res->buckets,
+		       res->buckets_move == CTP_PLAN_RAISE ||
+				       res->buckets_move == CTP_PLAN_LOWER
+			       ? "; a live resize (the hashsize parameter) "
+				 "rehashes the whole table under a lock, so "
+				 "do it at a quiet time"
+			       : ""))
 		return CTP_EFAIL;
 	if (add_reason(arr, "memory: %llu entries x %llu bytes (slab object "
 		       "%u%s + extensions) + %llu bucket heads x %d bytes = "

@@ -131,11 +131,13 @@ static json_t *strings(const char (*v)[CTP_PLAN_REASON_LEN], size_t n)
 	return arr;
 }
 
-/* The commands that apply the settings now, from the host's own (root)
+/* The commands that apply now what changes, from the host's own (root)
  * namespace: the sysctl for max; for buckets the module parameter,
- * writable on every version (the sysctl is read-only on some). */
+ * writable on every version (the sysctl is read-only on some).  A
+ * setting that is kept gets none: a resize rehashes the table. */
 static json_t *apply_now(const ctp_plan_result *res)
 {
+	json_t *arr = json_array();
 	char a[96], b[128];
 
 	snprintf(a, sizeof(a), "sysctl -w net.netfilter.nf_conntrack_max=%llu",
@@ -143,7 +145,14 @@ static json_t *apply_now(const ctp_plan_result *res)
 	snprintf(b, sizeof(b),
 		 "echo %llu > /sys/module/nf_conntrack/parameters/hashsize",
 		 (unsigned long long)res->buckets);
-	return json_pack("[s, s]", a, b);
+	if (arr && ((res->max_move != CTP_PLAN_KEEP &&
+		     json_array_append_new(arr, json_string(a))) ||
+		    (res->buckets_move != CTP_PLAN_KEEP &&
+		     json_array_append_new(arr, json_string(b))))) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
 }
 
 json_t *ctp_json_recommendation(const ctp_plan_section *s)

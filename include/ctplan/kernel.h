@@ -335,6 +335,16 @@ typedef struct ctp_counter_rule {
 
 const ctp_counter_rule *ctp_kernel_counter_rule(const ctp_kver *v);
 
+/*
+ * nf_conntrack_init_start() sets nf_conntrack_max = max_factor x the
+ * table size; max_factor starts at 8 and drops to the default rule's
+ * factor (4, or 1 from 5.15) only when no hashsize was given.  So a
+ * hashsize= module option sets max to 8 x hashsize until the sysctl
+ * applies.  Read in nf_conntrack_core.c of 3.10.108, 4.9.337, 5.4.286,
+ * [6.1] and 6.8.0 ("int max_factor = 8;").
+ */
+#define CTP_HASHSIZE_MAX_FACTOR 8
+
 /* The largest nf_conntrack_max the sysctl accepts: an int, every
  * version (proc_dointvec, later _minmax up to SYSCTL_INT_MAX). */
 #define CTP_SYSCTL_INT_MAX 2147483647

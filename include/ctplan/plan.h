@@ -75,6 +75,9 @@ typedef struct ctp_plan_input {
 			       * cur_max known) */
 	const char *peak_source; /* ctp_peak_kind_name() of the evidence
 				  * that set it; NULL: "count" */
+	/* the evidence that set it saw a full table: demand was at least
+	 * peak, and the headroom at the peak at most what is computed */
+	int peak_at_least;
 	/* where the kernel version came from: "uname", "--kernel", or
 	 * "assumed: the newest known"; NULL: not said */
 	const char *kernel_source;

@@ -40,6 +40,7 @@ json "$tmp/lab.json" '
 assert (r["max"], r["buckets"]) == (262144, 262144), r
 assert (r["max_move"], r["buckets_move"], r["change"]) == ("keep", "keep", False), r
 assert r["max_floor"] == "in force" and r["max_needed"] == 1024, r
+assert r["apply_now"] == [], r["apply_now"]  # nothing to resize live
 assert r["peak_source"] == "count" and r["peak"] == 35, r
 ' || fail "lab host without meminfo: max kept"
 "$ctplan" analyze -q "$lab/conntrack_-L" "$lab/sysctl_-a" >"$tmp/lab.txt"
@@ -129,6 +130,8 @@ report "$tmp/ovf.json" "$ovf"
 json "$tmp/ovf.json" '
 assert r["peak_source"] == "kernel log" and r["peak"] == 256, r
 assert r["max"] > 256 and r["max_move"] == "raise", r
+# only the max changes now; the kept buckets are not resized live
+assert r["apply_now"] == ["sysctl -w net.netfilter.nf_conntrack_max=%d" % r["max"]], r["apply_now"]
 src = [e["source"] for e in r["peak_evidence"]]
 assert src == ["count", "kernel log", "counters"], src
 assert [e["sets_peak"] for e in r["peak_evidence"]] == [False, True, False]
