@@ -35,10 +35,14 @@ struct ctp_analysis {
 /* The planner's recommendation, computed before the models whose
  * findings name a setting (analyzer/planner.c).  0 or CTP_ENOMEM. */
 int ctp_plan_prepare(ctp_analysis *a, ctp_error *err);
-/* The action that raises nf_conntrack_max: the recommendation's figure
+/* The action that raises nf_conntrack_max (analyzer/actions.c): the
+ * recommendation's figure
  * when it raises it ("set nf_conntrack_max = N"), NULL when it keeps the
  * max, a plain "raise nf_conntrack_max" without a recommendation. */
 const char *ctp_max_action(const ctp_analysis *a, char *buf, size_t size);
+/* "set nf_conntrack_buckets = N" when the recommendation raises the
+ * buckets, else NULL (analyzer/actions.c, as ctp_max_action). */
+const char *ctp_bucket_action(const ctp_analysis *a, char *buf, size_t size);
 /* The counters' findings (analyzer/counters.c), after the NAT model.
  * 0 or CTP_ENOMEM. */
 int ctp_counter_findings(const ctp_analysis *a, ctp_report *rep);

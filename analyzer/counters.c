@@ -11,23 +11,6 @@
 #include "ctplan/nat.h"
 
 /*
- * The action that raises nf_conntrack_max: the recommendation's figure
- * when it raises it, so every finding names the same one.
- */
-const char *ctp_max_action(const ctp_analysis *a, char *buf, size_t size)
-{
-	if (a->has_plan && a->plan.max > ctp_host_max(a->host)->value) {
-		snprintf(buf, size, "set nf_conntrack_max = %llu",
-			 (unsigned long long)a->plan.max);
-		return buf;
-	}
-	if (a->has_plan)
-		return NULL; /* the planner keeps it: nothing to raise */
-	return "raise nf_conntrack_max (the input has no nf_conntrack_max "
-	       "to size it from: add sysctl -a)";
-}
-
-/*
  * The conntrack -S counters that bear on sizing, each read by the code
  * path that raises it on the host's kernel (include/ctplan/host.h): a
  * full table wants a larger max (or shorter timeouts), a lost insert
@@ -39,15 +22,10 @@ int ctp_counter_findings(const ctp_analysis *a, ctp_report *rep)
 	const ctp_host_counters *c = ctp_host_counters_get(a->host);
 	char abuf[80], bbuf[80];
 	const char *max_act = ctp_max_action(a, abuf, sizeof(abuf));
-	const char *bucket_act = NULL;
+	const char *bucket_act = ctp_bucket_action(a, bbuf, sizeof(bbuf));
 
 	if (!c->read)
 		return 0;
-	if (a->has_plan && a->plan.buckets > ctp_host_buckets(a->host)->value) {
-		snprintf(bbuf, sizeof(bbuf), "set nf_conntrack_buckets = %llu",
-			 (unsigned long long)a->plan.buckets);
-		bucket_act = bbuf;
-	}
 	if (c->full_drops &&
 	    ctp_report_finding_act(
 		    rep, CTP_FINDING_WARN, "stats.full_drop",

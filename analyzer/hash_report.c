@@ -70,9 +70,7 @@ static void bucket_action(const ctp_analysis *a, double need, char *act,
 	const ctp_host_num *cur = ctp_host_buckets(a->host);
 
 	act[0] = why[0] = '\0';
-	if (a->has_plan && a->plan.buckets > cur->value) {
-		snprintf(act, asz, "set nf_conntrack_buckets = %llu",
-			 (unsigned long long)a->plan.buckets);
+	if (ctp_bucket_action(a, act, asz)) {
 		snprintf(why, wsz, "; the recommendation raises "
 			 "nf_conntrack_buckets to %llu",
 			 (unsigned long long)a->plan.buckets);

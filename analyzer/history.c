@@ -402,21 +402,14 @@ static int findings(const ctp_analysis *a, ctp_report *rep, const hstate *h)
 	const ctp_host_num *cnt = ctp_host_count(a->host),
 			   *mx = ctp_host_max(a->host);
 	char names[400], now[64] = "", act[80];
-	const char *max_act = NULL;
+	const char *max_act;
 	size_t nb[K_N] = { 0 };
 
 	for (size_t i = 0; i < h->nbursts; i++)
 		nb[h->bursts[i].kind]++;
 	/* the action is the recommendation's, which sized for this peak
 	 * (the kernel log is peak evidence, include/ctplan/host.h) */
-	if (a->has_plan && a->plan.max > ctp_host_max(a->host)->value) {
-		snprintf(act, sizeof(act), "set nf_conntrack_max = %llu",
-			 (unsigned long long)a->plan.max);
-		max_act = act;
-	} else if (!a->has_plan) {
-		max_act = "raise nf_conntrack_max (the input has no "
-			  "nf_conntrack_max to size it from: add sysctl -a)";
-	}
+	max_act = ctp_max_action(a, act, sizeof(act));
 	if (h->printed[K_TABLE]) {
 		uint64_t least = h->printed[K_TABLE] + h->suppressed[K_TABLE];
 		burst_names(h, K_TABLE, names, sizeof(names));

@@ -444,14 +444,12 @@ static int plan_findings(const ctp_analysis *a, ctp_report *rep)
 	const ctp_host_num *hm = ctp_host_max(a->host),
 			   *hb = ctp_host_buckets(a->host);
 	uint64_t max = hm->value, buckets = hb->value, peak = a->plan_in.peak;
-	char max_act[80], bucket_act[80];
+	char abuf[80], bbuf[80];
+	/* set when the recommendation raises the setting, as below */
+	const char *max_act = ctp_max_action(a, abuf, sizeof(abuf));
+	const char *bucket_act = ctp_bucket_action(a, bbuf, sizeof(bbuf));
 	double long_share;
 
-	snprintf(max_act, sizeof(max_act), "set nf_conntrack_max = %llu",
-		 (unsigned long long)res->max);
-	snprintf(bucket_act, sizeof(bucket_act),
-		 "set nf_conntrack_buckets = %llu",
-		 (unsigned long long)res->buckets);
 	if (hm->known && max && res->max > max &&
 	    headroom_pct(max, peak) < 100 * o->margin &&
 	    ctp_report_finding_act(
