@@ -533,8 +533,7 @@ oom:
 int ctp_history_summary(const ctp_snapshot *snap, unsigned burst_gap,
 			ctp_history_sum *out)
 {
-	const ctp_kevent *ev = ctp_snapshot_kevents(snap);
-	size_t nev = ctp_snapshot_kevent_count(snap), nlogs;
+	size_t nlogs;
 	hlog *logs;
 	hstate h;
 	uint32_t seen[NS_MAX];
@@ -544,7 +543,6 @@ int ctp_history_summary(const ctp_snapshot *snap, unsigned burst_gap,
 	memset(out, 0, sizeof(*out));
 	if (build(snap, burst_gap, &h, &logs, &nlogs))
 		return CTP_ENOMEM;
-	out->logs = nlogs;
 	for (size_t i = 0; i < h.nbursts; i++) {
 		const burst *b = &h.bursts[i];
 
@@ -565,14 +563,6 @@ int ctp_history_summary(const ctp_snapshot *snap, unsigned burst_gap,
 	}
 	out->netns_count = nseen + (more ? 1 : 0);
 	out->netns = out->netns_count == 1 ? seen[0] : 0;
-	out->boots = h.boots;
-	/* the sizes the kernel announced at its last module load */
-	for (size_t i = 0; i < nev; i++)
-		if (ev[i].kind == CTP_KEV_CT_SIZE) {
-			out->has_boot_size = 1;
-			out->boot_buckets = ev[i].value;
-			out->boot_max = ev[i].value2;
-		}
 	free(h.bursts);
 	free(logs);
 	return 0;

@@ -107,16 +107,11 @@ int ctp_history_report(const ctp_analysis *a, ctp_report *rep,
  * message, rate-limit suppressions counted back in), summed up.
  */
 typedef struct ctp_history_sum {
-	size_t logs;               /* kernel logs read */
 	uint64_t table_full_bursts;
 	uint64_t table_full_least; /* drops printed + suppressed */
 	size_t netns_count;        /* distinct namespaces named (6.17+) */
 	uint32_t netns;            /* the one inode when netns_count is 1 */
 	int no_netns;              /* some message named no namespace */
-	uint64_t boots;            /* boot markers seen */
-	int has_boot_size;         /* "nf_conntrack version ... (B buckets,
-				    * M max)" at module load */
-	uint64_t boot_buckets, boot_max;
 } ctp_history_sum;
 
 /* The summary of snap's kernel logs, bursts split at burst_gap seconds.
