@@ -365,6 +365,21 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 	in->cores = ctp_host_cores(host)->known
 			    ? (unsigned)ctp_host_cores(host)->value
 			    : 0;
+	{
+		const ctp_slab_info *sl = ctp_snapshot_slab(snap);
+		if (sl) {
+			in->slab_objsize = sl->objsize;
+			in->slab_objperslab = sl->objperslab;
+			in->slab_pages = sl->pagesperslab;
+			/* the slab's pages shared by its objects: what an
+			 * entry costs, the slab's unused tail included */
+			in->slab_bytes = (unsigned)(
+				(uint64_t)sl->pagesperslab *
+				ctp_kernel_page_size() / sl->objperslab);
+			if (in->slab_bytes < sl->objsize)
+				in->slab_bytes = sl->objsize;
+		}
+	}
 	in->ext_mask = m->ext;
 	if (sysctl_or(snap, "net.netfilter.nf_conntrack_acct", 0, NULL))
 		in->ext_mask |= CTP_EXT_ACCT;

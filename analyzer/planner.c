@@ -293,7 +293,7 @@ int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 		ev, (double)out->buckets_chain, (double)out->max,
 		in->evictable * (double)out->max);
 
-	out->entry_bytes = cs->slab_bytes +
+	out->entry_bytes = (in->slab_bytes ? in->slab_bytes : cs->slab_bytes) +
 			   ctp_kernel_ext_bytes(&in->kernel, in->ext_mask);
 	table_bytes = round_up(out->buckets * CTP_BUCKET_HEAD_BYTES,
 			       ctp_kernel_page_size());
@@ -388,7 +388,7 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 	const char *most = in->peak_at_least ? "at most " : "";
 	const ctp_evict_rule *ev = ctp_kernel_early_drop(&in->kernel);
 	const ctp_conn_size *cs = ctp_kernel_conn_size(&in->kernel);
-	char mem[32];
+	char mem[32], slab[160];
 
 	fmt_bytes(mem, sizeof(mem), (double)res->memory_bytes);
 	if (!strcmp(res->max_floor, "in force")) {
@@ -484,12 +484,22 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 				 "do it at a quiet time"
 			       : ""))
 		return CTP_EFAIL;
+	if (in->slab_bytes)
+		snprintf(slab, sizeof(slab),
+			 "%u from this host's /proc/slabinfo: %u-byte "
+			 "objects, %u per %u-page slab",
+			 in->slab_bytes, in->slab_objsize,
+			 in->slab_objperslab, in->slab_pages);
+	else
+		snprintf(slab, sizeof(slab), "%u%s, no /proc/slabinfo in "
+			 "the input", cs->slab_bytes,
+			 cs->measured ? " for this kernel version"
+				      : ", 6.1 layout assumed");
 	if (add_reason(arr, "memory: %llu entries x %llu bytes (slab object "
-		       "%u%s + extensions) + %llu bucket heads x %d bytes = "
+		       "%s + extensions) + %llu bucket heads x %d bytes = "
 		       "%s%s",
 		       (unsigned long long)res->max,
-		       (unsigned long long)res->entry_bytes, cs->slab_bytes,
-		       cs->measured ? "" : ", 6.1 layout assumed",
+		       (unsigned long long)res->entry_bytes, slab,
 		       (unsigned long long)res->buckets, CTP_BUCKET_HEAD_BYTES,
 		       mem, isfinite(res->memory_share) ? "" : "; MemTotal "
 							       "unknown"))

@@ -47,7 +47,8 @@ void ctp_format_names(unsigned fmt, char *buf, size_t size)
 		"conntrack-L", "conntrack-L-extended", "proc-nf_conntrack",
 		"conntrack-L-xml", "conntrack-L-save", "conntrack-S",
 		"proc-stat-nf_conntrack", "conntrack-C", "sysctl",
-		"uname", "meminfo", "conntrack-E", "kmsg",
+		"uname", "meminfo", "conntrack-E", "kmsg", "slabinfo",
+		"kube-proxy",
 	};
 	size_t used = 0;
 
@@ -489,6 +490,29 @@ void ctp_snapshot_set_kernel(ctp_snapshot *s, const ctp_kernel_info *k)
 {
 	s->kernel = *k;
 	s->has_kernel = 1;
+}
+
+void ctp_snapshot_set_slab(ctp_snapshot *s, const ctp_slab_info *slab)
+{
+	if (s->has_slab)
+		return;
+	s->slab = *slab;
+	s->has_slab = 1;
+}
+
+const ctp_slab_info *ctp_snapshot_slab(const ctp_snapshot *s)
+{
+	return s->has_slab ? &s->slab : NULL;
+}
+
+ctp_kube_proxy *ctp_snapshot_kube_proxy_mut(ctp_snapshot *s)
+{
+	return &s->kube_proxy;
+}
+
+const ctp_kube_proxy *ctp_snapshot_kube_proxy(const ctp_snapshot *s)
+{
+	return &s->kube_proxy;
 }
 
 int ctp_snapshot_set_meminfo(ctp_snapshot *s, const char *key, size_t klen,

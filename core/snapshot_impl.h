@@ -89,6 +89,9 @@ struct ctp_snapshot {
 	int has_count;
 	ctp_kernel_info kernel;
 	int has_kernel;
+	ctp_slab_info slab;
+	int has_slab;
+	ctp_kube_proxy kube_proxy;
 };
 
 #endif

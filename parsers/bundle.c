@@ -46,6 +46,8 @@
 static const char *const sos_files[] = {
 	/* memory.py: add_copy_spec("/proc/meminfo") */
 	"proc/meminfo",
+	/* kernel.py: add_copy_spec("/proc/slabinfo") */
+	"proc/slabinfo",
 	/* system.py copies /proc/sys; the legacy alias of the max */
 	"proc/sys/net/nf_conntrack_max",
 	/* conntrack.py: "conntrack -L -o extended", "conntrack -S" */

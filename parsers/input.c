@@ -54,6 +54,10 @@ static const struct format {
 	{ CTP_FMT_SAVE, ctp_save_sniff, ctp_save_line },
 	{ CTP_FMT_STATS, ctp_stats_sniff, ctp_stats_line },
 	{ CTP_FMT_PROC_STAT, ctp_proc_stat_sniff, ctp_proc_stat_line },
+	{ CTP_FMT_SLABINFO, ctp_slabinfo_sniff, ctp_slabinfo_line },
+	/* by path or by its first line; before the kernel log, whose
+	 * timestamps the container log format shares */
+	{ CTP_FMT_KUBE_PROXY, ctp_kube_proxy_sniff, ctp_kube_proxy_line },
 	/* before the key = value formats: a log line's message may hold
 	 * one, its timestamp prefix says what it is */
 	{ CTP_FMT_KMSG, ctp_kmsg_sniff, ctp_kmsg_line },

@@ -46,6 +46,10 @@ typedef struct ctp_pctx {
 	 * date starts a new year) and the years added so far */
 	int64_t kmsg_prev_noyear;
 	int kmsg_years;
+
+	/* kube-proxy configuration: 1 + the indent of its "conntrack:"
+	 * key while inside that block, else 0 */
+	size_t kp_block;
 } ctp_pctx;
 
 /*
@@ -86,5 +90,7 @@ CTP_DECLARE_FORMAT(uname)     /* uname -a, uname -r */
 CTP_DECLARE_FORMAT(meminfo)   /* /proc/meminfo */
 CTP_DECLARE_FORMAT(count)     /* a bare number: -C, /proc/sys files */
 CTP_DECLARE_FORMAT(kmsg)      /* kernel log: dmesg, journalctl, syslog */
+CTP_DECLARE_FORMAT(slabinfo)  /* /proc/slabinfo */
+CTP_DECLARE_FORMAT(kube_proxy) /* kube-proxy config, flags, log */
 
 #endif

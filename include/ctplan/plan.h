@@ -88,6 +88,11 @@ typedef struct ctp_plan_input {
 	uint64_t cur_max;     /* current settings, 0 unknown */
 	uint64_t cur_buckets;
 	unsigned cores;       /* 0 unknown */
+	/* /proc/slabinfo's nf_conntrack cache, when the input has it: the
+	 * object size, objects per slab and pages per slab; slab_bytes is
+	 * what one entry takes, the slab's pages shared by its objects
+	 * (0: no slabinfo, the size by kernel version is used) */
+	unsigned slab_objsize, slab_objperslab, slab_pages, slab_bytes;
 } ctp_plan_input;
 
 /* One sizing rule (kube-proxy, max/4, ...) judged on the same host. */

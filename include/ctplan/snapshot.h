@@ -70,6 +70,8 @@ enum {
 	CTP_FMT_MEMINFO = 1u << 10,
 	CTP_FMT_EVENTS = 1u << 11,    /* conntrack -E lines */
 	CTP_FMT_KMSG = 1u << 12,      /* kernel log: dmesg, journal, syslog */
+	CTP_FMT_SLABINFO = 1u << 13,  /* /proc/slabinfo */
+	CTP_FMT_KUBE_PROXY = 1u << 14, /* kube-proxy config, flags, log */
 };
 /* Names joined with '+', e.g. "conntrack-S+conntrack-L", into buf. */
 void ctp_format_names(unsigned fmt, char *buf, size_t size);
@@ -253,6 +255,55 @@ const ctp_kernel_info *ctp_snapshot_kernel(const ctp_snapshot *snap);
 /* /proc/meminfo value in kB; 1 if present */
 int ctp_snapshot_meminfo(const ctp_snapshot *snap, const char *key,
 			 uint64_t *out);
+
+/*
+ * The nf_conntrack slab cache of /proc/slabinfo (parsers/slabinfo.c):
+ * the kernel's own size of one entry on that host, before any table of
+ * sizes by version.  Kernels that made one cache per namespace
+ * ("nf_conntrack_<address>") give the same size for each; the first is
+ * kept.
+ */
+typedef struct ctp_slab_info {
+	char name[48];
+	uint64_t active_objs, num_objs;
+	uint32_t objsize;      /* bytes per object, alignment included */
+	uint32_t objperslab, pagesperslab;
+	uint16_t input;
+} ctp_slab_info;
+
+/* Keep the first nf_conntrack cache seen (copied). */
+void ctp_snapshot_set_slab(ctp_snapshot *snap, const ctp_slab_info *slab);
+/* NULL if no slabinfo line of nf_conntrack was read */
+const ctp_slab_info *ctp_snapshot_slab(const ctp_snapshot *snap);
+
+/*
+ * What a bundle says of kube-proxy (parsers/kubeproxy.c): its conntrack
+ * settings from a KubeProxyConfiguration file or its command-line flags,
+ * and what its log says it wrote.  seen holds the CTP_KP_* kinds read.
+ */
+enum {
+	CTP_KP_CONFIG = 1u << 0, /* a KubeProxyConfiguration file */
+	CTP_KP_FLAGS = 1u << 1,  /* --conntrack-* flags (ps, manifest, log) */
+	CTP_KP_LOG = 1u << 2,    /* a kube-proxy log */
+	CTP_KP_FILE = 1u << 3,   /* a file named for kube-proxy */
+};
+typedef struct ctp_kube_proxy {
+	unsigned seen;
+	/* conntrack.maxPerCore / --conntrack-max-per-core and conntrack.min
+	 * / --conntrack-min; *_from: CTP_KP_CONFIG or CTP_KP_FLAGS */
+	int has_per_core, has_min;
+	uint64_t per_core, min;
+	unsigned per_core_from, min_from;
+	/* "Setting nf_conntrack_max" / "Setting conntrack hashsize" in its
+	 * log: the last value written */
+	int has_set_max, has_set_hashsize;
+	uint64_t set_max, set_hashsize;
+	/* the input of each kind, for the report (first seen) */
+	uint16_t config_input, flags_input, log_input;
+} ctp_kube_proxy;
+
+ctp_kube_proxy *ctp_snapshot_kube_proxy_mut(ctp_snapshot *snap);
+const ctp_kube_proxy *ctp_snapshot_kube_proxy(const ctp_snapshot *snap);
 
 /* Kernel log events in the order they were read (by input, then line). */
 size_t ctp_snapshot_kevent_count(const ctp_snapshot *snap);
