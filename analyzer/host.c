@@ -28,6 +28,7 @@ struct ctp_host {
 	uint64_t *ns_entries;
 	size_t nns, main_ns;
 	ctp_host_counters ctr;
+	ctp_host_k8s k8s;
 	ctp_peak_evidence ev[MAX_EVIDENCE];
 	size_t nev;
 	size_t winner;
@@ -365,6 +366,115 @@ static int gather_evidence(ctp_host *h, const ctp_analyze_opts *opts)
 	return 0;
 }
 
+/* path has a component that starts with name */
+static int path_component(const char *path, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = path; (p = strstr(p, name)) != NULL; p++)
+		if ((p == path || p[-1] == '/' || p[-1] == '!') &&
+		    (p[n] == '/' || p[n] == '.' || p[n] == '_' ||
+		     p[n] == '-' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* path ends with tail, after a '/' or '!' or as a whole */
+static int path_ends(const char *path, const char *tail)
+{
+	size_t n = strlen(path), t = strlen(tail);
+
+	return n >= t && strcmp(path + n - t, tail) == 0 &&
+	       (n == t || path[n - t - 1] == '/' || path[n - t - 1] == '!');
+}
+
+static void k8s_say(ctp_host *h, const char *what, const char *path)
+{
+	size_t used = strlen(h->k8s.evidence);
+
+	snprintf(h->k8s.evidence + used, sizeof(h->k8s.evidence) - used,
+		 "%s%s%s%s%s", used ? "; " : "", what, path ? " (" : "",
+		 path ? path : "", path ? ")" : "");
+}
+
+/*
+ * Pod and service addresses of the usual defaults: kubeadm's service
+ * range 10.96.0.0/12 (kubeadm --service-cidr default), flannel's and
+ * kubeadm docs' pod range 10.244.0.0/16, k3s's 10.42.0.0/16 pods and
+ * 10.43.0.0/16 services.  Weak evidence: nothing stops another host from
+ * numbering its networks so.
+ */
+static int k8s_range(const uint8_t a[16])
+{
+	return a[0] == 10 && ((a[1] & 0xf0) == 96 || a[1] == 244 ||
+			      a[1] == 42 || a[1] == 43);
+}
+
+static void detect_k8s(ctp_host *h)
+{
+	const ctp_snapshot *s = h->snap;
+	const ctp_kube_proxy *kp = ctp_snapshot_kube_proxy(s);
+	size_t ni = ctp_snapshot_input_count(s), n;
+	int kubelet = 0, eks_ct = 0, eks_sysctl = 0;
+	uint64_t hits = 0;
+
+	h->k8s.kp = kp;
+	if (kp->seen & CTP_KP_CONFIG)
+		k8s_say(h, "a kube-proxy configuration",
+			ctp_snapshot_input(s, kp->config_input)->path);
+	if (kp->seen & CTP_KP_FLAGS)
+		k8s_say(h, "kube-proxy flags",
+			ctp_snapshot_input(s, kp->flags_input)->path);
+	if (kp->seen & CTP_KP_LOG)
+		k8s_say(h, "a kube-proxy log",
+			ctp_snapshot_input(s, kp->log_input)->path);
+	else if (kp->seen & CTP_KP_FILE)
+		k8s_say(h, "kube-proxy files", NULL);
+	for (size_t i = 0; i < ni; i++) {
+		const char *p = ctp_snapshot_input(s, i)->path;
+		if (!kubelet && path_component(p, "kubelet")) {
+			kubelet = 1;
+			k8s_say(h, "kubelet files", p);
+		}
+		/* eks-log-collector.sh: networking/conntrack.txt and
+		 * sysctls/sysctl_all.txt */
+		eks_ct |= path_ends(p, "networking/conntrack.txt");
+		eks_sysctl |= path_ends(p, "sysctls/sysctl_all.txt");
+	}
+	if (eks_ct && eks_sysctl)
+		k8s_say(h, "the EKS log collector's layout (networking/"
+			   "conntrack.txt, sysctls/sysctl_all.txt)", NULL);
+	if (h->k8s.evidence[0]) {
+		h->k8s.level = CTP_K8S_NODE;
+		return;
+	}
+	n = ctp_snapshot_flow_count(s);
+	for (size_t i = 0; i < n; i++) {
+		ctp_flow f;
+		if (!ctp_snapshot_flow_counted(s, i))
+			continue;
+		ctp_snapshot_flow_get(s, i, &f);
+		if (f.family == CTP_AF_INET &&
+		    (k8s_range(f.orig.src) || k8s_range(f.orig.dst)))
+			hits++;
+	}
+	if (hits) {
+		char w[160];
+		snprintf(w, sizeof(w),
+			 "only %llu entries with addresses in common pod or "
+			 "service ranges (10.96.0.0/12, 10.244.0.0/16, "
+			 "10.42.0.0/15): weak evidence",
+			 (unsigned long long)hits);
+		k8s_say(h, w, NULL);
+		h->k8s.level = CTP_K8S_MAYBE;
+	}
+}
+
+const ctp_host_k8s *ctp_host_k8s_get(const ctp_host *h)
+{
+	return &h->k8s;
+}
+
 int ctp_host_new(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 		 ctp_host **out, ctp_error *err)
 {
@@ -381,6 +491,7 @@ int ctp_host_new(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 	if (h->count.known || h->max.known || h->buckets.known)
 		h->has_data = 1;
 	read_counters(h);
+	detect_k8s(h);
 	if (h->ctr.read)
 		h->has_data = 1;
 	if (gather_evidence(h, opts))

@@ -380,6 +380,29 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 				in->slab_bytes = sl->objsize;
 		}
 	}
+	{
+		const ctp_host_k8s *k = ctp_host_k8s_get(host);
+		const ctp_kube_proxy *kp = k->kp;
+		in->k8s_level = k->level;
+		snprintf(in->k8s_evidence, sizeof(in->k8s_evidence), "%s",
+			 k->evidence);
+		if (kp && kp->has_per_core) {
+			in->kp_per_core = kp->per_core;
+			in->kp_per_core_src = kp->per_core_from == CTP_KP_CONFIG
+						      ? "configuration"
+						      : "flags";
+		}
+		if (kp && kp->has_min) {
+			in->kp_min = kp->min;
+			in->kp_min_src = kp->min_from == CTP_KP_CONFIG
+						 ? "configuration"
+						 : "flags";
+		}
+		if (kp && kp->has_set_max) {
+			in->kp_has_set_max = 1;
+			in->kp_set_max = kp->set_max;
+		}
+	}
 	in->ext_mask = m->ext;
 	if (sysctl_or(snap, "net.netfilter.nf_conntrack_acct", 0, NULL))
 		in->ext_mask |= CTP_EXT_ACCT;

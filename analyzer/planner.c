@@ -26,25 +26,90 @@
 #define MAX_STEP 1024
 
 /*
- * The rules people use today (beside the kernel default).  kube-proxy:
- * kubernetes cmd/kube-proxy/app/server_linux.go getConntrackMax():
- * "scaled := MaxPerCore * NumCPU; if scaled > floor return scaled, else
- * floor" with the defaults of pkg/proxy/apis/config/v1alpha1/defaults.go
- * (conntrack.maxPerCore 32768, conntrack.min 131072), then
- * cmd/kube-proxy/app/conntrack.go SetMax(): "if hashsize >= (max / 4)
- * return nil" else writes max/4 to /sys/module/nf_conntrack/parameters/
- * hashsize; it also sets tcp_timeout_established to 86400 (24h).
+ * The rules people use today (beside the kernel default).  kube-proxy,
+ * kubernetes cmd/kube-proxy/app/server_linux.go (blob at commit
+ * 0014930a, v1.31-era, nftables mode present) getConntrackMax(): only
+ * "if config.MaxPerCore != nil && *config.MaxPerCore > 0": "scaled :=
+ * MaxPerCore * detectNumCPU(); if scaled > floor return scaled, else
+ * floor (conntrack.min)", otherwise 0 and setupConntrack() writes
+ * nothing ("max > 0" guard): maxPerCore 0 leaves nf_conntrack_max as
+ * it is.  Defaults pkg/proxy/apis/config/v1alpha1/defaults.go:
+ * conntrack.maxPerCore 32768, conntrack.min 131072.
+ * cmd/kube-proxy/app/conntrack.go (blob at commit 03c60748) SetMax():
+ * setIntSysCtl writes only "if val != value && val < value": it raises
+ * the max, never lowers it; then "if hashsize >= (max / 4) return nil",
+ * else writes max/4 to /sys/module/nf_conntrack/parameters/hashsize;
+ * tcp_timeout_established is set to 86400 (24h) the same way.  It runs
+ * at every start of kube-proxy, long after sysctl.d ran at boot.
  */
 #define KUBE_PER_CORE 32768
 #define KUBE_MIN 131072
+
+uint64_t ctp_plan_kube_max(uint64_t per_core, uint64_t min, unsigned cores)
+{
+	uint64_t scaled = per_core * cores;
+
+	if (!per_core)
+		return 0;
+	return scaled > min ? scaled : min;
+}
 
 static uint64_t round_up(uint64_t v, uint64_t step)
 {
 	return (v + step - 1) / step * step;
 }
 
-/* the kernel's rounding of a table size: whole pages of 8-byte heads
- * (4 KiB pages assumed; 32-bit kernels have 4-byte heads) */
+/*
+ * On a Kubernetes node: the conntrack.maxPerCore that makes kube-proxy
+ * write at least the recommended max on this node, keeping its min (a
+ * min above the recommendation wins, and is said), and what the same
+ * settings give on nodes of other sizes, since one kube-proxy
+ * configuration serves a whole cluster.
+ */
+static void kube_advice(const ctp_plan_input *in, ctp_plan_result *out,
+			uint64_t step)
+{
+	static const unsigned sizes[] = { 2, 4, 8, 16, 32, 64, 96 };
+	uint64_t per_core = in->kp_per_core_src ? in->kp_per_core
+						: KUBE_PER_CORE;
+	uint64_t min = in->kp_min_src ? in->kp_min : KUBE_MIN;
+	uint64_t cur = in->cur_buckets ? in->cur_buckets : out->def.buckets;
+	/* what kube-proxy must give: the recommended max when it changes;
+	 * when the max in force is kept, what the peak needs (a max set
+	 * above kube-proxy's by other means is not kube-proxy's to keep) */
+	uint64_t target = out->max_move == CTP_PLAN_KEEP ? out->max_needed
+							 : out->max;
+
+	if (!in->k8s_level || !in->cores)
+		return;
+	out->kube_known = 1;
+	out->kube_leaves = per_core == 0;
+	out->kube_max_now = ctp_plan_kube_max(per_core, min, in->cores);
+	out->kube_min = min;
+	if (!out->kube_leaves && out->kube_max_now >= target) {
+		/* today's settings already give enough */
+		out->kube_change = 0;
+		out->kube_per_core = per_core;
+	} else {
+		out->kube_change = 1;
+		out->kube_per_core = (target + in->cores - 1) / in->cores;
+	}
+	out->kube_max = ctp_plan_kube_max(out->kube_per_core, min, in->cores);
+	/* it raises hashsize to max / 4 only when the size then in force
+	 * (the recommended buckets once applied, else today's) is
+	 * smaller; the kernel rounds it up to whole pages of heads */
+	if (out->buckets)
+		cur = out->buckets;
+	out->kube_hashsize = cur && cur >= out->kube_max / 4
+				     ? 0
+				     : round_up(out->kube_max / 4, step);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		out->kube_sizes[out->nkube_sizes].cores = sizes[i];
+		out->kube_sizes[out->nkube_sizes++].max =
+			ctp_plan_kube_max(out->kube_per_core, min, sizes[i]);
+	}
+}
+
 static uint64_t bucket_step(unsigned bits)
 {
 	return bits == 32 ? 1024 : 512;
@@ -314,9 +379,14 @@ int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 	if ((r->known = in->cores > 0)) {
 		uint64_t cur = in->cur_buckets ? in->cur_buckets
 						 : out->def.buckets;
-		r->max = (uint64_t)KUBE_PER_CORE * in->cores;
-		if (r->max < KUBE_MIN)
-			r->max = KUBE_MIN;
+		r->max = ctp_plan_kube_max(in->kp_per_core_src
+						   ? in->kp_per_core
+						   : KUBE_PER_CORE,
+					   in->kp_min_src ? in->kp_min
+							  : KUBE_MIN,
+					   in->cores);
+		if (!r->max)
+			r->max = in->cur_max; /* maxPerCore 0: left alone */
 		/* hashsize only ever raised, to max / 4, then rounded by
 		 * the kernel */
 		r->buckets = cur >= r->max / 4 ? cur
@@ -334,10 +404,12 @@ int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 	r->max = out->max;
 	r->buckets = round_up(out->max / 8, step);
 	for (size_t i = 0; i < out->nrules; i++)
-		if (out->rules[i].known && out->rules[i].buckets)
+		if (out->rules[i].known && out->rules[i].buckets &&
+		    out->rules[i].max)
 			judge_rule(&out->rules[i], in, o, ev);
 		else
 			out->rules[i].known = 0;
+	kube_advice(in, out, step);
 	return 0;
 }
 
@@ -486,17 +558,16 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 		return CTP_EFAIL;
 	if (in->slab_bytes)
 		snprintf(slab, sizeof(slab),
-			 "%u from this host's /proc/slabinfo: %u-byte "
-			 "objects, %u per %u-page slab",
+			 "%u bytes from this host's /proc/slabinfo: "
+			 "%u-byte objects, %u per %u-page slab",
 			 in->slab_bytes, in->slab_objsize,
 			 in->slab_objperslab, in->slab_pages);
 	else
-		snprintf(slab, sizeof(slab), "%u%s, no /proc/slabinfo in "
-			 "the input", cs->slab_bytes,
-			 cs->measured ? " for this kernel version"
-				      : ", 6.1 layout assumed");
+		snprintf(slab, sizeof(slab), "%u bytes by kernel version%s; "
+			 "no /proc/slabinfo in the input", cs->slab_bytes,
+			 cs->measured ? "" : ", the 6.1 layout assumed");
 	if (add_reason(arr, "memory: %llu entries x %llu bytes (slab object "
-		       "%s + extensions) + %llu bucket heads x %d bytes = "
+		       "%s; plus extensions) + %llu bucket heads x %d bytes = "
 		       "%s%s",
 		       (unsigned long long)res->max,
 		       (unsigned long long)res->entry_bytes, slab,

@@ -155,6 +155,83 @@ static json_t *apply_now(const ctp_plan_result *res)
 	return arr;
 }
 
+static json_t *u64_or_null(int known, uint64_t v)
+{
+	return known ? u64(v) : json_null();
+}
+
+/* recommendation.kube_proxy (docs/report.md), or null: not a
+ * Kubernetes node as far as the input shows */
+static json_t *kube_json(const ctp_plan_input *in, const ctp_plan_result *res)
+{
+	json_t *k, *sizes;
+	char conf[160], flags[128];
+	int ok = res->kube_known;
+
+	if (!in->k8s_level)
+		return json_null();
+	k = json_object();
+	sizes = json_array();
+	if (!k || !sizes)
+		goto oom;
+	for (size_t i = 0; ok && i < res->nkube_sizes; i++)
+		/* append_new steals the object */
+		if (json_array_append_new(
+			    sizes, json_pack("{s:i, s:I}", "cores",
+					     (int)res->kube_sizes[i].cores,
+					     "max",
+					     (json_int_t)res->kube_sizes[i]
+						     .max)))
+			goto oom;
+	snprintf(conf, sizeof(conf),
+		 "conntrack:\n  maxPerCore: %llu\n  min: %llu",
+		 (unsigned long long)res->kube_per_core,
+		 (unsigned long long)res->kube_min);
+	snprintf(flags, sizeof(flags),
+		 "--conntrack-max-per-core=%llu --conntrack-min=%llu",
+		 (unsigned long long)res->kube_per_core,
+		 (unsigned long long)res->kube_min);
+	/* set_new steals sizes whatever happens */
+	if (put(k, "other_sizes", sizes))
+		goto oom_k;
+	if (put(k, "node", json_string(in->k8s_level == CTP_K8S_NODE
+						? "yes"
+						: "maybe")) ||
+	    put(k, "evidence", json_string(in->k8s_evidence)) ||
+	    put(k, "cores", in->cores ? json_integer(in->cores)
+				      : json_null()) ||
+	    put(k, "max_per_core_current",
+		u64(in->kp_per_core_src ? in->kp_per_core : 32768)) ||
+	    put(k, "max_per_core_source",
+		json_string(in->kp_per_core_src ? in->kp_per_core_src
+						: "default")) ||
+	    put(k, "min_current", u64(in->kp_min_src ? in->kp_min : 131072)) ||
+	    put(k, "min_source", json_string(in->kp_min_src ? in->kp_min_src
+							    : "default")) ||
+	    put(k, "log_set_max", u64_or_null(in->kp_has_set_max,
+					      in->kp_set_max)) ||
+	    put(k, "leaves_max", ok ? json_boolean(res->kube_leaves)
+				    : json_null()) ||
+	    put(k, "max_now", u64_or_null(ok && !res->kube_leaves,
+					  res->kube_max_now)) ||
+	    put(k, "change", ok ? json_boolean(res->kube_change)
+				: json_null()) ||
+	    put(k, "max_per_core", u64_or_null(ok, res->kube_per_core)) ||
+	    put(k, "min", u64_or_null(ok, res->kube_min)) ||
+	    put(k, "max", u64_or_null(ok, res->kube_max)) ||
+	    put(k, "hashsize", u64_or_null(ok && res->kube_hashsize,
+					   res->kube_hashsize)) ||
+	    put(k, "config", ok ? json_string(conf) : json_null()) ||
+	    put(k, "flags", ok ? json_string(flags) : json_null()))
+		goto oom_k;
+	return k;
+oom:
+	json_decref(sizes);
+oom_k:
+	json_decref(k);
+	return NULL;
+}
+
 json_t *ctp_json_recommendation(const ctp_plan_section *s)
 {
 	const ctp_plan_input *in = &s->in;
@@ -216,6 +293,7 @@ json_t *ctp_json_recommendation(const ctp_plan_section *s)
 	    put(rc, "modprobe", json_string(mod)) ||
 	    put(rc, "modules_load", json_string("nf_conntrack")) ||
 	    put(rc, "apply_now", apply_now(res)) ||
+	    put(rc, "kube_proxy", kube_json(in, res)) ||
 	    put(rc, "reasons", strings(s->reasons, s->nreasons)) ||
 	    put(rc, "rules", rules_json(res)))
 		goto oom;

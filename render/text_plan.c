@@ -123,6 +123,115 @@ void ctp_text_headroom(tctx *t, json_t *h)
 	idle_line(t, "idle udp", json_object_get(idle, "udp_stream"));
 }
 
+/*
+ * On a Kubernetes node kube-proxy writes nf_conntrack_max at every
+ * start: its configuration is the setting to change.  Returns 1 when
+ * that replaces the sysctl.d lines (the node is one, the CPUs known).
+ */
+static int kube_block(FILE *out, json_t *rc)
+{
+	json_t *k = json_object_get(rc, "kube_proxy"), *v;
+	int sure = json_is_object(k) && !strcmp(str(k, "node"), "yes");
+	char buf[1024];
+	size_t i, used;
+
+	if (!json_is_object(k))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s: %s",
+		 sure ? "Kubernetes node" : "maybe a Kubernetes node",
+		 str(k, "evidence"));
+	fputs("  ", out);
+	wrap(out, buf, 4, 2);
+	if (!json_is_string(json_object_get(k, "config"))) {
+		fputs("  ", out);
+		wrap(out, "kube-proxy sets nf_conntrack_max from the CPU "
+			  "count, unknown here: give --cores N (or a "
+			  "conntrack -S dump, one row per CPU)", 4, 2);
+		return 0;
+	}
+	if (json_is_true(json_object_get(k, "leaves_max")))
+		snprintf(buf, sizeof(buf),
+			 "kube-proxy's conntrack.maxPerCore is 0 (%s): it "
+			 "leaves nf_conntrack_max as it is, so the sysctl.d "
+			 "line below applies; to let kube-proxy set it "
+			 "instead:",
+			 str(k, "max_per_core_source"));
+	else
+		snprintf(buf, sizeof(buf),
+			 "kube-proxy raises nf_conntrack_max at every start to "
+			 "maxPerCore x CPUs, at least min (%s: maxPerCore "
+			 "%.0f, min %.0f; here %.0f CPUs, so %.0f), and never "
+			 "lowers it; a sysctl.d line applies at boot, before "
+			 "kube-proxy starts, and holds only if it is larger. "
+			 "%s:",
+			 str(k, "max_per_core_source"),
+			 num(k, "max_per_core_current"),
+			 num(k, "min_current"), num(k, "cores"),
+			 num(k, "max_now"),
+			 json_is_true(json_object_get(k, "change"))
+				 ? "Set the max in kube-proxy's configuration"
+				 : "Its settings already give what the peak "
+				   "needs here; they are");
+	fputs("  ", out);
+	wrap(out, buf, 4, 2);
+	if (json_is_number(json_object_get(k, "log_set_max"))) {
+		snprintf(buf, sizeof(buf),
+			 "(its log says it last set nf_conntrack_max to %.0f)",
+			 num(k, "log_set_max"));
+		fputs("  ", out);
+		wrap(out, buf, 4, 2);
+	}
+	if (json_is_number(json_object_get(k, "max_now")) &&
+	    num(rc, "max_current") > num(k, "max_now")) {
+		snprintf(buf, sizeof(buf),
+			 "the max in force, %.0f, is above kube-proxy's %.0f: "
+			 "something else set it (sysctl -w, a sysctl.d file "
+			 "with the module loaded at boot); kube-proxy leaves "
+			 "it, but after a reboot without that it is %.0f",
+			 num(rc, "max_current"), num(k, "max_now"),
+			 num(k, "max_now"));
+		fputs("  ", out);
+		wrap(out, buf, 4, 2);
+	}
+	fprintf(out, "  # KubeProxyConfiguration (the kube-proxy ConfigMap's "
+		     "config.conf)\n");
+	for (const char *p = str(k, "config"), *nl; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl) {
+			fprintf(out, "  %s\n", p);
+			break;
+		}
+		fprintf(out, "  %.*s\n", (int)(nl - p), p);
+	}
+	fprintf(out, "  # or its flags\n  %s\n", str(k, "flags"));
+	fprintf(out, "  # on this node (%.0f CPUs) it sets nf_conntrack_max = "
+		     "%.0f%s\n",
+		num(k, "cores"), num(k, "max"),
+		json_is_number(json_object_get(k, "hashsize"))
+			? " and raises hashsize to max / 4"
+			: "");
+	fprintf(out, "  # and on nodes of other sizes (one ConfigMap serves "
+		     "the cluster):\n  #");
+	used = 3;
+	json_array_foreach(json_object_get(k, "other_sizes"), i, v) {
+		char one[48];
+		int n = snprintf(one, sizeof(one), " %.0f CPUs %.0f%s",
+				 num(v, "cores"), num(v, "max"),
+				 i + 1 < json_array_size(json_object_get(
+						 k, "other_sizes"))
+					 ? ","
+					 : "");
+		if (used + (size_t)n > 100) {
+			fprintf(out, "\n  #");
+			used = 3;
+		}
+		fputs(one, out);
+		used += (size_t)n;
+	}
+	fputc('\n', out);
+	return sure && !json_is_true(json_object_get(k, "leaves_max"));
+}
+
 static void settings(FILE *out, json_t *rc, json_t *def)
 {
 	char buf[256];
@@ -175,8 +284,11 @@ static void settings(FILE *out, json_t *rc, json_t *def)
 		snprintf(buf, sizeof(buf),
 			 "no change: the settings in force, nf_conntrack_max "
 			 "%.0f and nf_conntrack_buckets %.0f, already hold "
-			 "this peak; as a sysctl.d file they are:",
-			 num(rc, "max"), num(rc, "buckets"));
+			 "this peak; %s:",
+			 num(rc, "max"), num(rc, "buckets"),
+			 json_is_object(json_object_get(rc, "kube_proxy"))
+				 ? "where they are set"
+				 : "as a sysctl.d file they are");
 		fputs("  ", out);
 		wrap(out, buf, 2, 2);
 	} else if (json_is_string(json_object_get(rc, "max_move")) &&
@@ -205,9 +317,16 @@ static void settings(FILE *out, json_t *rc, json_t *def)
 		fputs("  ", out);
 		wrap(out, buf, 2, 2);
 	}
-	fprintf(out, "  # /etc/sysctl.d/90-conntrack.conf\n");
-	json_array_foreach(json_object_get(rc, "sysctl"), i, v)
-		fprintf(out, "  %s\n", json_string_value(v));
+	if (kube_block(out, rc)) {
+		/* kube-proxy owns the max; the buckets stay a module
+		 * parameter (it only raises hashsize to max / 4) */
+		fprintf(out, "  # /etc/sysctl.d/90-conntrack.conf: nothing "
+			     "for nf_conntrack_max (kube-proxy writes it)\n");
+	} else {
+		fprintf(out, "  # /etc/sysctl.d/90-conntrack.conf\n");
+		json_array_foreach(json_object_get(rc, "sysctl"), i, v)
+			fprintf(out, "  %s\n", json_string_value(v));
+	}
 	fprintf(out, "  # /etc/modprobe.d/nf_conntrack.conf\n  %s\n",
 		str(rc, "modprobe"));
 	if (json_is_string(json_object_get(rc, "modules_load")))

@@ -142,6 +142,23 @@ const char *ctp_host_main_ns(const ctp_host *h);
 
 const ctp_host_counters *ctp_host_counters_get(const ctp_host *h);
 
+/*
+ * Is the host a Kubernetes node, where kube-proxy writes
+ * nf_conntrack_max at every start?  CTP_K8S_NODE: a kube-proxy
+ * configuration, flags or log, kubelet files, or the EKS log collector's
+ * layout; CTP_K8S_MAYBE: only pod or service addresses of the common
+ * defaults in the table (weak: any host may use those ranges).
+ * evidence says which, in words, with the files.
+ */
+enum { CTP_K8S_NO = 0, CTP_K8S_MAYBE = 1, CTP_K8S_NODE = 2 };
+typedef struct ctp_host_k8s {
+	int level;
+	char evidence[400];
+	/* kube-proxy's settings and what its log says it wrote */
+	const ctp_kube_proxy *kp;
+} ctp_host_k8s;
+const ctp_host_k8s *ctp_host_k8s_get(const ctp_host *h);
+
 /* The peak evidence, and the planned peak: the largest entries of it
  * (ties go to the earlier kind).  *winner may be NULL. */
 size_t ctp_host_evidence_count(const ctp_host *h);

@@ -93,6 +93,16 @@ typedef struct ctp_plan_input {
 	 * what one entry takes, the slab's pages shared by its objects
 	 * (0: no slabinfo, the size by kernel version is used) */
 	unsigned slab_objsize, slab_objperslab, slab_pages, slab_bytes;
+	/* Kubernetes node (ctp_host_k8s): CTP_K8S_*, the evidence in
+	 * words, kube-proxy's conntrack settings where the input gives
+	 * them (else its defaults) and the max its log says it wrote */
+	int k8s_level;
+	char k8s_evidence[400];
+	uint64_t kp_per_core, kp_min;
+	const char *kp_per_core_src, *kp_min_src; /* "configuration",
+						    * "flags", "default" */
+	int kp_has_set_max;
+	uint64_t kp_set_max;
 } ctp_plan_input;
 
 /* One sizing rule (kube-proxy, max/4, ...) judged on the same host. */
@@ -141,7 +151,35 @@ typedef struct ctp_plan_result {
 	ctp_table_default def;   /* the kernel's own choice on this host */
 	ctp_plan_rule rules[CTP_PLAN_RULES];
 	size_t nrules;
+	/*
+	 * kube-proxy (in->k8s_level > 0 and cores known): what it writes
+	 * on this node with its settings today, the conntrack.maxPerCore
+	 * and conntrack.min to set instead of sysctl lines, what it then
+	 * writes here (max, and hashsize when it raises it), and on nodes
+	 * of other sizes.  The target is the recommended max, or what the
+ * peak needs when the max in force is kept.  kube_leaves: maxPerCore is 0, kube-proxy leaves
+	 * nf_conntrack_max as it is.
+	 */
+	int kube_known, kube_leaves;
+	/* 0: its settings today already give what the peak needs here */
+	int kube_change;
+	uint64_t kube_max_now, kube_per_core, kube_min, kube_max,
+		kube_hashsize;
+	struct {
+		unsigned cores;
+		uint64_t max;
+	} kube_sizes[8];
+	size_t nkube_sizes;
 } ctp_plan_result;
+
+/*
+ * What kube-proxy writes to nf_conntrack_max on a node of `cores` CPUs
+ * with conntrack.maxPerCore per_core and conntrack.min min: 0 when
+ * per_core is 0 (it leaves the max alone).  It only ever raises the
+ * max: a larger value in force stays.
+ */
+uint64_t ctp_plan_kube_max(uint64_t per_core, uint64_t min,
+			   unsigned cores);
 
 /*
  * Recommend.  max keeps the margin at the peak, and is never below the

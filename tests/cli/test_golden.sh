@@ -21,6 +21,7 @@ cases=(
 	"eks-style|samples/lab-6.18/conntrack.txt samples/lab-6.18/sysctl_-a"
 	"docker|tests/cli/hosts/docker"
 	"openstack|tests/cli/hosts/openstack"
+	"eks-node|tests/cli/hosts/eks-node"
 )
 mkdir -p "$golden"
 for c in "${cases[@]}"; do
