@@ -56,6 +56,10 @@ static const char *const sos_files[] = {
 	/* kernel.py: "dmesg" (cmd_as_tag), "sysctl -a", "uname -a" (the
 	 * top-level "uname" is a symlink to it) */
 	"sos_commands/kernel/dmesg",
+	/* not sos's: ctplan-collect's kernel journal of the boot before and
+	 * of this one (scripts/ctplan-collect) */
+	"sos_commands/kernel/journalctl_-k_-b_-1",
+	"sos_commands/kernel/journalctl_-k_-b_0",
 	"sos_commands/kernel/sysctl_-a",
 	"sos_commands/kernel/uname_-a",
 	/* kernel.py: add_copy_spec("/sys/module/<mod>/parameters") */

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command 1: install what is missing, build, and analyze the real
+# README command 1: install what building and running need (not the test
+# stack: scripts/test.sh installs that), build, and analyze the real
 # capture in samples/lab-6.18 (made by tests/lab/capture.sh on a 6.18
 # kernel).
 set -euo pipefail

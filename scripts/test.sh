@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# README command 2: install what is missing, then build and run the whole
-# test suite twice: a normal build, and one with AddressSanitizer and
+# README command 2: install what is missing (the test stack too:
+# setup.sh --test), then build and run the whole test suite twice: a
+# normal build, and one with AddressSanitizer and
 # UndefinedBehaviorSanitizer.  Both build with -Wall -Wextra -Werror.
 # Then the fuzz targets, briefly, in a third build with clang.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh build -DCTPLAN_WERROR=ON
+scripts/setup.sh --test build -DCTPLAN_WERROR=ON
 (cd build && ctest --output-on-failure -j"$(nproc)")
 
-scripts/setup.sh build-asan -DCTPLAN_WERROR=ON -DCTPLAN_SANITIZE=ON \
+scripts/setup.sh --test build-asan -DCTPLAN_WERROR=ON -DCTPLAN_SANITIZE=ON \
 	-DCMAKE_BUILD_TYPE=Debug
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -86,7 +86,7 @@ if command -v groff >/dev/null 2>&1; then
 	groff -man -ww -Tutf8 "$man" >"$tmp/render" 2>"$tmp/warn" ||
 		fail "groff fails on the man page"
 	[ -s "$tmp/warn" ] && { fail "groff -ww warns:"; head "$tmp/warn"; }
-	grep -q 'EXIT STATUS' "$tmp/render" || fail "the rendered page has no EXIT STATUS"
+	sed "s/.\x08//g" "$tmp/render" | grep -q "EXIT STATUS" || fail "the rendered page has no EXIT STATUS"
 else
 	echo "note: groff not installed (Debian: groff-base), rendering not checked"
 fi
