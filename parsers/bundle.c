@@ -64,6 +64,9 @@ static const char *const sos_files[] = {
 	"sos_commands/kernel/uname_-a",
 	/* kernel.py: add_copy_spec("/sys/module/<mod>/parameters") */
 	"sys/module/nf_conntrack/parameters/hashsize",
+	/* not sos's: ctplan-collect copies kube-proxy's configuration at
+	 * its path, as a copy spec would */
+	"var/lib/kube-proxy/config.conf",
 };
 #define NSOS_FILES (sizeof(sos_files) / sizeof(sos_files[0]))
 
@@ -72,6 +75,8 @@ static const char *const sos_files[] = {
 /* conntrack.py, per namespace: "ip netns exec <ns> conntrack ..." */
 #define SOS_CONNTRACK_DIR "sos_commands/conntrack/"
 #define NETNS_PREFIX "ip_netns_exec_"
+/* not sos's: ctplan-collect's kube-proxy flags, one file per process */
+#define COLLECT_KUBE_PROXY "sos_commands/kubernetes/kube-proxy_cmdline_"
 
 /* per-namespace command suffixes after "ip_netns_exec_<ns>" */
 static const char *const netns_suffixes[] = {
@@ -131,6 +136,9 @@ int ctp_bundle_sos_wanted(const char *rel)
 	    ctp_bundle_netns_label(rel, ns, sizeof(ns)) &&
 	    strstr(rel, "_conntrack_-"))
 		return 1;
+	if (starts(rel, COLLECT_KUBE_PROXY) &&
+	    !strchr(rel + strlen(COLLECT_KUBE_PROXY), '/'))
+		return 1;
 	return 0;
 }
 
@@ -146,7 +154,9 @@ static int sos_wanted_dir(const char *rel)
 	return (strncmp(SOS_NETFILTER, rel, n) == 0 &&
 		SOS_NETFILTER[n] == '/') ||
 	       (strncmp(SOS_CONNTRACK_DIR, rel, n) == 0 &&
-		SOS_CONNTRACK_DIR[n] == '/');
+		SOS_CONNTRACK_DIR[n] == '/') ||
+	       (strncmp(COLLECT_KUBE_PROXY, rel, n) == 0 &&
+		COLLECT_KUBE_PROXY[n] == '/');
 }
 
 /* directory names only sos makes at its root */

@@ -2,10 +2,11 @@
 # The layout ctplan-collect writes, read by ctplan: a bundle built by hand
 # from samples/ in that layout (sosreport names) gives the host's count
 # from proc/sys/.../nf_conntrack_count, labels a namespace's listing with
-# its name, reads the kernel journal of the boot before, and leaves alone
+# its name, reads the kernel journal of the boot before, kube-proxy's
+# configuration (which beats its flags) and slabinfo, and leaves alone
 # what is kept only for a reader (each namespace's conntrack -C and
-# nf_conntrack_count, NOTES, slabinfo): their figures would otherwise
-# clobber the host's.  Then ctplan-collect itself runs on this machine
+# nf_conntrack_count, NOTES): their figures would otherwise clobber the
+# host's.  Then ctplan-collect itself runs on this machine
 # (without namespaces; as whoever runs the test) and its bundle is read.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +26,12 @@ ns=$top/sos_commands/conntrack/ip_netns_exec_blue_
 head -n 10 "$s/conntrack_-L_-o_extended" >"${ns}conntrack_-L_-o_extended"
 echo 999999 >"${ns}conntrack_-C"
 echo 999999 >"$top/sos_commands/networking/ip_netns_exec_blue_nf_conntrack_count"
-printf 'slabinfo - version: 2.1\nnf_conntrack 1 2 3 4 5\n' >"$top/proc/slabinfo"
+cp "$src/tests/cli/hosts/eks-node/system/slabinfo.txt" "$top/proc/slabinfo"
+mkdir -p "$top/var/lib/kube-proxy" "$top/sos_commands/kubernetes"
+printf 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nconntrack:\n  maxPerCore: 65536\n  min: 262144\nkind: KubeProxyConfiguration\n' \
+	>"$top/var/lib/kube-proxy/config.conf"
+printf '/usr/local/bin/kube-proxy\n--config=/var/lib/kube-proxy/config.conf\n--conntrack-max-per-core=1000\n--conntrack-min=2000\n' \
+	>"$top/sos_commands/kubernetes/kube-proxy_cmdline_4242"
 echo "sos_commands/kernel/dmesg: skipped: dmesg failed" >"$top/NOTES"
 # sos_commands first, as the collector orders them
 (cd "$tmp/b" && find ctplan-node1-20261207T000000Z -type f | sort |
@@ -49,8 +55,17 @@ check("the namespace's listing labelled blue, 10 entries",
       len(blue) == 1 and blue[0]["flows"] == 10, [(i["path"], i["flows"]) for i in blue])
 paths = [i["path"] for i in r["inputs"]]
 check("kept-for-the-reader files not read",
-      not any(p.endswith(("_conntrack_-C", "nf_conntrack_count", "NOTES", "slabinfo"))
+      not any(p.endswith(("_conntrack_-C", "nf_conntrack_count", "NOTES"))
               and "proc/sys/net/netfilter" not in p for p in paths), paths)
+check("slabinfo read", any(p.endswith("proc/slabinfo") for p in paths), "")
+kp = r["recommendation"]["kube_proxy"] or {}
+check("kube-proxy: a node, its configuration's maxPerCore over the flags'",
+      kp.get("node") == "yes" and kp.get("max_per_core_current") == 65536
+      and kp.get("max_per_core_source") == "configuration"
+      and "var/lib/kube-proxy/config.conf" in (kp.get("evidence") or ""),
+      {k: kp.get(k) for k in ("node", "max_per_core_current", "max_per_core_source")})
+check("kube-proxy flags read from the cmdline file",
+      "kube-proxy_cmdline_4242" in (kp.get("evidence") or ""), kp.get("evidence"))
 check("the journal of the boot before read",
       any(p.endswith("journalctl_-k_-b_-1") for p in paths)
       and r["history"]["table_full"]["printed"] > 0, r["history"]["table_full"]["printed"])
