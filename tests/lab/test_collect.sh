@@ -9,7 +9,9 @@
 # through the NAT with tests/lab/traffic.py, then holds the traffic (the
 # helpers keep their sockets open and send nothing more) while it reads
 # the live figures, runs ctplan-collect (with dash when there is one, as
-# root), and reads them again.  With the traffic held, the figures before
+# root), and reads them again; then does it all again with conntrack-tools
+# hidden (a mount namespace binds /dev/null over it), so the collector
+# reads /proc/net/nf_conntrack and /proc/net/stat/nf_conntrack instead.  With the traffic held, the figures before
 # and after agree; the test then asserts that `ctplan analyze --format
 # json` of the bundle gives:
 #   - table.max and table.buckets = the live sysctl -n values;
@@ -117,29 +119,45 @@ live() { # the figures now, one per line: "name value"
 	for ns in "${NSES[@]}"; do echo "$ns $(ip netns exec "$ns" conntrack -C)"; done
 }
 sleep 0.5 # the last replies and closes have passed
-live >"$tmp/before"
-(cd "$tmp" && "$SH" "$COLLECT" -o "$tmp/bundle.tar.gz") 2>"$tmp/collect.err"
-rc=$?
-live >"$tmp/after"
-[[ $rc -eq 0 ]] || { cat "$tmp/collect.err"; fail "ctplan-collect exited $rc"; }
-paste -d' ' "$tmp/before" "$tmp/after" | sed 's/^/  live before|after: /'
-for ns in "${NSES[@]}"; do
-	[[ $(grep "^$ns " "$tmp/before") == $(grep "^$ns " "$tmp/after") ]] ||
-		fail "namespace $ns: the held table changed while collecting"
-	n=$(awk -v n="$ns" '$1 == n { print $2 }' "$tmp/before")
-	[[ $n -gt 0 ]] || fail "namespace $ns tracks no connection: the test pushed no traffic through it"
-done
+# twice: with conntrack-tools, and without (the /proc files)
+collect_and_check() {
+	local mode=$1
+	echo "== ctplan-collect, $mode"
+	live >"$tmp/before"
+	if [[ $mode == tool ]]; then
+		(cd "$tmp" && "$SH" "$COLLECT" -o "$tmp/bundle.tar.gz") 2>"$tmp/collect.err"
+	else
+		# conntrack-tools hidden (bound over by /dev/null, in a mount namespace
+		# of this command only): the collector reads /proc instead
+		unshare -m "$SH" -c 'mount --bind /dev/null "$(command -v conntrack)" &&
+			cd "$2" && "$0" "$1" -o "$2/bundle.tar.gz"' "$SH" "$COLLECT" "$tmp" \
+			2>"$tmp/collect.err"
+	fi
+	rc=$?
+	live >"$tmp/after"
+	[[ $rc -eq 0 ]] || { cat "$tmp/collect.err"; fail "ctplan-collect ($mode) exited $rc"; }
+	paste -d' ' "$tmp/before" "$tmp/after" | sed 's/^/  live before|after: /'
+	for ns in "${NSES[@]}"; do
+		[[ $(grep "^$ns " "$tmp/before") == $(grep "^$ns " "$tmp/after") ]] ||
+			fail "namespace $ns: the held table changed while collecting"
+		n=$(awk -v n="$ns" '$1 == n { print $2 }' "$tmp/before")
+		[[ $n -gt 0 ]] || fail "namespace $ns tracks no connection: the test pushed no traffic through it"
+	done
 
-tar -tzf "$tmp/bundle.tar.gz" >"$tmp/members" || fail "the bundle is no tar.gz"
-grep -q '/NOTES$' "$tmp/members" || fail "the bundle has no NOTES"
-tar -xzOf "$tmp/bundle.tar.gz" --wildcards '*/NOTES' >"$tmp/NOTES"
-grep -q "conntrack_-L_-o_extended: conntrack -L -o extended" "$tmp/NOTES" ||
-	fail "NOTES does not say where the listing came from"
+	tar -tzf "$tmp/bundle.tar.gz" >"$tmp/members" || fail "the bundle is no tar.gz"
+	grep -q '/NOTES$' "$tmp/members" || fail "the bundle has no NOTES"
+	tar -xzOf "$tmp/bundle.tar.gz" --wildcards '*/NOTES' >"$tmp/NOTES"
+	if [[ $mode == tool ]]; then
+		want="conntrack_-L_-o_extended: conntrack -L -o extended"
+	else
+		want="conntrack_-L_-o_extended: cat /proc/net/nf_conntrack"
+	fi
+	grep -q "$want" "$tmp/NOTES" || { cat "$tmp/NOTES"; fail "NOTES does not say '$want'"; }
 
-# ------------------------------------------------------------ analyze
-"$CTPLAN" analyze --format json "$tmp/bundle.tar.gz" >"$tmp/report.json" \
-	2>"$tmp/analyze.err" || { cat "$tmp/analyze.err"; fail "ctplan analyze failed"; }
-python3 - "$tmp/report.json" "$tmp/before" "$tmp/after" "${NSES[@]}" <<'EOF' || fail "the analysis does not match the live host"
+	# ------------------------------------------------------------ analyze
+	"$CTPLAN" analyze --format json "$tmp/bundle.tar.gz" >"$tmp/report.json" \
+		2>"$tmp/analyze.err" || { cat "$tmp/analyze.err"; fail "ctplan analyze failed"; }
+	python3 - "$tmp/report.json" "$tmp/before" "$tmp/after" "${NSES[@]}" <<'EOF' || fail "the analysis ($mode) does not match the live host"
 import json, sys
 report = json.load(open(sys.argv[1]))
 before = dict(l.split() for l in open(sys.argv[2]))
@@ -174,4 +192,11 @@ check("entries.total = the namespaces' + the root's listing",
       report["entries"]["total"], total + own)
 sys.exit(1 if bad else 0)
 EOF
-echo "ok: ctplan-collect's bundle matches the live sysctl and conntrack -C (root and ${#NSES[@]} namespaces)"
+}
+collect_and_check tool
+if command -v unshare >/dev/null 2>&1; then
+	collect_and_check proc
+else
+	echo "note: no unshare (util-linux): the /proc fallback was not run"
+fi
+echo "ok: ctplan-collect's bundle matches the live sysctl and conntrack -C (root and ${#NSES[@]} namespaces, with conntrack-tools and from /proc)"
