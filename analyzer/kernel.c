@@ -560,6 +560,52 @@ static const ctp_evict_rule evict_rules[CTP_EVICT_ERA_COUNT] = {
 	  CTP_EVICTION_RANGE, 1, 1 },
 };
 
+/*
+ * The gc worker's eviction of a nearly full table.  [4.9v]
+ * 0ctobot/neutrino_kernel_oneplus_sdm845 (4.9.159): gc_worker() only
+ * reaps expired entries ("This worker is only here to reap expired
+ * entries when system went idle"), and __nf_conntrack_alloc() arms
+ * nothing.  The 4.14 CodeLinaro tree (femto5g_kernel_msm-4.14) and [6.1]
+ * Debian linux-source-6.1 nf_conntrack_core.c: "if (gc_work->early_drop)
+ * nf_conntrack_max95 = nf_conntrack_max / 100u * 95u;", per entry "if
+ * (atomic_read(&cnet->count) < nf_conntrack_max95) continue;" then "if
+ * (gc_worker_can_early_drop(tmp)) nf_ct_kill(tmp)", where
+ * gc_worker_can_early_drop() is "!test_bit(IPS_ASSURED_BIT)" or the
+ * l4proto's can_early_drop() (nf_conntrack_proto_tcp.c
+ * tcp_can_early_drop(): FIN_WAIT, LAST_ACK, TIME_WAIT, CLOSE,
+ * CLOSE_WAIT); __nf_conntrack_alloc() sets conntrack_gc_work.early_drop
+ * when early_drop() freed nothing; a completed pass clears it ("if
+ * (next_run) gc_work->early_drop = false").  Offloaded entries are
+ * skipped before.  The release that added it between 4.9 and 4.14 was
+ * not read: 4.10 - 4.13 are said to be unknown and modelled without it.
+ */
+static const ctp_gc_evict_rule gc_rules[] = {
+	{ CTP_GC_EVICT_NO, 95, "<= 4.9",
+	  "[4.9v] gc_worker() only reaps expired entries" },
+	{ CTP_GC_EVICT_UNKNOWN, 95, "4.10 - 4.13 (not read)",
+	  "between [4.9v] (none) and the 4.14 tree (present): assumed none" },
+	{ CTP_GC_EVICT_YES, 95, "4.14+",
+	  "4.14 tree, [6.1] gc_worker(): after a full-table drop, evicts "
+	  "entries not assured or TCP closing while count >= max / 100 * 95" },
+};
+
+const ctp_gc_evict_rule *ctp_kernel_gc_evict(const ctp_kver *v)
+{
+	static const ctp_kver v410 = { 4, 10, 0 }, v414 = { 4, 14, 0 };
+
+	if (ctp_kver_cmp(v, &v414) >= 0)
+		return &gc_rules[2];
+	if (ctp_kver_cmp(v, &v410) >= 0)
+		return &gc_rules[1];
+	return &gc_rules[0];
+}
+
+uint64_t ctp_kernel_gc_threshold(uint64_t max)
+{
+	/* unsigned int arithmetic: the division first */
+	return max / 100u * 95u;
+}
+
 static const struct {
 	ctp_kver from;
 	ctp_evict_era era;

@@ -44,6 +44,7 @@ static uint64_t sysctl_or(const ctp_snapshot *snap, const char *key,
 /* What one pass over the entries tells the planner. */
 typedef struct mix {
 	uint64_t total, evictable; /* of the namespace planned for */
+	uint64_t gc_evictable;     /* of those, what the gc worker may kill */
 	uint64_t all;              /* every namespace's entries */
 	const char *ns;
 	unsigned ext;
@@ -68,6 +69,24 @@ static int evictable(const ctp_flow *f)
 {
 	return !(f->flags & (CTP_F_ASSURED | CTP_F_OFFLOAD |
 			     CTP_F_HW_OFFLOAD));
+}
+
+/*
+ * What the gc worker of a nearly full table may kill (include/ctplan/
+ * kernel.h ctp_kernel_gc_evict): not assured, or TCP in a closing
+ * state; never offloaded.  SCTP and DCCP closing states are not counted
+ * (their states are rare in dumps; the count is then a lower bound).
+ */
+static int gc_evictable(const ctp_flow *f)
+{
+	if (f->flags & (CTP_F_OFFLOAD | CTP_F_HW_OFFLOAD))
+		return 0;
+	if (!(f->flags & CTP_F_ASSURED))
+		return 1;
+	return f->proto == 6 &&
+	       (f->state == CTP_TCP_FIN_WAIT || f->state == CTP_TCP_CLOSE_WAIT ||
+		f->state == CTP_TCP_LAST_ACK || f->state == CTP_TCP_TIME_WAIT ||
+		f->state == CTP_TCP_CLOSE);
 }
 
 static int mix_scan(const ctp_snapshot *snap, const ctp_host *host, mix *m)
@@ -95,6 +114,7 @@ static int mix_scan(const ctp_snapshot *snap, const ctp_host *host, mix *m)
 			continue;
 		m->total++;
 		m->evictable += evictable(f);
+		m->gc_evictable += gc_evictable(f);
 		if (is_nat(f))
 			m->ext |= CTP_EXT_NAT;
 		if (x) {
@@ -585,6 +605,18 @@ int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 	hr->has_list = m->total > 0;
 	hr->evictable_share = in->evictable;
 	hr->full_drop_p = a->table_full_drop_p;
+	hr->gc = ctp_kernel_gc_evict(&in->kernel);
+	hr->ns_gc_evictable = m->gc_evictable;
+	if (hr->max && m->total) {
+		/* a full table holds max entries in the mix of the dump; the
+		 * gc pass kills while count >= threshold */
+		double share = (double)m->gc_evictable / (double)m->total;
+		uint64_t can = (uint64_t)(share * (double)hr->max);
+		hr->gc_threshold = ctp_kernel_gc_threshold(hr->max);
+		hr->gc_frees = hr->max - hr->gc_threshold + 1;
+		if (can < hr->gc_frees)
+			hr->gc_frees = can;
+	}
 
 	if (!a->has_plan) {
 		ps = calloc(1, sizeof(*ps));

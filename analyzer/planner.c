@@ -535,10 +535,19 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 		       "with %llu buckets it would be %.3g%%: more buckets per "
 		       "max mean shorter chains but fewer entries near a new "
 		       "flow to evict, and the margin is what keeps the table "
-		       "from filling",
+		       "from filling%s",
 		       100 * res->full_drop_p, ev->name, 100 * in->evictable,
 		       (unsigned long long)res->buckets_chain,
-		       100 * res->full_drop_p_chain))
+		       100 * res->full_drop_p_chain,
+		       ctp_kernel_gc_evict(&in->kernel)->known ==
+				       CTP_GC_EVICT_YES
+			       ? "; after the first drop the gc worker (4.14+) "
+				 "also evicts assured TCP entries in closing "
+				 "states, down to 95% of max, so the drops last "
+				 "until its next pass"
+			       : "; this kernel's gc worker evicts nothing "
+				 "but expired entries, so a full table drops "
+				 "until entries expire"))
 		return CTP_EFAIL;
 	if (add_reason(arr, "apply: hashsize=%llu at module load sets "
 		       "nf_conntrack_max to %d x %llu = %llu until the sysctl.d "

@@ -232,6 +232,30 @@ oom_k:
 	return NULL;
 }
 
+/* headroom.gc_eviction (docs/report.md) */
+static json_t *gc_json(const ctp_headroom_section *h)
+{
+	static const char *const known[] = { "no", "yes", "unknown" };
+	int figures = h->gc && h->gc->known == CTP_GC_EVICT_YES &&
+		      h->gc_threshold && h->has_list;
+
+	if (!h->gc)
+		return json_null();
+	/* pack "o" steals each value */
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "kernel",
+			 known[h->gc->known], "versions", h->gc->versions,
+			 "source", h->gc->source, "evictable",
+			 h->has_list ? u64(h->ns_gc_evictable) : json_null(),
+			 "evictable_share",
+			 h->has_list && h->ns_entries
+				 ? real6((double)h->ns_gc_evictable /
+					 (double)h->ns_entries)
+				 : json_null(),
+			 "threshold",
+			 h->gc_threshold ? u64(h->gc_threshold) : json_null(),
+			 "frees", figures ? u64(h->gc_frees) : json_null());
+}
+
 json_t *ctp_json_recommendation(const ctp_plan_section *s)
 {
 	const ctp_plan_input *in = &s->in;
@@ -396,6 +420,7 @@ json_t *ctp_json_headroom(const ctp_headroom_section *h)
 				  ? real6(pct_free(max, h->peak))
 				  : json_null())) ||
 	    put(hr, "rate", rate) ||
+	    put(hr, "gc_eviction", gc_json(h)) ||
 	    put(hr, "full_table",
 		json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "rule",
 			  h->rule->name, "rule_versions", h->rule->versions,

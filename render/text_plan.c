@@ -81,6 +81,48 @@ static void idle_line(tctx *t, const char *label, json_t *c)
 
 /* Under "Table and headroom": the peak, idle entries, arrivals and what
  * a full table does. */
+/* what the gc worker does once the table was full (headroom.gc_eviction) */
+static void gc_line(FILE *out, json_t *gc)
+{
+	char buf[512];
+
+	if (!json_is_object(gc))
+		return;
+	if (!strcmp(str(gc, "kernel"), "yes") && num(gc, "frees") == 0)
+		snprintf(buf, sizeof(buf),
+			 "the gc worker that evicts after a drop (kernel %s) "
+			 "finds nothing here: no entry is unassured or TCP "
+			 "closing, so a full table stays full until entries "
+			 "expire",
+			 str(gc, "versions"));
+	else if (!strcmp(str(gc, "kernel"), "yes") &&
+		 isfinite(num(gc, "frees")))
+		snprintf(buf, sizeof(buf),
+			 "after a drop, the gc worker's next pass evicts "
+			 "%.0f entries, down to %.0f (95%% of max): those not "
+			 "assured or TCP closing (FIN_WAIT, CLOSE_WAIT, "
+			 "LAST_ACK, TIME_WAIT, CLOSE), %.1f%% of entries here "
+			 "(kernel %s)",
+			 num(gc, "frees"), num(gc, "threshold") - 1,
+			 100 * num(gc, "evictable_share"),
+			 str(gc, "versions"));
+	else if (!strcmp(str(gc, "kernel"), "yes"))
+		snprintf(buf, sizeof(buf),
+			 "after a drop, the gc worker's next pass evicts "
+			 "entries not assured or TCP closing down to 95%% of "
+			 "max (kernel %s)",
+			 str(gc, "versions"));
+	else
+		snprintf(buf, sizeof(buf),
+			 "no gc eviction on this kernel (%s%s): a full table "
+			 "stays full until entries expire",
+			 str(gc, "versions"),
+			 !strcmp(str(gc, "kernel"), "unknown") ? ", assumed"
+							       : "");
+	fprintf(out, "  %-12s ", "");
+	wrap(out, buf, 15, 15);
+}
+
 void ctp_text_headroom(tctx *t, json_t *h)
 {
 	json_t *g = json_object_get(h, "growth");
@@ -109,6 +151,7 @@ void ctp_text_headroom(tctx *t, json_t *h)
 			 100 * num(full, "evictable_share"));
 		fprintf(t->out, "  %-12s ", "when full");
 		wrap(t->out, buf, 15, 15);
+		gc_line(t->out, json_object_get(h, "gc_eviction"));
 	}
 	if (isfinite(num(rate, "new_per_s"))) {
 		snprintf(buf, sizeof(buf),

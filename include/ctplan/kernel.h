@@ -309,6 +309,38 @@ typedef struct ctp_evict_rule {
 const ctp_evict_rule *ctp_kernel_early_drop(const ctp_kver *v);
 
 /*
+ * The garbage collector's eviction from a nearly full table (gc_worker,
+ * nf_conntrack_core.c): once an insert found the table full and
+ * early_drop() freed nothing, the next pass of the gc worker over the
+ * whole hash table kills, in bucket order, every entry it may evict of
+ * a namespace whose count is at least nf_conntrack_max / 100 * 95, until
+ * the count falls under that: entries not ASSURED, and ASSURED ones the
+ * protocol lets go (TCP in FIN_WAIT, CLOSE_WAIT, LAST_ACK, TIME_WAIT or
+ * CLOSE; SCTP and DCCP closing states); never offloaded ones.  The flag
+ * that arms it is cleared when a pass completes.  No conntrack -S
+ * counter counts these kills (tests/lab/test_gc_evict.sh on 6.18: 2000
+ * ASSURED entries at max 2000, a refused insert, 14 s later 1899 left,
+ * the 101 evicted all TIME_WAIT or CLOSE; drop and early_drop unchanged).
+ */
+typedef enum ctp_gc_evict_known {
+	CTP_GC_EVICT_NO = 0,      /* the gc worker only reaps expired */
+	CTP_GC_EVICT_YES = 1,
+	CTP_GC_EVICT_UNKNOWN = 2, /* a version between two read: assumed no */
+} ctp_gc_evict_known;
+
+typedef struct ctp_gc_evict_rule {
+	ctp_gc_evict_known known;
+	unsigned pct;          /* of nf_conntrack_max: 95 */
+	const char *versions;
+	const char *source;
+} ctp_gc_evict_rule;
+
+const ctp_gc_evict_rule *ctp_kernel_gc_evict(const ctp_kver *v);
+
+/* nf_conntrack_max / 100 * 95, as the kernel computes it (unsigned) */
+uint64_t ctp_kernel_gc_threshold(uint64_t max);
+
+/*
  * Which code paths raise the conntrack -S counters that bear on sizing,
  * so a reading can split drop by cause (include/ctplan/host.h):
  *   full table:  __nf_conntrack_alloc() finds count > max and

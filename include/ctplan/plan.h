@@ -261,6 +261,12 @@ typedef struct ctp_headroom_section {
 	int has_list;
 	double evictable_share;
 	double full_drop_p;      /* NAN unknown */
+	/* the gc worker's eviction of a nearly full table (kernel.h
+	 * ctp_kernel_gc_evict): entries of the namespace it may kill, and
+	 * at max: the count it evicts down to and how many it frees (0:
+	 * max or the listing unknown) */
+	const ctp_gc_evict_rule *gc;
+	uint64_t ns_gc_evictable, gc_threshold, gc_frees;
 } ctp_headroom_section;
 
 /* ---- models of the analyze pipeline (analyzer/analyze.c) ---- */
