@@ -16,28 +16,36 @@ typedef struct diag_state {
 	cli_progress *progress; /* erased while a message prints */
 	unsigned long max_errors;
 	int quiet;
-	const char *file; /* input the counts below belong to */
+	/* input the counts below belong to: a copy, the error's file name
+	 * may be gone by the next call */
+	ctp_error file;
 	unsigned long printed, suppressed;
 } diag_state;
 
 static void flush_suppressed(diag_state *d)
 {
-	if (d->suppressed)
-		fprintf(stderr, "%s: %lu more malformed lines not shown\n",
-			d->file, d->suppressed);
+	char buf[CTP_ERROR_TEXT_MAX];
+
+	if (d->suppressed) {
+		snprintf(d->file.msg, sizeof(d->file.msg),
+			 "%lu more malformed lines not shown", d->suppressed);
+		d->file.line = d->file.col = 0;
+		ctp_error_format(&d->file, buf, sizeof(buf));
+		fprintf(stderr, "%s\n", buf);
+	}
 	d->suppressed = 0;
 }
 
 static void on_diag(void *ud, ctp_severity sev, const ctp_error *e)
 {
 	diag_state *d = ud;
-	char buf[512];
+	char buf[CTP_ERROR_TEXT_MAX];
 
 	if (sev == CTP_SEV_NOTE && d->quiet)
 		return;
-	if (!d->file || !e->file || strcmp(d->file, e->file) != 0) {
+	if (strcmp(d->file.file, e->file) != 0 || !e->file[0]) {
 		flush_suppressed(d);
-		d->file = e->file;
+		ctp_error_set_file(&d->file, e->file);
 		d->printed = 0;
 	}
 	if (sev == CTP_SEV_ERROR && d->printed++ >= d->max_errors) {
@@ -184,13 +192,13 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 	ctp_snapshot *snap = NULL;
 	ctp_report *rep = NULL;
 	ctp_error err = CTP_ERROR_INIT;
-	diag_state ds = { NULL, 20, 0, NULL, 0, 0 };
+	diag_state ds = { NULL, 20, 0, CTP_ERROR_INIT, 0, 0 };
 	char host[128];
 	const char *fmt, *outpath, *color;
 	uint64_t v;
 	FILE *out = stdout;
 	int rc, ret = CTP_EXIT_INPUT;
-	char buf[512];
+	char buf[CTP_ERROR_TEXT_MAX];
 
 	rc = cli_parse(cmd, argc, argv, &a);
 	if (rc)
@@ -269,7 +277,11 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 			flush_suppressed(&ds);
 			ctp_error_format(&err, buf, sizeof(buf));
 			fprintf(stderr, "%s\n", buf);
-			goto done;
+			/* a path that cannot be read loses nothing else
+			 * (parsers/input.c parse_any): the report covers the
+			 * others, the exit status says one failed */
+			if (rc == CTP_ENOMEM || popts.strict)
+				goto done;
 		}
 	}
 	flush_suppressed(&ds);
@@ -314,7 +326,9 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "ctplan analyze: %s\n", err.msg);
 		goto done;
 	}
-	ret = CTP_EXIT_OK;
+	/* an input not read to its end is bad input: exit 2, after the
+	 * report of everything else */
+	ret = ctp_snapshot_read_errors(snap) ? CTP_EXIT_INPUT : CTP_EXIT_OK;
 done:
 	cli_progress_stop(ds.progress);
 	if (out != stdout)

@@ -24,7 +24,7 @@ typedef struct diag_state {
 static void on_diag(void *ud, ctp_severity sev, const ctp_error *e)
 {
 	diag_state *d = ud;
-	char buf[512];
+	char buf[CTP_ERROR_TEXT_MAX];
 
 	if (sev == CTP_SEV_NOTE && d->quiet)
 		return;
@@ -103,7 +103,7 @@ int cmd_buckets(const cli_cmd *cmd, int argc, char **argv)
 	ctp_hash_key key;
 	ctp_kver v;
 	cli_args a;
-	char buf[512];
+	char buf[CTP_ERROR_TEXT_MAX];
 	int rc, ret = CTP_EXIT_INPUT;
 
 	rc = cli_parse(cmd, argc, argv, &a);

@@ -16,7 +16,7 @@
 
 static void quiet_diag(void *ud, ctp_severity sev, const ctp_error *e)
 {
-	char buf[512];
+	char buf[CTP_ERROR_TEXT_MAX];
 
 	(void)ud;
 	if (sev == CTP_SEV_NOTE)
@@ -74,6 +74,9 @@ int cmd_check(const cli_cmd *cmd, int argc, char **argv)
 		else
 			snprintf(name, sizeof(name), "%s (+%d more)",
 				 a.pos[0], a.npos - 1);
+		/* an input not read to its end is bad input (exit 2) */
+		if (ctp_snapshot_read_errors(snap))
+			bad_input = 1;
 		failed += ctp_report_checks_failed(rep);
 		u = ctp_report_checks_unknown(rep);
 		unknown += u;

@@ -13,7 +13,7 @@
 
 static void quiet_diag(void *ud, ctp_severity sev, const ctp_error *e)
 {
-	char buf[512];
+	char buf[CTP_ERROR_TEXT_MAX];
 
 	(void)ud;
 	if (sev == CTP_SEV_NOTE)
@@ -63,7 +63,10 @@ int cmd_diff(const cli_cmd *cmd, int argc, char **argv)
 					 : "error writing the comparison");
 		goto done;
 	}
-	ret = CTP_EXIT_OK;
+	/* an input not read to its end: exit 2 after the comparison */
+	ret = ctp_snapshot_read_errors(sa) || ctp_snapshot_read_errors(sb)
+		      ? CTP_EXIT_INPUT
+		      : CTP_EXIT_OK;
 done:
 	ctp_report_free(ra);
 	ctp_report_free(rb);

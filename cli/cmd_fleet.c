@@ -16,7 +16,7 @@
 
 static void quiet_diag(void *ud, ctp_severity sev, const ctp_error *e)
 {
-	char buf[512];
+	char buf[CTP_ERROR_TEXT_MAX];
 
 	(void)ud;
 	if (sev == CTP_SEV_NOTE)
@@ -81,6 +81,10 @@ int cmd_fleet(const cli_cmd *cmd, int argc, char **argv)
 			failed++;
 			continue;
 		}
+		/* a host with an input not read to its end is listed,
+		 * and the exit status is 2 */
+		if (ctp_snapshot_read_errors(snap))
+			failed++;
 		cli_host_name(snap, a.pos[i], h->name, sizeof(h->name));
 		k = ctp_snapshot_kernel(snap);
 		ctp_headline_get(rep, &h->h);

@@ -18,7 +18,7 @@ int cli_analyze_paths(const char *const *paths, int n,
 {
 	ctp_error err = CTP_ERROR_INIT;
 	ctp_analysis *an = NULL;
-	char buf[512];
+	char buf[CTP_ERROR_TEXT_MAX];
 	int rc = 0;
 
 	*snap = NULL;
@@ -27,9 +27,17 @@ int cli_analyze_paths(const char *const *paths, int n,
 		fprintf(stderr, "ctplan: out of memory\n");
 		goto fail;
 	}
-	for (int i = 0; i < n; i++)
-		if (ctp_parse_path(*snap, paths[i], popts, &err))
+	for (int i = 0; i < n; i++) {
+		int prc = ctp_parse_path(*snap, paths[i], popts, &err);
+		if (!prc)
+			continue;
+		if (prc == CTP_ENOMEM || popts->strict)
 			goto fail_err;
+		/* the others are read (parsers/input.c parse_any); the
+		 * caller sees ctp_snapshot_read_errors() */
+		ctp_error_format(&err, buf, sizeof(buf));
+		fprintf(stderr, "%s\n", buf);
+	}
 	if (ctp_snapshot_finalize(*snap)) {
 		fprintf(stderr, "ctplan: out of memory\n");
 		goto fail;

@@ -105,6 +105,7 @@ void ctp_snapshot_free(ctp_snapshot *s)
 	for (size_t i = 0; i < s->ninputs; i++) {
 		free((char *)s->inputs[i].path);
 		free((char *)s->inputs[i].ns);
+		free((char *)s->inputs[i].error);
 	}
 	free(s->inputs);
 	free(s->stats);
@@ -153,6 +154,60 @@ int ctp_snapshot_add_input(ctp_snapshot *s, const char *path, const char *ns,
 	}
 	*out = (uint16_t)s->ninputs++;
 	return 0;
+}
+
+int ctp_snapshot_input_failed(ctp_snapshot *s, const char *path,
+			      const char *ns, const char *why)
+{
+	ctp_input_info *in = NULL;
+	uint16_t idx;
+	int rc;
+
+	s->read_errors++;
+	/* the input being read is the last one */
+	if (s->ninputs && strcmp(s->inputs[s->ninputs - 1].path, path) == 0)
+		in = &s->inputs[s->ninputs - 1];
+	if (!in) {
+		if ((rc = ctp_snapshot_add_input(s, path, ns, &idx)))
+			return rc;
+		in = &s->inputs[idx];
+	}
+	if (in->error)
+		return 0;
+	in->error = strdup(why);
+	return in->error ? 0 : CTP_ENOMEM;
+}
+
+int ctp_snapshot_add_skipped(ctp_snapshot *s, const char *path,
+			     const char *ns)
+{
+	uint16_t idx;
+	int rc;
+
+	if (s->skipped_listed >= CTP_SKIPPED_LISTED) {
+		s->skipped_more++;
+		return 0;
+	}
+	rc = ctp_snapshot_add_input(s, path, ns, &idx);
+	if (rc == CTP_EFAIL) {
+		s->skipped_more++;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	s->inputs[idx].skipped = 1;
+	s->skipped_listed++;
+	return 0;
+}
+
+uint64_t ctp_snapshot_skipped_more(const ctp_snapshot *s)
+{
+	return s->skipped_more;
+}
+
+size_t ctp_snapshot_read_errors(const ctp_snapshot *s)
+{
+	return s->read_errors;
 }
 
 ctp_input_info *ctp_snapshot_input_mut(ctp_snapshot *s, uint16_t input)

@@ -75,6 +75,9 @@ struct ctp_snapshot {
 	ctp_input_info *inputs;
 	ctp_stat_set *stats; /* one per input */
 	size_t ninputs, capinputs;
+	size_t read_errors; /* ctp_snapshot_input_failed calls */
+	size_t skipped_listed; /* skipped inputs listed */
+	uint64_t skipped_more; /* and those only counted */
 	unsigned char *overlap; /* ninputs x ninputs, after finalize */
 
 	ctp_kv *sysctl; /* [0, sortedsysctl) sorted by key, then new keys */

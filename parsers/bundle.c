@@ -226,7 +226,7 @@ static void note(const ctp_parse_opts *o, ctp_severity sev,
 
 	if (!o->diag)
 		return;
-	e.file = file;
+	ctp_error_set_file(&e, file);
 	va_start(ap, fmt);
 	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
 	va_end(ap);
@@ -255,11 +255,6 @@ static int read_member(ctp_snapshot *snap, FILE *fp, const char *name,
 	ctp_parse_opts o = *opts;
 	char ns[256];
 
-	if (ctp_snapshot_input_count(snap) >= UINT16_MAX)
-		return ctp_error_set(err, CTP_EINPUT, name, 0, 0,
-				     "too many files: ctplan reads at most "
-				     "%u inputs",
-				     (unsigned)UINT16_MAX - 1);
 	/* sos names the namespace in the file name; it wins over --ns */
 	if (ctp_bundle_netns_label(path, ns, sizeof(ns)))
 		o.ns = ns;
@@ -442,10 +437,13 @@ static int (*const filters[])(struct archive *) = {
 	archive_read_support_filter_zstd,
 };
 
-static struct archive *open_reader(FILE *fp)
+/* A reader on fp, or NULL with why (libarchive's own message: errno may
+ * be stale from an unrelated call, "Inappropriate ioctl for device"). */
+static struct archive *open_reader(FILE *fp, char *why, size_t size)
 {
 	struct archive *a = archive_read_new();
 
+	snprintf(why, size, "out of memory");
 	if (!a)
 		return NULL;
 	for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
@@ -462,6 +460,11 @@ static struct archive *open_reader(FILE *fp)
 	archive_read_support_format_gnutar(a);
 	archive_read_support_format_raw(a);
 	if (archive_read_open_FILE(a, fp) != ARCHIVE_OK) {
+		snprintf(why, size, "%s",
+			 archive_error_string(a) ? archive_error_string(a)
+						 : "damaged or cut short (the "
+						   "decompressor stopped at "
+						   "its start)");
 		archive_read_free(a);
 		return NULL;
 	}
@@ -492,7 +495,7 @@ int ctp_bundle_read_archive(ctp_snapshot *snap, const char *path, FILE *fp,
 	cookie_io_functions_t io = { member_read, NULL, NULL, NULL };
 	size_t first = ctp_snapshot_input_count(snap), used, skipped;
 	size_t members = 0, unread = 0, unsafe = 0;
-	char root[1024], *name = NULL;
+	char root[1024], last[512] = "", *name = NULL;
 	int sos = 0, raw = 0, rc = 0, r;
 	arc x;
 	struct archive_entry *e;
@@ -502,11 +505,10 @@ int ctp_bundle_read_archive(ctp_snapshot *snap, const char *path, FILE *fp,
 	x.limit = size > CTP_BUNDLE_MIN_EXPAND / CTP_BUNDLE_RATIO
 			  ? size * CTP_BUNDLE_RATIO
 			  : CTP_BUNDLE_MIN_EXPAND;
-	x.a = open_reader(fp);
+	x.a = open_reader(fp, x.why, sizeof(x.why));
 	if (!x.a)
 		return ctp_error_set(err, CTP_EINPUT, path, 0, 0,
-				     "cannot read archive: %s",
-				     strerror(errno ? errno : EIO));
+				     "cannot read archive: %s", x.why);
 	root[0] = '\0';
 	while ((r = archive_read_next_header(x.a, &e)) != ARCHIVE_EOF) {
 		const char *mname, *why = NULL;
@@ -519,8 +521,13 @@ int ctp_bundle_read_archive(ctp_snapshot *snap, const char *path, FILE *fp,
 			     archive_error_string(x.a));
 		} else if (r != ARCHIVE_OK) {
 			rc = ctp_error_set(err, CTP_EINPUT, path, 0, 0,
-					   "cannot read archive: %s",
-					   archive_error_string(x.a));
+					   "cannot read archive%s%s%s: %s "
+					   "(the members before it were read)",
+					   last[0] ? " after member '" : "",
+					   last, last[0] ? "'" : "",
+					   archive_error_string(x.a)
+						   ? archive_error_string(x.a)
+						   : "read error");
 			goto done;
 		}
 		if (++members > CTP_BUNDLE_MAX_MEMBERS) {
@@ -537,6 +544,7 @@ int ctp_bundle_read_archive(ctp_snapshot *snap, const char *path, FILE *fp,
 		raw = archive_format(x.a) == ARCHIVE_FORMAT_RAW;
 		type = archive_entry_filetype(e);
 		mname = archive_entry_pathname(e);
+		snprintf(last, sizeof(last), "%s", mname ? mname : "");
 		if (!raw && type == AE_IFDIR)
 			continue;
 		if (!raw && !(mname = safe_name(mname, &why))) {
@@ -594,10 +602,12 @@ int ctp_bundle_read_archive(ctp_snapshot *snap, const char *path, FILE *fp,
 			goto done;
 		}
 		if (x.failed) {
-			rc = ctp_error_set(err, CTP_EINPUT, path, 0, 0,
-					   "cannot read archive member '%s': "
-					   "%s",
-					   raw ? path : mname, x.why);
+			/* named like the member's input, which keeps it */
+			rc = ctp_error_set(err, CTP_EINPUT, raw ? path : name,
+					   0, 0,
+					   "archive member cut short: %s (its "
+					   "lines before that were read)",
+					   x.why);
 			goto done;
 		}
 		if (rc)
@@ -606,9 +616,9 @@ skip:
 		if (drain(&x)) {
 			rc = x.bomb ? bomb_error(&x, err)
 				    : ctp_error_set(err, CTP_EINPUT, path, 0,
-						    0, "cannot read archive: "
-						       "%s",
-						    x.why);
+						    0, "cannot read archive "
+						       "member '%s': %s",
+						    last, x.why);
 			goto done;
 		}
 	}
@@ -645,6 +655,20 @@ typedef struct sosdir {
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A file of the sosreport that cannot be read loses nothing else: kept
+ * with its input, reported, and the walk goes on (unless --strict). */
+static int sos_keep_going(sosdir *w, int rc)
+{
+	if (rc != CTP_EINPUT || w->opts->strict)
+		return rc;
+	if (ctp_snapshot_input_failed(w->snap, w->err->file, w->opts->ns,
+				      w->err->msg) == CTP_ENOMEM)
+		return CTP_ENOMEM;
+	if (w->opts->diag)
+		w->opts->diag(w->opts->diag_ud, CTP_SEV_ERROR, w->err);
+	return 0;
 }
 
 /* Walk dir (sorted, like tar --sort=name) into the wanted files only. */
@@ -690,19 +714,23 @@ static int sos_walk(sosdir *w, const char *dir, int depth)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			if (depth < 16 && sos_wanted_dir(rel))
-				rc = sos_walk(w, names[i], depth + 1);
+				rc = sos_keep_going(
+					w, sos_walk(w, names[i], depth + 1));
 			continue;
 		}
 		if (!S_ISREG(st.st_mode) || !ctp_bundle_sos_wanted(rel))
 			continue;
 		if (!(fp = fopen(names[i], "rb"))) {
-			rc = ctp_error_set(w->err, CTP_EINPUT, names[i], 0, 0,
-					   "cannot open: %s", strerror(errno));
-			break;
+			rc = sos_keep_going(
+				w, ctp_error_set(w->err, CTP_EINPUT, names[i],
+						 0, 0, "cannot open: %s",
+						 strerror(errno)));
+			continue;
 		}
 		rc = read_member(w->snap, fp, names[i], names[i], w->opts,
 				 w->err);
 		fclose(fp);
+		rc = sos_keep_going(w, rc);
 	}
 done:
 	if (rc == CTP_ENOMEM)

@@ -34,7 +34,7 @@ int ctp_pctx_fail(ctp_pctx *ctx, size_t col, const char *fmt, ...)
 	if (!ctx->err)
 		return CTP_EINPUT;
 	ctx->err->code = CTP_EINPUT;
-	ctx->err->file = ctx->file;
+	ctp_error_set_file(ctx->err, ctx->file);
 	ctx->err->line = ctx->line;
 	ctx->err->col = col + 1;
 	va_start(ap, fmt);
@@ -700,15 +700,10 @@ static int parse_reader(run *rn, reader *r, const char *name,
 {
 	ctp_pctx ctx;
 	uint16_t idx;
-	int rc;
+	int rc, known;
 
 	memset(&ctx, 0, sizeof(ctx));
-	if (ctp_snapshot_add_input(rn->snap, name, rn->opts->ns, &idx))
-		return ctp_error_set(rn->err, CTP_ENOMEM, name, 0, 0,
-				     "out of memory");
-	ctx.snap = rn->snap;
-	ctx.input = idx;
-	ctx.file = ctp_snapshot_input(rn->snap, idx)->path;
+	ctx.file = name;
 	ctx.path = path ? path : "";
 
 	/* probe the start of the input for a known format */
@@ -725,21 +720,39 @@ static int parse_reader(run *rn, reader *r, const char *name,
 			probe.eof = 1;
 			probe.pf = NULL;
 		}
-		if (!looks_known(&pctx, &probe, rn->opts->max_line)) {
-			ctp_input_info *in = ctp_snapshot_input_mut(rn->snap,
-								    idx);
-			in->skipped = 1;
-			if (rn->in_dir) {
-				ctp_error e = CTP_ERROR_INIT;
-				ctp_error_set(&e, 0, ctx.file, 0, 0,
-					      "skipped: not a known format");
-				diag(rn, CTP_SEV_NOTE, &e);
-				return 0;
-			}
-			return ctp_error_set(rn->err, CTP_EINPUT, ctx.file, 0,
-					     0, "not a conntrack, sysctl, "
-						"uname or meminfo output");
-		}
+		known = looks_known(&pctx, &probe, rn->opts->max_line);
+	}
+	if (!known && rn->in_dir) {
+		/* a skipped file takes no place among the inputs the flows
+		 * are counted by: listed up to a bound, then only counted */
+		ctp_error e = CTP_ERROR_INIT;
+		if (ctp_snapshot_add_skipped(rn->snap, name, rn->opts->ns) ==
+		    CTP_ENOMEM)
+			return ctp_error_set(rn->err, CTP_ENOMEM, name, 0, 0,
+					     "out of memory");
+		ctp_error_set(&e, 0, name, 0, 0,
+			      "skipped: not a known format");
+		diag(rn, CTP_SEV_NOTE, &e);
+		return 0;
+	}
+	rc = ctp_snapshot_add_input(rn->snap, name, rn->opts->ns, &idx);
+	if (rc == CTP_EFAIL)
+		return ctp_error_set(rn->err, CTP_EINPUT, name, 0, 0,
+				     "not read: ctplan reads at most %u "
+				     "inputs (files and archive members in a "
+				     "known format)",
+				     (unsigned)UINT16_MAX);
+	if (rc)
+		return ctp_error_set(rn->err, CTP_ENOMEM, name, 0, 0,
+				     "out of memory");
+	ctx.snap = rn->snap;
+	ctx.input = idx;
+	ctx.file = ctp_snapshot_input(rn->snap, idx)->path;
+	if (!known) {
+		ctp_snapshot_input_mut(rn->snap, idx)->skipped = 1;
+		return ctp_error_set(rn->err, CTP_EINPUT, ctx.file, 0, 0,
+				     "not a conntrack, sysctl, uname or "
+				     "meminfo output");
 	}
 	rc = parse_lines(rn, r, &ctx);
 	{
@@ -841,7 +854,43 @@ done:
 	return rc;
 }
 
+/*
+ * Read path, an entry of a folder at depth > 0.  A failure to read it or
+ * a part of it (an entry that cannot be opened, a broken archive, folders
+ * nested too deep) loses nothing else: it is kept with its input
+ * (ctp_snapshot_input_failed, counted in the report) and, unless --strict,
+ * reading goes on.  Inside a folder, or when the path gave something
+ * before it failed, the error is reported here (diag) and 0 returned; a
+ * top-level path that gave nothing returns the error for the caller to
+ * print, so it is printed once either way.
+ */
+static int parse_one(run *rn, const char *path, int depth);
+
 static int parse_any(run *rn, const char *path, int depth)
+{
+	size_t first = ctp_snapshot_input_count(rn->snap), n;
+	int rc = parse_one(rn, path, depth), partial = 0;
+
+	if (rc != CTP_EINPUT || rn->opts->strict)
+		return rc;
+	if (ctp_snapshot_input_failed(rn->snap,
+				      rn->err->file[0] ? rn->err->file : path,
+				      rn->opts->ns, rn->err->msg) ==
+	    CTP_ENOMEM)
+		return ctp_error_set(rn->err, CTP_ENOMEM, path, 0, 0,
+				     "out of memory");
+	n = ctp_snapshot_input_count(rn->snap);
+	for (size_t i = first; i < n && !partial; i++) {
+		const ctp_input_info *in = ctp_snapshot_input(rn->snap, i);
+		partial = !in->skipped && in->lines > 0;
+	}
+	if (!depth && !partial)
+		return rc;
+	diag(rn, CTP_SEV_ERROR, rn->err);
+	return 0;
+}
+
+static int parse_one(run *rn, const char *path, int depth)
 {
 	struct stat st;
 	FILE *fp;

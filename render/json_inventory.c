@@ -37,7 +37,7 @@ json_t *ctp_json_inputs(const ctp_inventory *inv)
 			}
 		/* pack "o" steals ov (NULL fails the pack) */
 		o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I,"
-			      " s:o, s:b, s:o}",
+			      " s:o, s:b, s:o, s:o}",
 			      "path", in->path, "format",
 			      in->skipped ? "unknown" : fmt, "namespace",
 			      in->ns, "lines", (json_int_t)in->lines,
@@ -47,7 +47,9 @@ json_t *ctp_json_inputs(const ctp_inventory *inv)
 			      (json_int_t)in->flows, "duplicates",
 			      (json_int_t)in->duplicates, "summary_count",
 			      u64_or_null(in->has_summary, in->summary_count),
-			      "skipped", in->skipped, "overlaps", ov);
+			      "skipped", in->skipped, "overlaps", ov,
+			      "error", in->error ? json_string(in->error)
+						 : json_null());
 		if (!o || json_array_append_new(arr, o)) {
 			json_decref(arr);
 			return NULL;
@@ -73,7 +75,8 @@ static json_t *tallies(const ctp_tallies *t)
 json_t *ctp_json_entries(const ctp_inventory *inv)
 {
 	/* pack "o" steals the four objects (a NULL one fails it) */
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I,"
+			 " s:I, s:I}",
 			 "total", (json_int_t)inv->total, "by_family",
 			 tallies(&inv->family), "by_protocol",
 			 tallies(&inv->protocol), "by_state",
@@ -82,7 +85,10 @@ json_t *ctp_json_entries(const ctp_inventory *inv)
 			 (json_int_t)inv->unreplied, "offloaded",
 			 (json_int_t)inv->offloaded, "duplicates_merged",
 			 (json_int_t)inv->duplicates, "events",
-			 (json_int_t)inv->events);
+			 (json_int_t)inv->events, "read_errors",
+			 (json_int_t)ctp_snapshot_read_errors(inv->snap),
+			 "skipped_not_listed",
+			 (json_int_t)ctp_snapshot_skipped_more(inv->snap));
 }
 
 static json_t *str_or_null(const char *s)

@@ -43,6 +43,8 @@ static long long ival(json_t *o, const char *k)
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
+static void inputs_more(tctx *t, json_t *e);
+
 static void inputs(tctx *t, json_t *arr)
 {
 	size_t i, w = 4, skipped = 0;
@@ -51,7 +53,8 @@ static void inputs(tctx *t, json_t *arr)
 	ctp_text_heading(t, "Inputs");
 	json_array_foreach(arr, i, in) {
 		size_t pl = strlen(json_string_value(json_object_get(in, "path")));
-		if (json_is_true(json_object_get(in, "skipped")))
+		if (json_is_true(json_object_get(in, "skipped")) &&
+		    !json_is_string(json_object_get(in, "error")))
 			skipped++;
 		else if (pl > w)
 			w = pl;
@@ -66,7 +69,8 @@ static void inputs(tctx *t, json_t *arr)
 		size_t pl = strlen(path);
 		json_t *ov = json_object_get(in, "overlaps");
 
-		if (json_is_true(json_object_get(in, "skipped")))
+		if (json_is_true(json_object_get(in, "skipped")) &&
+		    !json_is_string(json_object_get(in, "error")))
 			continue;
 		/* keep the tail of long paths: it names the file */
 		fprintf(t->out, "  %-*s %-22s %8lld %8lld %6lld %6lld\n",
@@ -74,6 +78,10 @@ static void inputs(tctx *t, json_t *arr)
 			json_string_value(json_object_get(in, "format")),
 			ival(in, "lines"), ival(in, "records"),
 			ival(in, "rejected"), ival(in, "other"));
+		if (json_is_string(json_object_get(in, "error")))
+			fprintf(t->out, "  %*s READ ERROR: %s\n", (int)w, "",
+				json_string_value(
+					json_object_get(in, "error")));
 		if (ival(in, "duplicates"))
 			fprintf(t->out, "  %*s %lld entries also in another "
 					"input, counted once\n",
@@ -86,11 +94,30 @@ static void inputs(tctx *t, json_t *arr)
 	if (skipped) {
 		fprintf(t->out, "  skipped (not a known format):");
 		json_array_foreach(arr, i, in)
-			if (json_is_true(json_object_get(in, "skipped")))
+			if (json_is_true(json_object_get(in, "skipped")) &&
+			    !json_is_string(json_object_get(in, "error")))
 				fprintf(t->out, " %s", json_string_value(
 					json_object_get(in, "path")));
 		fputc('\n', t->out);
 	}
+	inputs_more(t, json_object_get(t->root, "entries"));
+}
+
+/* what the inputs section cannot list: skipped files past the listed
+ * ones, and the count of inputs not read to their end */
+static void inputs_more(tctx *t, json_t *e)
+{
+	long long more = ival(e, "skipped_not_listed");
+	long long errs = ival(e, "read_errors");
+
+	if (more)
+		fprintf(t->out, "  and %lld more files skipped (not a known "
+				"format), not listed\n",
+			more);
+	if (errs)
+		fprintf(t->out, "  %lld input(s) not read to their end: see "
+				"READ ERROR above; the rest is used\n",
+			errs);
 }
 
 static void table(tctx *t, json_t *tab)
@@ -341,7 +368,7 @@ static const struct section {
 int ctp_render_text(ctp_report *rep, FILE *out, const ctp_render_opts *o)
 {
 	json_t *root = ctp_report_root(rep), *v;
-	tctx t = { out, o ? o->color : 0 };
+	tctx t = { out, o ? o->color : 0, root };
 	const char *k;
 
 	fprintf(out, "ctplan report (%s)\n",

@@ -456,7 +456,7 @@ void ctp_text_checks(tctx *t, json_t *arr)
 int ctp_render_plan_text(ctp_report *rep, FILE *out, int color)
 {
 	json_t *root = ctp_report_root(rep);
-	tctx t = { out, color };
+	tctx t = { out, color, NULL };
 
 	ctp_text_heading(&t, "Recommended settings");
 	settings(out, json_object_get(root, "recommendation"),

@@ -13,6 +13,7 @@
 typedef struct tctx {
 	FILE *out;
 	int color;
+	json_t *root; /* the whole tree, for a section that reads another */
 } tctx;
 
 /* Blank line and a bold (on a TTY) section title. */

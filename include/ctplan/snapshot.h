@@ -90,6 +90,10 @@ typedef struct ctp_input_info {
 	int has_summary;
 	/* a file inside a directory in no known format: read, not used */
 	int skipped;
+	/* why reading this input stopped (a broken archive, a file that
+	 * cannot be opened): what came before it is used; NULL if it was
+	 * read to its end */
+	const char *error;
 } ctp_input_info;
 
 /*
@@ -153,6 +157,27 @@ void ctp_snapshot_free(ctp_snapshot *snap);
 /* Register an input; path and ns are copied.  *out gets its index. */
 int ctp_snapshot_add_input(ctp_snapshot *snap, const char *path,
 			   const char *ns, uint16_t *out);
+/*
+ * Reading the input named path stopped: why (copied) is kept with it (the
+ * last input of that name, or a new one with no lines).  The first reason
+ * given for an input stays.  Returns 0, or CTP_ENOMEM, or CTP_EFAIL when
+ * the inputs are full (then only the count grows).
+ */
+int ctp_snapshot_input_failed(ctp_snapshot *snap, const char *path,
+			      const char *ns, const char *why);
+/*
+ * A file in no known format inside a folder or archive: listed as a
+ * skipped input (path, ns copied) while fewer than CTP_SKIPPED_LISTED are,
+ * then only counted (ctp_snapshot_skipped_more), so skipped files never
+ * fill the inputs the flows are counted by.  Returns 0 or CTP_ENOMEM.
+ */
+#define CTP_SKIPPED_LISTED 256
+int ctp_snapshot_add_skipped(ctp_snapshot *snap, const char *path,
+			     const char *ns);
+/* Skipped files counted but not listed as inputs. */
+uint64_t ctp_snapshot_skipped_more(const ctp_snapshot *snap);
+/* Inputs that could not be read to their end (ctp_snapshot_input_failed). */
+size_t ctp_snapshot_read_errors(const ctp_snapshot *snap);
 /* Mutable per-input bookkeeping for the parsers. */
 ctp_input_info *ctp_snapshot_input_mut(ctp_snapshot *snap, uint16_t input);
 

@@ -130,4 +130,116 @@ printf 'tcp 6 10 ESTABLISHED src=198.51.100.1 dst=203.0.113.8 sport=x\n' \
 [ "$(grep -c "badline:1:" "$tmp/err")" -eq 1 ] ||
 	fail "--strict: the error printed $(grep -c "badline:1:" "$tmp/err") times"
 
+# ---- issue 18: memory safety, and a broken input loses nothing else ----
+# Each input below once freed the name an error pointed at before the
+# error printed (ctp_error now keeps a copy); run under the ASan build,
+# any use after free aborts.  A broken part is an error naming it, counted
+# in the report (inputs[].error, entries.read_errors), the rest is read,
+# and the exit status is 2 after the full report.
+jfield() { python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2], {"d": d}))' "$@"; }
+s=$src/samples/lab-6.18/conntrack_-L
+mkdir -p "$tmp/ms/a" "$tmp/ms/f"
+cp "$s" "$tmp/ms/a/conntrack_-L" && cp "$s" "$tmp/ms/f/dump"
+python3 - "$tmp/ms" "$s" <<'PY'
+import io, random, sys, tarfile
+d, s = sys.argv[1], sys.argv[2]
+r = random.Random(1)
+with tarfile.open(d + '/two.tgz', 'w:gz') as t:
+    t.add(s, arcname='conntrack_-L')
+    # lines of high bytes: in no known format, and do not compress
+    data = b''.join(bytes(r.randrange(128, 255) for _ in range(99)) + b'\n'
+                    for _ in range(2000))
+    ti = tarfile.TarInfo('big'); ti.size = len(data)
+    t.addfile(ti, io.BytesIO(data))
+raw = open(d + '/two.tgz', 'rb').read()
+open(d + '/cut.tgz', 'wb').write(raw[:100000])
+open(d + '/f/broken.tgz', 'wb').write(raw[:300])
+PY
+# a truncated archive beside another path: the member read before the cut
+# and the other path are in the report, the error names archive and member
+"$ctplan" analyze -q --no-hash --format json "$tmp/ms/cut.tgz" "$s" \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] || fail "truncated tgz beside a path: exit $rc, want 2"
+grep -q "cut.tgz!big: archive member cut short: truncated gzip input" \
+	"$tmp/err" || { fail "truncated tgz: no error naming the member"; cat "$tmp/err"; }
+[ "$(jfield "$tmp/out" 'd["entries"]["read_errors"]')" = 1 ] ||
+	fail "truncated tgz: read_errors"
+[ "$(jfield "$tmp/out" '[i["path"].split("/")[-1] for i in d["inputs"] if i["records"]]')" = \
+	"['cut.tgz!conntrack_-L', 'conntrack_-L']" ] ||
+	fail "truncated tgz: what was read is not all in the report"
+# a broken archive inside a folder, a folder nested 40 deep: the rest of
+# the folder is read; libarchive's own message, not a stale errno
+d=$tmp/ms/f/deep; for i in $(seq 40); do d=$d/d; done
+mkdir -p "$d" && cp "$s" "$d/dump"
+"$ctplan" analyze -q --no-hash --format json "$tmp/ms/f" >"$tmp/out" \
+	2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] || fail "broken archive in a folder: exit $rc"
+grep -q "broken.tgz: cannot read archive: truncated gzip input" "$tmp/err" ||
+	{ fail "broken archive in a folder: message"; cat "$tmp/err"; }
+grep -q "directories nested too deep" "$tmp/err" ||
+	fail "nested folders: message"
+grep -q "Inappropriate ioctl\|No such file" "$tmp/err" &&
+	fail "a stale errno names the cause"
+[ "$(jfield "$tmp/out" 'd["entries"]["read_errors"]')" = 2 ] ||
+	fail "folder: read_errors"
+[ "$(jfield "$tmp/out" 'd["entries"]["total"]')" = 35 ] ||
+	fail "folder: the dump beside the broken archive is lost"
+# a cut single .gz: the decompressor's failure is named
+gzip -c "$s" | head -c 500 >"$tmp/ms/cut.gz"
+"$ctplan" analyze -q --no-hash "$tmp/ms/cut.gz" "$s" >"$tmp/out" 2>"$tmp/err"
+[ $? = 2 ] || fail "cut .gz beside a path: not exit 2"
+grep -q "^$tmp/ms/cut.gz: cannot read archive: " "$tmp/err" ||
+	fail "cut .gz: message"
+grep -q "READ ERROR: cannot read archive" "$tmp/out" ||
+	fail "cut .gz: no READ ERROR in the text report"
+# a path longer than PATH_MAX (18 folders of 250 bytes)
+python3 - "$tmp/ms/long" "$s" <<'PY'
+import os, shutil, sys
+src = os.path.abspath(sys.argv[2])
+os.makedirs(sys.argv[1]); os.chdir(sys.argv[1])
+for i in range(18):
+    os.mkdir('n' * 250); os.chdir('n' * 250)
+shutil.copy(src, 'dump')
+PY
+"$ctplan" analyze -q --no-hash --format json "$tmp/ms/long" "$s" \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -le 2 ] || fail "path over PATH_MAX: exit $rc"
+[ "$(jfield "$tmp/out" 'd["entries"]["total"]')" = 35 ] ||
+	fail "path over PATH_MAX: the other path is lost"
+# a tar of 100k empty members: the input cap is named, nothing crashes
+python3 - "$tmp/ms/many.tgz" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1], 'w:gz') as t:
+    for i in range(100000):
+        ti = tarfile.TarInfo('m%06d' % i); ti.size = 0
+        t.addfile(ti)
+PY
+"$ctplan" analyze -q --no-hash --format json "$tmp/ms/many.tgz" \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc = 2 ] || fail "100k members: exit $rc, want 2"
+grep -q "ctplan reads at most 65535 inputs" "$tmp/err" ||
+	fail "100k members: the cap is not named"
+# a folder of 70k files (more than the inputs cap) in no known format: skipped files do not fill
+# the inputs, the dump beside them is read
+mkdir "$tmp/ms/skip" && cp "$s" "$tmp/ms/skip/zz-dump"
+python3 -c 'import sys
+for i in range(70000):
+    open("%s/f%06d" % (sys.argv[1], i), "w").write("\xff not a dump\n")' \
+	"$tmp/ms/skip"
+"$ctplan" analyze -q --no-hash --format json "$tmp/ms/skip" >"$tmp/out" \
+	2>"$tmp/err"
+rc=$?
+[ $rc = 0 ] || { fail "70k skipped files: exit $rc"; head -3 "$tmp/err"; }
+[ "$(jfield "$tmp/out" 'd["entries"]["total"]')" = 35 ] ||
+	fail "70k skipped files: the dump is lost"
+[ "$(jfield "$tmp/out" 'd["entries"]["skipped_not_listed"]')" = 69744 ] ||
+	fail "70k skipped files: skipped_not_listed"
+rm -rf "$tmp/ms"
+
 finish "hostile: all checks passed"
