@@ -87,6 +87,59 @@ static int ns_indexes(const ctp_snapshot *snap, uint16_t **out,
 	return 0;
 }
 
+/*
+ * A state estimated, not replayed: every node in a uniformly random
+ * bucket of its table (balls into bins), per_table[t] entries in table t.
+ * The Poisson figures are the figures; no chain-limit refusals are
+ * modelled (the limit only bites on chains far longer than these loads
+ * give), and there is no sample to test against them (chi-square 0).
+ */
+static int analytic_state(const model *m, const double *per_table,
+			  ctp_hash_state *st)
+{
+	ctp_hash_figures *f = &st->fig;
+	ctp_hash_poisson *ps = &st->poisson;
+	double entries = 0;
+
+	memset(st, 0, sizeof(*st));
+	for (unsigned t = 0; t < m->tables; t++)
+		entries += per_table[t];
+	if (ctp_hash_poisson_phase(m, st, per_table))
+		return -1;
+	f->hist = malloc((ps->hist_len ? ps->hist_len : 1) * sizeof(*f->hist));
+	if (!f->hist)
+		return -1;
+	memcpy(f->hist, ps->hist, ps->hist_len * sizeof(*f->hist));
+	f->hist_len = ps->hist_len;
+	f->entries = entries;
+	f->nodes = 2 * entries;
+	f->load = f->nodes / ((double)m->buckets * m->tables);
+	f->mean_occupied = ps->mean_occupied;
+	f->p99 = ps->p99;
+	f->p999 = ps->p999;
+	f->longest_min = f->longest_max = ps->longest_median;
+	f->longest_median = ps->longest_median;
+	f->share_over8 = ps->share_over8;
+	f->p_next = ps->p_next;
+	f->attempts = entries;
+	f->refused = 0;
+	f->target_reached = 1;
+	f->uniform = entries;
+	ps->chi2 = 0;
+	ps->chi2_df = 0;
+	ps->chi2_p = 1;
+	ps->mismatch = 0;
+	return 0;
+}
+
+/* keys whose counters are held at once: LANES per thread (hash_lanes.c) */
+static uint64_t keys_at_once(unsigned keys, unsigned threads)
+{
+	uint64_t c = (uint64_t)threads * 8;
+
+	return keys < c ? keys : c;
+}
+
 int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 		       ctp_hash_result *out, ctp_error *err)
 {
@@ -167,6 +220,102 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 	m.limit = opts->limit;
 	m.target = opts->at_max ? (opts->at_max > ne ? opts->at_max : ne) : 0;
 	m.pool = &pl;
+	nthreads = opts->threads ? opts->threads : 2;
+	out->keys_asked = opts->keys;
+
+	/*
+	 * The budget (CTP_HASH_MEM_BUDGET, CTP_HASH_WORK_BUDGET): a key
+	 * scans its counters (tables x buckets) once a phase and inserts
+	 * two nodes an entry; the keys held at once keep 4 bytes a bucket;
+	 * the fill keeps a pool reference and fingerprints, about 48 bytes
+	 * an entry.  Fewer keys first, then an estimate for what still
+	 * does not fit.
+	 */
+	{
+		uint64_t cells = (uint64_t)m.buckets * m.tables;
+		uint64_t fill = m.target > ne ? m.target - ne : 0;
+		uint64_t per_key = cells + 2 * (uint64_t)ne +
+				   (m.target ? cells + 2 * fill : 0);
+		uint64_t counters, fillmem = fill * 48;
+
+		if ((uint64_t)m.keys * per_key > CTP_HASH_WORK_BUDGET) {
+			uint64_t k = CTP_HASH_WORK_BUDGET / per_key;
+			if (k < CTP_HASH_KEYS_FLOOR)
+				k = CTP_HASH_KEYS_FLOOR;
+			if (k < m.keys)
+				m.keys = (unsigned)k;
+		}
+		counters = keys_at_once(m.keys, nthreads) * cells * 4;
+		if (counters > CTP_HASH_MEM_BUDGET) {
+			/* not even the table as it stands fits */
+			out->now_estimated = 1;
+			out->at_max_estimated = m.target != 0;
+			out->need_bytes = counters + fillmem;
+		} else if (m.target && counters + fillmem >
+						CTP_HASH_MEM_BUDGET) {
+			out->at_max_estimated = 1;
+			out->need_bytes = counters + fillmem;
+		}
+		/* the work budget counted the fill; an estimated fill leaves
+		 * the keys their replay of the table as it stands */
+		if (out->now_estimated) {
+			m.keys = 0;
+		} else if (out->at_max_estimated) {
+			uint64_t k = CTP_HASH_WORK_BUDGET /
+				     (cells + 2 * (uint64_t)ne);
+			if (k < CTP_HASH_KEYS_FLOOR)
+				k = CTP_HASH_KEYS_FLOOR;
+			m.keys = opts->keys < k ? opts->keys : (unsigned)k;
+		}
+	}
+	if (out->now_estimated || out->at_max_estimated) {
+		uint64_t target = m.target;
+		double *pt_now = calloc(m.tables, sizeof(*pt_now));
+		double *pt_max = calloc(m.tables, sizeof(*pt_max));
+		int bad = !pt_now || !pt_max;
+
+		/* entries of each table: the namespaces' own tables in the
+		 * per-namespace eras, else one */
+		for (size_t i = 0; !bad && i < nscan; i++) {
+			if (!placed(&src, i))
+				continue;
+			pt_now[m.tables > 1 ? nsidx[ctp_snapshot_flow_input(
+						     snap, i)]
+					    : 0] += 1;
+		}
+		/* at max: each table grown in the same proportion, an empty
+		 * snapshot spread evenly */
+		for (unsigned t = 0; !bad && t < m.tables; t++)
+			pt_max[t] = ne ? pt_now[t] * (double)target / ne
+				       : (double)target / m.tables;
+		m.target = 0; /* the replay below, if any, skips the fill */
+		if (!bad && out->now_estimated &&
+		    analytic_state(&m, pt_now, &out->now))
+			bad = 1;
+		if (!bad && out->at_max_estimated && target &&
+		    analytic_state(&m, pt_max, &out->at_max))
+			bad = 1;
+		if (!bad && out->at_max_estimated && target) {
+			out->has_at_max = 1;
+			out->at_max_target = opts->at_max;
+		}
+		free(pt_now);
+		free(pt_max);
+		if (bad)
+			goto oom;
+		if (out->now_estimated) {
+			out->era = m.era;
+			out->buckets = m.buckets;
+			out->tables = m.tables;
+			out->keys = 0;
+			out->seed = m.seed;
+			out->namespaces = nns;
+			out->entries = ne;
+			out->resample_bases = nb;
+			rc = 0;
+			goto oom;
+		}
+	}
 
 	/* the pool: the fill to the target, plus refused inserts to
 	 * replace, at most twice the larger table over */
@@ -195,7 +344,6 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 	 */
 	if (m.target > ne && nb && ctp_hash_pool_seed_early(&pl))
 		goto oom;
-	nthreads = opts->threads ? opts->threads : 2;
 	if (nthreads > m.keys)
 		nthreads = m.keys;
 	if (nthreads > 64)
@@ -241,6 +389,7 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 	    ctp_hash_poisson_phase(&m, &out->now, per_table))
 		goto oom;
 	if (m.target) {
+		/* replayed (an estimated state was filled above) */
 		out->has_at_max = 1;
 		out->at_max_target = opts->at_max;
 		if (ctp_hash_merge_phase(&m, runs, 1, &out->at_max,

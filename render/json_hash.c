@@ -139,13 +139,53 @@ static int at_max_json(json_t *h, const ctp_hash_section *s)
 	    figures_json(am, &res->at_max) ||
 	    put(am, "uniform_fill", real4(res->at_max.fig.uniform)) ||
 	    put(am, "fill_method",
-		json_string(res->at_max.fig.uniform > 0
+		json_string(res->at_max_estimated
+				    ? "estimated: balls into bins (see "
+				      "budget)"
+			    : res->at_max.fig.uniform > 0
 				    ? "observed tuples with fresh ports, "
 				      "then balls into bins"
 				    : "observed tuples with fresh ports")) ||
 	    put(h, "at_max_skipped", json_null()))
 		return CTP_ENOMEM;
 	return 0;
+}
+
+/* What the model's budget changed (ctplan/hash.h CTP_HASH_MEM_BUDGET),
+ * or null: keys cut, states estimated instead of replayed, and why. */
+static json_t *budget_json(const ctp_hash_result *res)
+{
+	char why[400];
+	size_t n = 0;
+
+	if (!res->now_estimated && !res->at_max_estimated &&
+	    res->keys >= res->keys_asked)
+		return json_null();
+	why[0] = '\0';
+	if (res->now_estimated || res->at_max_estimated)
+		n += (size_t)snprintf(
+			why, sizeof(why),
+			"%s estimated as balls into bins (Poisson, table by "
+			"table), not replayed: the replay needs %.0f MiB, "
+			"past the model's budget of %.0f MiB",
+			res->now_estimated ? "the table now and at max"
+					   : "the table at max",
+			(double)res->need_bytes / 1048576.0,
+			(double)CTP_HASH_MEM_BUDGET / 1048576.0);
+	if (!res->now_estimated && res->keys < res->keys_asked &&
+	    n < sizeof(why))
+		snprintf(why + n, sizeof(why) - n,
+			 "%s%u of the %u keys asked ran: more would pass the "
+			 "model's work budget of %.0f M counter updates",
+			 n ? "; " : "", res->keys, res->keys_asked,
+			 (double)CTP_HASH_WORK_BUDGET / 1e6);
+	return json_pack("{s:I, s:I, s:b, s:b, s:I, s:I, s:s}", "keys_asked",
+			 (json_int_t)res->keys_asked, "keys_run",
+			 (json_int_t)res->keys, "now_estimated",
+			 res->now_estimated, "at_max_estimated",
+			 res->at_max_estimated, "need_bytes",
+			 (json_int_t)res->need_bytes, "budget_bytes",
+			 (json_int_t)CTP_HASH_MEM_BUDGET, "why", why);
 }
 
 json_t *ctp_json_hash(const ctp_hash_section *s)
@@ -169,14 +209,16 @@ json_t *ctp_json_hash(const ctp_hash_section *s)
 	    limit_json(h, &s->limit))
 		goto oom;
 	if (!s->ran) {
-		if (put(h, "skipped", json_string(s->skipped)) ||
+		if (put(h, "budget", json_null()) ||
+		    put(h, "skipped", json_string(s->skipped)) ||
 		    null_figures(h) || put(h, "at_max", json_null()) ||
 		    put(h, "at_max_skipped",
 			json_string("the model did not run")))
 			goto oom;
 		return h;
 	}
-	if (put(h, "skipped", json_null()) ||
+	if (put(h, "budget", budget_json(res)) ||
+	    put(h, "skipped", json_null()) ||
 	    put(h, "namespaces", json_integer(res->namespaces)) ||
 	    put(h, "tables", json_integer(res->tables)) ||
 	    put(h, "placed", json_integer((json_int_t)res->entries)) ||

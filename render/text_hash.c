@@ -231,6 +231,10 @@ void ctp_text_hash(tctx *t, json_t *h)
 			"two nodes (original and reply)\n\n",
 		n, (long long)json_integer_value(json_object_get(h, "keys")),
 		(long long)json_integer_value(json_object_get(h, "seed")));
+	if (json_is_object(json_object_get(h, "budget")))
+		fprintf(t->out, "  budget: %s\n\n",
+			json_string_value(json_object_get(
+				json_object_get(h, "budget"), "why")));
 
 	{
 		line l = { .n = 0 };
@@ -245,9 +249,21 @@ void ctp_text_hash(tctx *t, json_t *h)
 			lput(&l, "  %27s", hd);
 		}
 		lflush(t, &l);
-		lput(&l, "  %-22s %13s %13s", "", "sampled", "poisson");
+		/* a state past the model's budget is estimated (budget:
+		 * the line above says why) */
+		json_t *bud = json_object_get(h, "budget");
+		const char *now_h =
+			json_is_true(json_object_get(bud, "now_estimated"))
+				? "estimated"
+				: "sampled";
+		const char *max_h =
+			json_is_true(json_object_get(bud, "at_max_estimated"))
+				? "estimated"
+				: "sampled";
+
+		lput(&l, "  %-22s %13s %13s", "", now_h, "poisson");
 		if (max)
-			lput(&l, "   %13s %13s", "sampled", "poisson");
+			lput(&l, "   %13s %13s", max_h, "poisson");
 		lflush(t, &l);
 	}
 	row(t, "entries", h, max, "entries", NULL, cell_count, SAMPLED);

@@ -197,6 +197,22 @@ typedef struct ctp_hash_state {
 	ctp_hash_poisson poisson;
 } ctp_hash_state;
 
+/*
+ * The model's budget, whatever the settings say (issue 18): memory for
+ * the bucket counters of the keys that run at once plus the fill, and
+ * work (counter cells scanned and nodes inserted, over all keys).  Past
+ * the work budget fewer keys run (keys < keys_asked); a state whose
+ * replay would pass the memory budget (a huge nf_conntrack_max or
+ * nf_conntrack_buckets, thousands of per-namespace tables) is estimated
+ * analytically instead: balls into bins with the same load, table by
+ * table (the Poisson figures), and the result says so (*_estimated).
+ * Small tables are replayed exactly, as before.
+ */
+#define CTP_HASH_MEM_BUDGET (256ull << 20)
+#define CTP_HASH_WORK_BUDGET (1ull << 27)
+/* the work budget never cuts below the default keys (--keys) */
+#define CTP_HASH_KEYS_FLOOR 8
+
 typedef struct ctp_hash_result {
 	ctp_hash_era era;
 	uint32_t buckets;
@@ -214,6 +230,12 @@ typedef struct ctp_hash_result {
 	/* entries the resampling can vary (ports, ICMP ids, GRE keys) */
 	uint64_t resample_bases;
 	uint64_t resampled;  /* fresh entries generated */
+	unsigned keys_asked; /* keys asked for; keys ran (work budget) */
+	/* estimated analytically (balls into bins), not replayed, because
+	 * the replay would need more memory than CTP_HASH_MEM_BUDGET;
+	 * need_bytes says how much */
+	int now_estimated, at_max_estimated;
+	uint64_t need_bytes;
 } ctp_hash_result;
 
 /*
