@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctplan/escape.h"
 #include "grow.h"
 #include "snapshot_impl.h"
 
@@ -145,8 +146,11 @@ int ctp_snapshot_add_input(ctp_snapshot *s, const char *path, const char *ns,
 	in = &s->inputs[s->ninputs];
 	memset(in, 0, sizeof(*in));
 	memset(&s->stats[s->ninputs], 0, sizeof(s->stats[0]));
-	in->path = strdup(path ? path : "-");
-	in->ns = strdup(ns ? ns : "");
+	/* names are data: kept escaped (ctplan/escape.h), so no report,
+	 * JSON string or message built from them carries a control byte
+	 * or a byte that is not UTF-8 */
+	in->path = ctp_escape_dup(path ? path : "-");
+	in->ns = ctp_escape_dup(ns ? ns : "");
 	if (!in->path || !in->ns) {
 		free((char *)in->path);
 		free((char *)in->ns);
@@ -163,10 +167,16 @@ int ctp_snapshot_input_failed(ctp_snapshot *s, const char *path,
 	uint16_t idx;
 	int rc;
 
+	char *epath = ctp_escape_dup(path);
+
+	if (!epath)
+		return CTP_ENOMEM;
 	s->read_errors++;
-	/* the input being read is the last one */
-	if (s->ninputs && strcmp(s->inputs[s->ninputs - 1].path, path) == 0)
+	/* the input being read is the last one (paths are kept escaped) */
+	if (s->ninputs &&
+	    strcmp(s->inputs[s->ninputs - 1].path, epath) == 0)
 		in = &s->inputs[s->ninputs - 1];
+	free(epath);
 	if (!in) {
 		if ((rc = ctp_snapshot_add_input(s, path, ns, &idx)))
 			return rc;
@@ -221,6 +231,19 @@ uint32_t ctp_snapshot_intern(ctp_snapshot *s, const char *str, size_t len)
 
 	if (len == 0)
 		return 0;
+	if (ctp_escape_needed(str, len)) {
+		/* text from the input (helper, label names): escaped */
+		size_t need = ctp_escape(NULL, 0, str, len);
+		char *e = malloc(need + 1);
+		uint32_t r;
+
+		if (!e)
+			return 0;
+		ctp_escape(e, need + 1, str, len);
+		r = ctp_snapshot_intern(s, e, need);
+		free(e);
+		return r;
+	}
 	if (off + len + 1 > UINT32_MAX)
 		return 0;
 	if (ctp_grow((void **)&s->pool, &s->poolcap, off + len + 1, 1))
@@ -544,6 +567,11 @@ void ctp_snapshot_set_count(ctp_snapshot *s, uint64_t count)
 void ctp_snapshot_set_kernel(ctp_snapshot *s, const ctp_kernel_info *k)
 {
 	s->kernel = *k;
+	/* the release and machine are text from the input */
+	ctp_escape(s->kernel.release, sizeof(s->kernel.release), k->release,
+		   strnlen(k->release, sizeof(k->release)));
+	ctp_escape(s->kernel.machine, sizeof(s->kernel.machine), k->machine,
+		   strnlen(k->machine, sizeof(k->machine)));
 	s->has_kernel = 1;
 }
 

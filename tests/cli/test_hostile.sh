@@ -242,4 +242,42 @@ rc=$?
 	fail "70k skipped files: skipped_not_listed"
 rm -rf "$tmp/ms"
 
+# ---- issue 18: names are data ----
+# member and file names with ESC, BEL, a newline and bytes that are not
+# UTF-8, and a --ns label likewise: escaped as \xNN in every output and on
+# stderr (core/escape.c), JSON keeps them, no "out of memory"
+mkdir -p "$tmp/nm/d"
+python3 - "$tmp/nm" "$s" <<'PY'
+import io, os, shutil, sys, tarfile
+d, s = sys.argv[1], sys.argv[2]
+with tarfile.open(d + '/evil.tgz', 'w:gz', format=tarfile.PAX_FORMAT) as t:
+    t.add(s, arcname='a\x1b]0;pwned\x07\nforged: ok')
+    data = b'\xfe\xfe garbage\n'
+    ti = tarfile.TarInfo('junk\x1b[2J'); ti.size = len(data)
+    t.addfile(ti, io.BytesIO(data))
+shutil.copy(s, os.fsencode(d) + b'/d/x\x1b[31mred\xff\xfe')
+PY
+ns=$(printf 'n\xff\x1b')
+for f in text json csv html prom; do
+	"$ctplan" analyze --format "$f" --ns "$ns" "$tmp/nm/evil.tgz" \
+		"$tmp/nm/d" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ $rc = 0 ] || { fail "names: --format $f: exit $rc"; head -3 "$tmp/err"; }
+	LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$tmp/out" &&
+		fail "names: --format $f: a control byte in the output"
+	LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$tmp/err" &&
+		fail "names: --format $f: a control byte on stderr"
+	grep -q "out of memory" "$tmp/err" && fail "names: $f: out of memory"
+done
+"$ctplan" analyze -q --format json --ns "$ns" "$tmp/nm/d" >"$tmp/out"
+[ "$(jfield "$tmp/out" 'd["inputs"][0]["namespace"]')" = 'n\xff\x1b' ] ||
+	fail "names: --ns not kept escaped in JSON"
+[ "$(jfield "$tmp/out" 'd["inputs"][0]["path"].split("/")[-1]')" = \
+	'x\x1b[31mred\xff\xfe' ] || fail "names: file name not kept escaped"
+"$ctplan" analyze --format text "$tmp/nm/evil.tgz" >"$tmp/out" 2>"$tmp/err"
+grep -q 'evil.tgz!junk\\x1b\[2J: skipped' "$tmp/err" ||
+	fail "names: the member is not named escaped on stderr"
+grep -q '^forged' "$tmp/out" && fail "names: a newline forged a report line"
+rm -rf "$tmp/nm"
+
 finish "hostile: all checks passed"
