@@ -19,6 +19,9 @@ struct ctp_host {
 	ctp_kver kernel;
 	const char *kernel_src;
 	char kernel_note[200];
+	ctp_kernel_id kid;         /* the build modelled */
+	int has_upgrade;           /* --to-kernel */
+	ctp_host_upgrade up;
 	ctp_host_num count, max, buckets, mem_kb, cores;
 	unsigned bits;
 	uint64_t listed;
@@ -77,35 +80,131 @@ static unsigned machine_bits(const ctp_snapshot *snap)
 	return 64;
 }
 
-/* The version in sysctl -a's kernel.osrelease ("5.10.215-203.850.amzn2
- * .x86_64"), for inputs without uname. */
-static int osrelease(const ctp_snapshot *snap, ctp_kver *out)
+/* The input's own kernel: uname (with the upstream patch level its
+ * version text may name), else sysctl -a's kernel.osrelease
+ * ("5.10.215-203.850.amzn2.x86_64"); 0 if neither. */
+static int input_kernel(const ctp_snapshot *snap, ctp_kernel_id *id,
+			const char **src)
 {
+	const ctp_kernel_info *k = ctp_snapshot_kernel(snap);
 	const char *r = ctp_snapshot_sysctl(snap, "kernel.osrelease");
 	ctp_error err = CTP_ERROR_INIT;
 
-	return r && ctp_kver_parse(r, strlen(r), out, &err) == 0;
+	if (k && k->major >= 2 && k->minor >= 0) {
+		*src = "uname";
+		if (k->release[0] &&
+		    ctp_kernel_identify(k->release, strlen(k->release),
+					k->patch, id, &err) == 0)
+			return 1;
+		/* a kernel set without its release string (tests) */
+		memset(id, 0, sizeof(*id));
+		(void)ctp_kver_from_info(k, &id->upstream);
+		id->vendor = "upstream";
+		id->source = "the version as numbered upstream";
+		id->exact = 1;
+		return 1;
+	}
+	if (r && ctp_kernel_identify(r, strlen(r), -1, id, &err) == 0) {
+		*src = "sysctl kernel.osrelease";
+		return 1;
+	}
+	return 0;
+}
+
+/* The source names where the string came from; the build it names
+ * (vendor, upstream version, assumption) is ctp_host_kernel_id(), said
+ * in the kernel findings (analyzer/kernel_report.c).  A static string:
+ * sections keep the pointer past the host. */
+static void kernel_source(ctp_host *h, const char *src)
+{
+	h->kernel_src = src;
 }
 
 static void pick_kernel(ctp_host *h, const ctp_analyze_opts *opts)
 {
+	ctp_error err = CTP_ERROR_INIT;
+	const char *src = NULL;
 	char kv[32];
 
-	if (opts && opts->has_kernel) {
-		h->kernel = opts->kernel;
+	if (opts && opts->to_kernel_release) {
+		h->has_upgrade = 1;
+		if (!input_kernel(h->snap, &h->up.from, &src)) {
+			memset(&h->up.from, 0, sizeof(h->up.from));
+			h->up.from.upstream = (ctp_kver){ 0, 0, -1 };
+			h->up.from.vendor = "unknown";
+			h->up.from.source = "no uname in the input";
+			src = "unknown";
+		}
+		h->up.from_source = src;
+	}
+	if (opts && opts->to_kernel_release &&
+	    ctp_kernel_identify(opts->to_kernel_release,
+				strlen(opts->to_kernel_release), -1,
+				&h->kid, &err) == 0) {
+		kernel_source(h, "--to-kernel");
+	} else if (opts && opts->kernel_release &&
+		   ctp_kernel_identify(opts->kernel_release,
+				       strlen(opts->kernel_release), -1,
+				       &h->kid, &err) == 0) {
+		kernel_source(h, "--kernel");
+	} else if (opts && opts->has_kernel) {
+		memset(&h->kid, 0, sizeof(h->kid));
+		h->kid.upstream = opts->kernel;
+		h->kid.vendor = "upstream";
+		h->kid.source = "the version as numbered upstream";
+		h->kid.exact = 1;
 		h->kernel_src = "--kernel";
-	} else if (ctp_kver_from_info(ctp_snapshot_kernel(h->snap),
-				      &h->kernel)) {
-		h->kernel_src = "uname";
-	} else if (osrelease(h->snap, &h->kernel)) {
-		h->kernel_src = "sysctl kernel.osrelease";
+	} else if (input_kernel(h->snap, &h->kid, &src)) {
+		kernel_source(h, src);
 	} else {
-		h->kernel = ctp_kernel_newest();
+		memset(&h->kid, 0, sizeof(h->kid));
+		h->kid.upstream = ctp_kernel_newest();
+		h->kid.vendor = "upstream";
+		h->kid.source = "assumed: the newest known";
 		h->kernel_src = "assumed: the newest known";
-		ctp_kver_format(&h->kernel, kv, sizeof(kv));
+		ctp_kver_format(&h->kid.upstream, kv, sizeof(kv));
 		snprintf(h->kernel_note, sizeof(h->kernel_note),
 			 "no uname in the input and no --kernel: kernel %s "
 			 "(the newest ctplan knows) assumed", kv);
+	}
+	h->kernel = h->kid.upstream;
+}
+
+/*
+ * --to-kernel: a setting equal to the old kernel's default for this
+ * MemTotal relies on it and takes the new kernel's default.  max = 8 x
+ * buckets is a hashsize= module option with max following it
+ * (CTP_HASHSIZE_MAX_FACTOR, every version): it stays.
+ */
+static void apply_upgrade(ctp_host *h)
+{
+	ctp_host_upgrade *u = &h->up;
+	uint64_t pages;
+
+	u->max_before = h->max;
+	u->buckets_before = h->buckets;
+	if (!h->mem_kb.known || u->from.upstream.major < 2)
+		return;
+	pages = h->mem_kb.value * 1024 / ctp_kernel_page_size();
+	if (ctp_kernel_table_default(&u->from.upstream, pages,
+				     ctp_kernel_page_size(), h->bits,
+				     &u->def_from) ||
+	    ctp_kernel_table_default(&h->kernel, pages,
+				     ctp_kernel_page_size(), h->bits,
+				     &u->def_to))
+		return;
+	u->has_defaults = 1;
+	if (h->buckets.known && h->buckets.value == u->def_from.buckets) {
+		u->buckets_moved = 1;
+		num_set(&h->buckets, u->def_to.buckets,
+			"the new kernel's default (today's is the old "
+			"kernel's default)");
+	}
+	if (h->max.known && h->max.value == u->def_from.max) {
+		u->max_moved = 1;
+		num_set(&h->max, u->def_to.max,
+			"the new kernel's default (today's is the old "
+			"kernel's default)");
 	}
 }
 
@@ -202,7 +301,12 @@ static void read_counters(ctp_host *h)
 {
 	const ctp_snapshot *s = h->snap;
 	ctp_host_counters *c = &h->ctr;
-	const ctp_counter_rule *r = ctp_kernel_counter_rule(&h->kernel);
+	/* the counters were raised by the input's kernel, also when it is
+	 * judged on another (--to-kernel) */
+	const ctp_counter_rule *r = ctp_kernel_counter_rule(
+		h->has_upgrade && h->up.from.upstream.major >= 2
+			? &h->up.from.upstream
+			: &h->kernel);
 	uint64_t lost;
 	int src;
 
@@ -488,6 +592,8 @@ int ctp_host_new(const ctp_snapshot *snap, const ctp_analyze_opts *opts,
 	if (scan_flows(h))
 		goto oom;
 	pick_settings(h, opts);
+	if (h->has_upgrade)
+		apply_upgrade(h);
 	if (h->count.known || h->max.known || h->buckets.known)
 		h->has_data = 1;
 	read_counters(h);
@@ -528,6 +634,16 @@ ctp_kver ctp_host_kernel(const ctp_host *h, const char **source)
 const char *ctp_host_kernel_note(const ctp_host *h)
 {
 	return h->kernel_note[0] ? h->kernel_note : NULL;
+}
+
+const ctp_kernel_id *ctp_host_kernel_id(const ctp_host *h)
+{
+	return &h->kid;
+}
+
+const ctp_host_upgrade *ctp_host_upgrade_get(const ctp_host *h)
+{
+	return h->has_upgrade ? &h->up : NULL;
 }
 
 const ctp_host_num *ctp_host_count(const ctp_host *h)

@@ -23,6 +23,7 @@
  *             review of 21 Jul 2023).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "ctplan/kernel.h"
 
@@ -758,4 +759,381 @@ unsigned ctp_kernel_ext_bytes(const ctp_kver *v, unsigned ext_mask)
 		if (ext_mask & (1u << i))
 			len = (len + 7u) / 8u * 8u + ext_len[i];
 	return kmalloc_size(len < c->ext_prealloc ? c->ext_prealloc : len);
+}
+
+/*
+ * Settings that apply, by version.  Read in net/netfilter/
+ * nf_conntrack_standalone.c (nf_ct_sysctl_table[],
+ * nf_conntrack_standalone_init_sysctl()) and the hashsize parameter of
+ * nf_conntrack_core.c (3.10, 4.9) / nf_conntrack_proto.c (4.19+) in
+ * 3.10.108, 4.9.337, 4.19.222, 5.4.286, 5.10.198, 5.15.100, [6.1] and
+ * 6.8.0:
+ *   3.10.108: "nf_conntrack_buckets" .mode 0444, proc_dointvec (read
+ *     only); "nf_conntrack_max" 0644, hidden from other user
+ *     namespaces ("table[0].procname = NULL"), writable from another
+ *     network namespace of the same user namespace;
+ *     module_param_call(hashsize, nf_conntrack_set_hashsize, ...,
+ *     0600): "if (current->nsproxy->net_ns != &init_net) return
+ *     -EOPNOTSUPP", "On boot, we can set this without any fancy
+ *     locking", else a resize;
+ *   4.9.337 - 6.8.0: "nf_conntrack_buckets" 0644 with
+ *     nf_conntrack_hash_sysctl (3183ab8997a4 "allow increasing bucket
+ *     size via sysctl too"), and outside init_net max, expect_max and
+ *     buckets are 0444 (2671fa4dc010 "Make global sysctls readonly in
+ *     non-init netns", v5.13, in the 4.9.y and 5.4.y stables read);
+ *     hashsize as in 3.10.
+ * 4.0 - 4.8 were not read and take the 3.10 reading (the buckets line is
+ * then left out: the module option sets the size on every version).
+ */
+static const ctp_apply_rule apply_rules[] = {
+	{ "<= 4.8 (3.10.108 read)",
+	  "3.10.108 nf_conntrack_standalone.c: nf_conntrack_buckets .mode "
+	  "0444, proc_dointvec; nf_conntrack_core.c "
+	  "module_param_call(hashsize, ..., 0600)",
+	  0, 0 },
+	{ "4.9+ (4.9.337, 4.19.222, 5.4.286, 5.10.198, 5.15.100, 6.1.192, "
+	  "6.8.0 read)",
+	  "nf_conntrack_standalone.c: nf_conntrack_buckets .mode 0644, "
+	  "nf_conntrack_hash_sysctl; 0444 outside init_net; hashsize "
+	  "module_param_call 0600",
+	  1, 1 },
+};
+
+const ctp_apply_rule *ctp_kernel_apply_rule(const ctp_kver *v)
+{
+	static const ctp_kver v49 = { 4, 9, 0 };
+
+	return &apply_rules[ctp_kver_cmp(v, &v49) >= 0];
+}
+
+/* The "from" rows of every table above that fall inside one series:
+ * the last stable change of major.minor that ctplan models. */
+int ctp_kernel_series_patch(int major, int minor)
+{
+	const ctp_kver *rows[64];
+	size_t n = 0;
+	int best = 0;
+
+	for (size_t i = 0; i < sizeof(era_from) / sizeof(era_from[0]); i++)
+		rows[n++] = &era_from[i].from;
+	for (size_t i = 0; i < sizeof(limit_from) / sizeof(limit_from[0]);
+	     i++)
+		rows[n++] = &limit_from[i].from;
+	for (size_t i = 0; i < sizeof(nat_from) / sizeof(nat_from[0]); i++)
+		rows[n++] = &nat_from[i].from;
+	for (size_t i = 0; i < sizeof(default_from) / sizeof(default_from[0]);
+	     i++)
+		rows[n++] = &default_from[i].from;
+	for (size_t i = 0; i < sizeof(evict_from) / sizeof(evict_from[0]);
+	     i++)
+		rows[n++] = &evict_from[i].from;
+	for (size_t i = 0; i < n; i++)
+		if (rows[i]->major == major && rows[i]->minor == minor &&
+		    rows[i]->patch > best)
+			best = rows[i]->patch;
+	return best;
+}
+
+/*
+ * Distribution kernels: ABI numbers to upstream patch levels.  Each row
+ * is one release whose upstream base was read:
+ *   [ubsig]  Ubuntu's /proc/version_signature ("Ubuntu 5.15.0-79.86-
+ *            generic 5.15.111": ABI 79 carries upstream 5.15.111), as
+ *            printed in public boot logs and bug reports
+ *   [debv]   Debian's uname -v ("#1 SMP PREEMPT_DYNAMIC Debian
+ *            6.1.27-1"), the package version of that ABI, as printed
+ *            in public logs; 6.1.0-28 = 6.1.119 from the bookworm
+ *            linux changelog
+ * Between two rows the lower one is taken: the build carries at least
+ * that upstream version.  Facts change inside a series only at the
+ * rows of the tables above (5.15.103, 6.1.20, 4.19.228, ...).
+ */
+enum { V_DEBIAN, V_UBUNTU };
+
+static const struct {
+	int vendor, major, minor, abi, patch;
+} abi_rows[] = {
+	{ V_DEBIAN, 4, 19, 18, 208 }, { V_DEBIAN, 4, 19, 19, 232 },
+	{ V_DEBIAN, 4, 19, 20, 235 }, { V_DEBIAN, 4, 19, 22, 260 },
+	{ V_DEBIAN, 6, 1, 9, 27 },    { V_DEBIAN, 6, 1, 18, 76 },
+	{ V_DEBIAN, 6, 1, 28, 119 },
+	{ V_UBUNTU, 5, 4, 26, 30 },   { V_UBUNTU, 5, 4, 91, 151 },
+	{ V_UBUNTU, 5, 4, 96, 157 },  { V_UBUNTU, 5, 4, 100, 166 },
+	{ V_UBUNTU, 5, 4, 136, 218 }, { V_UBUNTU, 5, 4, 166, 252 },
+	{ V_UBUNTU, 5, 15, 58, 90 },  { V_UBUNTU, 5, 15, 71, 92 },
+	{ V_UBUNTU, 5, 15, 72, 98 },  { V_UBUNTU, 5, 15, 75, 99 },
+	{ V_UBUNTU, 5, 15, 78, 99 },  { V_UBUNTU, 5, 15, 79, 111 },
+	{ V_UBUNTU, 5, 15, 91, 131 }, { V_UBUNTU, 5, 15, 97, 136 },
+	{ V_UBUNTU, 5, 15, 100, 143 }, { V_UBUNTU, 5, 15, 136, 178 },
+	{ V_UBUNTU, 6, 8, 31, 1 },    { V_UBUNTU, 6, 8, 40, 12 },
+};
+
+/* The upstream patch of vendor's ABI abi in major.minor: 1 with *lo
+ * (the row at or below abi) and *hi (the next row, -1 none), or 0 when
+ * no row is at or below it (*hi still set). */
+static int abi_patch(int vendor, int major, int minor, int abi, int *lo,
+		     int *hi)
+{
+	int found = 0, best_abi = -1, next_abi = 1 << 30;
+
+	*lo = *hi = -1;
+	for (size_t i = 0; i < sizeof(abi_rows) / sizeof(abi_rows[0]); i++) {
+		if (abi_rows[i].vendor != vendor ||
+		    abi_rows[i].major != major || abi_rows[i].minor != minor)
+			continue;
+		if (abi_rows[i].abi <= abi && abi_rows[i].abi > best_abi) {
+			best_abi = abi_rows[i].abi;
+			*lo = abi_rows[i].patch;
+			found = 1;
+		}
+		if (abi_rows[i].abi > abi && abi_rows[i].abi < next_abi) {
+			next_abi = abi_rows[i].abi;
+			*hi = abi_rows[i].patch;
+		}
+	}
+	return found;
+}
+
+/* Flavours of "X.Y.0-ABI-flavour" (Debian's linux-image-* and Ubuntu's
+ * linux-image-*-<flavour> package names). */
+static const char *const debian_flavours[] = {
+	"amd64", "arm64", "cloud-amd64", "cloud-arm64", "rt-amd64",
+	"rt-arm64", "686", "686-pae", "armmp", "armmp-lpae", "powerpc64le",
+	"s390x", "marvell", "rpi", "loong64", "riscv64",
+};
+static const char *const ubuntu_flavours[] = {
+	"generic", "generic-64k", "generic-lpae", "lowlatency", "aws",
+	"azure", "gcp", "gke", "gkeop", "kvm", "oracle", "ibm", "raspi",
+	"nvidia", "realtime", "fips", "intel-iotg",
+};
+
+static int in_list(const char *s, size_t n, const char *const *list,
+		   size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(list[i]) == n && memcmp(s, list[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+static int has(const char *s, size_t n, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	for (size_t i = 0; i + l <= n; i++)
+		if (memcmp(s + i, lit, l) == 0)
+			return 1;
+	return 0;
+}
+
+/* "-ABI-flavour" after "X.Y.0": 1 with *abi and the flavour. */
+static int abi_flavour(const char *s, size_t n, int *abi, const char **fl,
+		       size_t *fln)
+{
+	size_t i = 1;
+	int v = 0;
+
+	if (n < 3 || s[0] != '-' || s[1] < '0' || s[1] > '9')
+		return 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9' && i < 8)
+		v = v * 10 + (s[i++] - '0');
+	if (i >= n || s[i] != '-')
+		return 0;
+	*abi = v;
+	*fl = s + i + 1;
+	*fln = n - i - 1;
+	return *fln > 0;
+}
+
+static void assume_series(ctp_kernel_id *id, const char *why)
+{
+	int p = ctp_kernel_series_patch(id->upstream.major,
+					id->upstream.minor);
+	char kv[32];
+
+	id->exact = 0;
+	if (p > 0) {
+		id->upstream.patch = p;
+		ctp_kver_format(&id->upstream, kv, sizeof(kv));
+		snprintf(id->note, sizeof(id->note),
+			 "%s: read as %d.%d.y with every stable change ctplan "
+			 "models for it (%s or later)",
+			 why, id->upstream.major, id->upstream.minor, kv);
+	} else {
+		snprintf(id->note, sizeof(id->note),
+			 "%s: no stable release of %d.%d changed what ctplan "
+			 "models, so the patch level does not matter",
+			 why, id->upstream.major, id->upstream.minor);
+	}
+}
+
+int ctp_kernel_identify(const char *release, size_t len, int patch_hint,
+			ctp_kernel_id *out, ctp_error *err)
+{
+	ctp_kver v;
+	size_t i = 0, n;
+	const char *rest, *fl;
+	size_t fln;
+	int abi, lo, hi;
+	char kv[32];
+
+	memset(out, 0, sizeof(*out));
+	if (ctp_kver_parse(release, len, &v, err))
+		return CTP_EINPUT;
+	snprintf(out->release, sizeof(out->release), "%.*s",
+		 (int)(len < sizeof(out->release) ? len
+						  : sizeof(out->release) - 1),
+		 release);
+	/* the text after MAJOR.MINOR[.PATCH] */
+	if (len && (release[0] == 'v' || release[0] == 'V'))
+		i = 1;
+	while (i < len && ((release[i] >= '0' && release[i] <= '9') ||
+			   release[i] == '.'))
+		i++;
+	rest = release + i;
+	n = len - i;
+	out->upstream = v;
+	out->vendor = "upstream";
+	out->source = "the version as numbered upstream";
+	out->exact = 1;
+
+	if (has(rest, n, "uek")) {
+		/* Oracle's Unbreakable Enterprise Kernel: "5.15.0-200.131.27
+		 * .el9uek" follows the 5.15 stable series; the build number
+		 * is not an upstream patch level */
+		out->upstream.patch = -1;
+		out->vendor = "Oracle UEK";
+		out->source = "UEK numbering (X.Y.0-build.elNuek): based on "
+			      "upstream X.Y stable";
+		assume_series(out, "the UEK build number does not name the "
+				   "upstream patch level");
+	} else if ((has(rest, n, ".el9") && v.major == 5 && v.minor == 14) ||
+		   (has(rest, n, ".el8") && v.major == 4 && v.minor == 18) ||
+		   (has(rest, n, ".el7") && v.major == 3 && v.minor == 10) ||
+		   (has(rest, n, ".el10") && v.major == 6 && v.minor == 12)) {
+		out->exact = 0;
+		if (v.minor == 14) {
+			/* RHEL 9 backports the 5.15 conntrack rework */
+			out->vendor = "RHEL 9 (CentOS Stream 9, Rocky, Alma, "
+				      "Oracle RHCK)";
+			out->upstream = (ctp_kver){ 5, 15, 103 };
+			out->source = "RHEL 9 backports the v5.15 conntrack "
+				      "changes (siphash dd6d2910c5e0 + "
+				      "b16ac3c4c886, defaults d532bcd0b269, "
+				      "chain limit)";
+			snprintf(out->note, sizeof(out->note),
+				 "RHEL 9's 5.14 is modelled as upstream "
+				 "5.15.103 (siphash, max = buckets, the 50..79 "
+				 "chain limit); which 5.14.0-N took each "
+				 "backport was not verified in the RHEL "
+				 "sources");
+		} else if (v.minor == 18) {
+			out->vendor = "RHEL 8 (CentOS 8, Rocky, Alma, Oracle "
+				      "RHCK)";
+			out->upstream = (ctp_kver){ 4, 18, 0 };
+			out->source = "RHEL 8 kernel 4.18.0-N.el8";
+			snprintf(out->note, sizeof(out->note),
+				 "RHEL 8's 4.18 is modelled as upstream 4.18 "
+				 "(jhash2, no chain limit, max = 4 x buckets); "
+				 "its conntrack backports were not verified");
+		} else if (v.minor == 10) {
+			out->vendor = "RHEL 7 (CentOS 7)";
+			out->upstream = (ctp_kver){ 3, 10, 0 };
+			out->source = "RHEL 7 kernel 3.10.0-N.el7";
+			snprintf(out->note, sizeof(out->note),
+				 "RHEL 7's 3.10 is modelled as upstream 3.10; "
+				 "its conntrack backports were not verified");
+		} else {
+			out->vendor = "RHEL 10 (CentOS Stream 10)";
+			out->upstream = (ctp_kver){ 6, 12, 0 };
+			out->source = "RHEL 10 kernel 6.12.0-N.el10";
+			snprintf(out->note, sizeof(out->note),
+				 "RHEL 10's 6.12 is modelled as upstream 6.12; "
+				 "its later backports were not verified");
+		}
+	} else if (has(rest, n, "amzn2")) {
+		/* "5.10.215-203.850.amzn2.x86_64": upstream numbers */
+		out->vendor = has(rest, n, "amzn2023") ? "Amazon Linux 2023"
+						       : "Amazon Linux 2";
+		out->source = "Amazon Linux numbers its kernels by the "
+			      "upstream stable release they carry";
+	} else if (n > 8 && rest[0] == '-' && rest[1] == '1' &&
+		   rest[2] == '5' && rest[3] == '0' && (has(rest, n, "-default") ||
+		   has(rest, n, "-azure") || has(rest, n, "-64kb") ||
+		   has(rest, n, "-rt"))) {
+		/* "5.14.21-150500.55.65-default": SLE 15 SP5 */
+		out->vendor = "SUSE (SLES / openSUSE Leap 15)";
+		out->source = "SLE kernel X.Y.Z-150N00.*: base X.Y.Z";
+		out->exact = 0;
+		ctp_kver_format(&v, kv, sizeof(kv));
+		snprintf(out->note, sizeof(out->note),
+			 "SUSE's %s is modelled as upstream %s; SUSE "
+			 "backports, and which conntrack changes this build "
+			 "carries was not verified",
+			 kv, kv);
+	} else if (n >= 1 && rest[0] == '+') {
+		out->vendor = "Container-Optimized OS";
+		out->source = "COS numbers its kernels by the upstream "
+			      "stable release, with a '+'";
+	} else if (has(rest, n, "-flatcar")) {
+		out->vendor = "Flatcar";
+		out->source = "Flatcar numbers its kernels by the upstream "
+			      "stable release";
+	} else if (v.patch == 0 &&
+		   abi_flavour(rest, n, &abi, &fl, &fln) &&
+		   (in_list(fl, fln, debian_flavours,
+			    sizeof(debian_flavours) /
+				    sizeof(debian_flavours[0])) ||
+		    in_list(fl, fln, ubuntu_flavours,
+			    sizeof(ubuntu_flavours) /
+				    sizeof(ubuntu_flavours[0])))) {
+		int deb = in_list(fl, fln, debian_flavours,
+				  sizeof(debian_flavours) /
+					  sizeof(debian_flavours[0]));
+
+		out->vendor = deb ? "Debian" : "Ubuntu";
+		out->source = deb ? "Debian ABI numbers (uname -v \"Debian "
+				    "X.Y.Z-N\", the bookworm changelog)"
+				  : "Ubuntu ABI numbers (/proc/"
+				    "version_signature)";
+		if (patch_hint > 0) {
+			out->upstream.patch = patch_hint;
+			out->source = "uname -v names the upstream version";
+		} else if (abi >= 1000) {
+			out->upstream.patch = -1;
+			assume_series(out, "an Ubuntu cloud or OEM kernel (ABI "
+					   ">= 1000) numbers its own builds");
+		} else if (abi_patch(deb ? V_DEBIAN : V_UBUNTU, v.major,
+				     v.minor, abi, &lo, &hi)) {
+			out->upstream.patch = lo;
+			ctp_kver_format(&out->upstream, kv, sizeof(kv));
+			if (hi >= 0 && hi != lo)
+				snprintf(out->note, sizeof(out->note),
+					 "ABI %d carries upstream %s or later "
+					 "(before %d.%d.%d)",
+					 abi, kv, v.major, v.minor, hi);
+			else
+				snprintf(out->note, sizeof(out->note),
+					 "ABI %d carries upstream %s%s", abi,
+					 kv, hi < 0 ? " or later" : "");
+		} else if (hi >= 0) {
+			/* below every row: at most the first one */
+			out->upstream.patch = 0;
+			out->exact = 0;
+			snprintf(out->note, sizeof(out->note),
+				 "ABI %d is older than the oldest ctplan maps "
+				 "(%d.%d.%d): read as %d.%d.0",
+				 abi, v.major, v.minor, hi, v.major, v.minor);
+		} else {
+			out->upstream.patch = -1;
+			assume_series(out, "this ABI's upstream version is not "
+					   "in ctplan's table");
+		}
+	} else if (v.patch < 0) {
+		assume_series(out, "no patch level given");
+	} else if (patch_hint > 0 && patch_hint != v.patch) {
+		out->upstream.patch = patch_hint;
+		out->source = "uname -v names the upstream version";
+	}
+	return 0;
 }

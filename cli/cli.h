@@ -78,6 +78,10 @@ int cmd_check(const cli_cmd *cmd, int argc, char **argv);
 struct ctp_plan_opts;
 int cli_plan_options(const cli_cmd *cmd, const cli_args *a,
 		     struct ctp_plan_opts *o, ctp_analyze_opts *ao);
+/* --kernel and --to-kernel (release strings, ctp_kernel_identify) into
+ * ao; CTP_EXIT_INPUT after a message on one that does not parse. */
+int cli_kernel_options(const cli_cmd *cmd, const cli_args *a,
+		       ctp_analyze_opts *ao);
 
 /* cli/run.c: read paths[0 .. n) into one new snapshot (one host) and
  * run the models on it; 0, or CTP_EXIT_INPUT after a message on stderr

@@ -82,8 +82,6 @@ static int uint_option(const cli_cmd *cmd, const cli_args *a,
 static int hash_options(const cli_cmd *cmd, const cli_args *a,
 			ctp_analyze_opts *o)
 {
-	const char *kern = cli_get(cmd, a, "kernel");
-	ctp_error err = CTP_ERROR_INIT;
 	uint64_t v;
 	int rc;
 
@@ -99,15 +97,8 @@ static int hash_options(const cli_cmd *cmd, const cli_args *a,
 		return CTP_EXIT_INPUT;
 	if (rc)
 		o->seed = v;
-	if (kern) {
-		if (ctp_kver_parse(kern, strlen(kern), &o->kernel, &err)) {
-			fprintf(stderr, "ctplan analyze: %s\n"
-					"Try 'ctplan analyze --help'.\n",
-				err.msg);
-			return CTP_EXIT_INPUT;
-		}
-		o->has_kernel = 1;
-	}
+	if (cli_kernel_options(cmd, a, o))
+		return CTP_EXIT_INPUT;
 	return 0;
 }
 

@@ -116,7 +116,6 @@ int cli_plan_options(const cli_cmd *cmd, const cli_args *a, ctp_plan_opts *o,
 	const char *v;
 	uint64_t u;
 	double d;
-	ctp_error err = CTP_ERROR_INIT;
 
 	if ((v = opt(cmd, a, "margin"))) {
 		if (parse_share(v, &d) || d < 0 || d > 0.95)
@@ -174,15 +173,46 @@ int cli_plan_options(const cli_cmd *cmd, const cli_args *a, ctp_plan_opts *o,
 					"1", v);
 		o->evictable = d;
 	}
-	if (ao && (v = opt(cmd, a, "kernel"))) {
-		if (ctp_kver_parse(v, strlen(v), &ao->kernel, &err)) {
-			fprintf(stderr, "ctplan %s: %s\nTry 'ctplan %s "
-					"--help'.\n",
-				cmd->name, err.msg, cmd->name);
-			return CTP_EXIT_INPUT;
-		}
+	if (ao && cli_kernel_options(cmd, a, ao))
+		return CTP_EXIT_INPUT;
+	return 0;
+}
+
+/* One of --kernel, --to-kernel: a release string ctp_kernel_identify()
+ * reads ("6.1", "5.15.0-125-generic", "5.14.0-362.el9"). */
+static int kernel_option(const cli_cmd *cmd, const cli_args *a,
+			 const char *name, ctp_kernel_id *id,
+			 const char **out)
+{
+	const char *v = opt(cmd, a, name);
+	ctp_error err = CTP_ERROR_INIT;
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (ctp_kernel_identify(v, strlen(v), -1, id, &err)) {
+		fprintf(stderr, "ctplan %s: --%s: %s\nTry 'ctplan %s "
+				"--help'.\n",
+			cmd->name, name, err.msg, cmd->name);
+		return CTP_EXIT_INPUT;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_kernel_options(const cli_cmd *cmd, const cli_args *a,
+		       ctp_analyze_opts *ao)
+{
+	ctp_kernel_id id;
+
+	if (kernel_option(cmd, a, "kernel", &id, &ao->kernel_release))
+		return CTP_EXIT_INPUT;
+	if (ao->kernel_release) {
+		ao->kernel = id.upstream;
 		ao->has_kernel = 1;
 	}
+	if (kernel_option(cmd, a, "to-kernel", &id, &ao->to_kernel_release))
+		return CTP_EXIT_INPUT;
 	return 0;
 }
 

@@ -52,6 +52,11 @@ static const cli_opt analyze_opts[] = {
 				     "1)" },
 	{ "kernel", 0, CLI_VALUE, "VERSION", "model this kernel version "
 					     "(default: uname, else newest)" },
+	{ "to-kernel", 0, CLI_VALUE, "VERSION", "judge the input on the "
+						"kernel about to be rolled "
+						"out: settings that are "
+						"today's defaults take its "
+						"defaults" },
 	{ "no-hash", 0, CLI_FLAG, NULL, "skip the hash chain model" },
 	{ "burst-gap", 0, CLI_VALUE, "SECONDS", "kernel log history: "
 						"messages further apart are "
@@ -114,6 +119,10 @@ static const cli_opt plan_opts[] = {
 					"(required)" },
 	{ "kernel", 0, CLI_VALUE, "VERSION", "kernel version (default: the "
 					     "newest known)" },
+	{ "to-kernel", 0, CLI_VALUE, "VERSION", "the kernel about to be "
+						"rolled out: plan for it and "
+						"show what changes from "
+						"--kernel's defaults" },
 	PLAN_OPT_MEM,
 	PLAN_OPT_CORES,
 	PLAN_OPT_GROWTH,
@@ -141,6 +150,11 @@ static const cli_opt check_opts[] = {
 				     "the PATHs together are one host" },
 	{ "kernel", 0, CLI_VALUE, "VERSION", "model this kernel version "
 					     "(default: uname, else newest)" },
+	{ "to-kernel", 0, CLI_VALUE, "VERSION", "judge the input on the "
+						"kernel about to be rolled "
+						"out: settings that are "
+						"today's defaults take its "
+						"defaults" },
 	{ "no-hash", 0, CLI_FLAG, NULL, "judge chains by balls into bins, "
 				       "not the hash model" },
 	{ "strict", 0, CLI_FLAG, NULL, "stop at the first malformed line "

@@ -37,13 +37,22 @@ typedef struct ctp_analyze_opts {
 	/* nat: groups listed in the report, riskiest first (--max-groups);
 	 * the rest are counted in nat.groups_omitted.  0: all */
 	size_t nat_max_groups;
+	/* --kernel as given ("5.15.0-125-generic"): the host identifies the
+	 * build (ctp_kernel_identify) and models its upstream behaviour;
+	 * NULL: kernel above, if has_kernel */
+	const char *kernel_release;
+	/* --to-kernel: judge the input on this kernel, the one about to be
+	 * rolled out; settings that are the old kernel's defaults take the
+	 * new kernel's (include/ctplan/host.h ctp_host_upgrade).  NULL:
+	 * the input's own kernel */
+	const char *to_kernel_release;
 } ctp_analyze_opts;
 
 #define CTP_NAT_MAX_GROUPS_DEFAULT 1000
 
 #define CTP_ANALYZE_OPTS_INIT                                           \
 	{ 1, 1, 8, 0, { 0, 0, -1 }, 0, 60, 0, 0, 0, NULL,                \
-	  CTP_NAT_MAX_GROUPS_DEFAULT }
+	  CTP_NAT_MAX_GROUPS_DEFAULT, NULL, NULL }
 
 /*
  * Run every model over a finalized snapshot, in report order, adding

@@ -112,6 +112,31 @@ const ctp_snapshot *ctp_host_snapshot(const ctp_host *h);
  */
 ctp_kver ctp_host_kernel(const ctp_host *h, const char **source);
 const char *ctp_host_kernel_note(const ctp_host *h);
+/* The build the modelled kernel was identified from: vendor, release,
+ * the upstream version it carries and what was assumed (ctp_kernel_id);
+ * release is "" when the kernel was assumed. */
+const ctp_kernel_id *ctp_host_kernel_id(const ctp_host *h);
+
+/*
+ * --to-kernel: the input judged on the kernel about to be rolled out.
+ * The input's own kernel is "from"; ctp_host_kernel() is the new one.
+ * A setting equal to from's default for this MemTotal is taken to rely
+ * on the default (nothing in sysctl.d or modprobe.d sets it) and takes
+ * the new kernel's default: ctp_host_max() and ctp_host_buckets() give
+ * the values after the upgrade, *_before the values read.
+ */
+typedef struct ctp_host_upgrade {
+	ctp_kernel_id from;
+	const char *from_source;      /* "uname", "sysctl kernel.osrelease",
+				       * or "unknown" */
+	int has_defaults;             /* MemTotal known: both defaults */
+	ctp_table_default def_from, def_to;
+	ctp_host_num max_before, buckets_before;
+	int max_moved, buckets_moved; /* followed the default */
+} ctp_host_upgrade;
+
+/* NULL without --to-kernel */
+const ctp_host_upgrade *ctp_host_upgrade_get(const ctp_host *h);
 
 /* Today's count (conntrack -C, nf_conntrack_count, /proc/net/stat
  * entries, else the entries listed), the settings in force, memory. */

@@ -40,6 +40,74 @@ ctp_kver ctp_kernel_newest(void);
 void ctp_kver_format(const ctp_kver *v, char *buf, size_t size);
 
 /*
+ * Distribution kernels (docs/kernels.md).  A release string such as
+ * "5.15.0-125-generic" or "5.14.0-362.8.1.el9_3.x86_64" names a vendor
+ * build, not an upstream version: Ubuntu and Debian number their ABI,
+ * RHEL and SUSE keep the base version and backport.  ctp_kernel_identify()
+ * reads the string and gives the upstream version whose conntrack
+ * behaviour (hash, chain limit, defaults, early drop, NAT port search,
+ * counters) the build carries, with where that mapping comes from and,
+ * when it is not exact, what was assumed.  Every version-dependent
+ * question is then asked with .upstream.
+ */
+typedef struct ctp_kernel_id {
+	char release[128];    /* the string read, as given */
+	ctp_kver upstream;    /* the behaviour modelled */
+	const char *vendor;   /* "Ubuntu", "RHEL 9 (and rebuilds)", ...;
+			       * "upstream" for plain numbering */
+	const char *source;   /* where the mapping was read */
+	/* 1: the upstream patch level is read from the string or a cited
+	 * table; 0: it was assumed (note says what) */
+	int exact;
+	char note[240];       /* the assumption in words, or "" */
+} ctp_kernel_id;
+
+/*
+ * Identify a release string (uname -r, kernel.osrelease, --kernel).
+ * patch_hint >= 0 is an upstream patch level the caller read elsewhere
+ * (Debian's "Debian 6.1.76-1" in uname -v) and wins over the tables.
+ * Returns 0, or CTP_EINPUT as ctp_kver_parse() does.
+ */
+int ctp_kernel_identify(const char *release, size_t len, int patch_hint,
+			ctp_kernel_id *out, ctp_error *err);
+
+/*
+ * A version without a patch level ("6.1") is ambiguous where a stable
+ * release changed conntrack (6.1.20 took the 50..79 chain limit).  It
+ * is read as the series with every stable change these tables model:
+ * the patch level of the last such change in the series (6.1 -> 6.1.20),
+ * or 0 where none is modelled.  Returns that patch level.
+ */
+int ctp_kernel_series_patch(int major, int minor);
+
+/*
+ * How the sizing settings can be applied on version v, read from the
+ * sysctl table of nf_conntrack_standalone.c and the hashsize module
+ * parameter (module_param_call in nf_conntrack_core.c, later
+ * nf_conntrack_proto.c):
+ *   - nf_conntrack_max: a 0644 sysctl in every version;
+ *   - nf_conntrack_buckets: read-only (0444, proc_dointvec) in 3.10,
+ *     writable (0644, nf_conntrack_hash_sysctl: a resize) from the
+ *     version below on, and read-only outside the initial namespace;
+ *   - hashsize: the module parameter, 0600, in every version: at
+ *     module load it sets the table size (and max to
+ *     CTP_HASHSIZE_MAX_FACTOR x that); written at run time it resizes
+ *     the table, from the initial namespace only (-EOPNOTSUPP else).
+ * A sysctl.d line for net.netfilter.* is applied by systemd-sysctl
+ * only if nf_conntrack is loaded by then: a modules-load.d line loads
+ * it first (systemd-modules-load runs before systemd-sysctl).
+ */
+typedef struct ctp_apply_rule {
+	const char *versions;
+	const char *source;
+	int buckets_sysctl;   /* nf_conntrack_buckets takes a write */
+	int netns_read_only;  /* max and buckets are read-only outside
+			       * the initial namespace */
+} ctp_apply_rule;
+
+const ctp_apply_rule *ctp_kernel_apply_rule(const ctp_kver *v);
+
+/*
  * How hash_conntrack_raw() (net/netfilter/nf_conntrack_core.c) turns a
  * tuple into 32 bits, era by era.
  */
