@@ -11,6 +11,11 @@
 
 typedef int (*model_fn)(ctp_analysis *a, ctp_report *rep, ctp_error *err);
 
+static int kernel(ctp_analysis *a, ctp_report *rep, ctp_error *err)
+{
+	return ctp_kernel_report(a, rep, err);
+}
+
 static int inventory(ctp_analysis *a, ctp_report *rep, ctp_error *err)
 {
 	return ctp_inventory_report(a, rep, err);
@@ -67,6 +72,8 @@ static const struct model {
 	/* the recommendation first: every finding that names a setting
 	 * names its figure */
 	{ "plan", plan },
+	/* the build modelled, before anything modelled on it */
+	{ "kernel", kernel },
 	{ "inventory", inventory },
 	{ "hash", hash_chains },
 	{ "history", history },

@@ -33,11 +33,30 @@ static double hist_long_share(const double *hist, size_t len,
 
 static int add_check(ctp_report *rep, const char *name, double value,
 		     double limit, int below, const char *source,
-		     const char *what)
+		     const char *what, int warn)
 {
-	ctp_check c = { name, value, limit, below, source, what };
+	ctp_check c = { name, value, limit, below, source, what, warn };
 
 	return ctp_report_add_check(rep, &c);
+}
+
+/*
+ * Does a chain longer than max_chain cost flows on kernel v, or only
+ * lookup time?  Before the chain limit (<= 5.14) no flow is ever
+ * refused for a long chain: the kernel's own default then was max = 4 x
+ * buckets, 8 nodes per bucket at max, and a long chain is walked on
+ * every lookup.  With the limit the kernel draws its own max chain
+ * length per insert, MIN_CHAINLEN and up (8 on 5.15.0 - 5.15.102, 50
+ * from "adopt safer max chain length"), and refuses the insert past it:
+ * when MIN_CHAINLEN is at most max_chain, the chains this check calls
+ * too long are ones the kernel refuses flows in.  1: a miss fails.
+ */
+static int long_chain_refuses(const ctp_kver *v, unsigned max_chain)
+{
+	ctp_chain_limit l;
+
+	ctp_kernel_chain_limit(v, &l);
+	return l.enabled && l.min <= max_chain;
 }
 
 int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
@@ -50,6 +69,8 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 	double v = NAN;
 	const char *src = "none";
 	uint64_t peak = ctp_host_peak(a->host, NULL);
+	ctp_kver kv;
+	int refuses;
 
 	if (ctp_report_checks_begin(rep))
 		goto oom;
@@ -65,7 +86,7 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 	if (add_check(rep, "headroom_pct_at_peak", v, 100 * o->margin, 0,
 		      src,
 		      "percent of nf_conntrack_max still free at the planned "
-		      "peak (--margin)"))
+		      "peak (--margin)", 0))
 		goto oom;
 
 	/* the hash model filled to max, when it reached max; else balls
@@ -86,10 +107,18 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 					o->max_chain);
 		src = "poisson";
 	}
+	kv = ctp_host_kernel(a->host, NULL);
+	refuses = long_chain_refuses(&kv, o->max_chain);
 	if (add_check(rep, "long_chain_share_at_max", v, o->chain_share, 1,
 		      src,
-		      "share of entries in hash chains longer than "
-		      "--max-chain when the table is full"))
+		      refuses ? "share of entries in hash chains longer than "
+				"--max-chain when the table is full: this "
+				"kernel refuses new flows in such chains"
+			      : "share of entries in hash chains longer than "
+				"--max-chain when the table is full: this "
+				"kernel refuses no flow for them, they cost "
+				"lookup time (a warning)",
+		      !refuses))
 		goto oom;
 
 	/* over every group, listed or omitted (nat.groups stops at
@@ -102,7 +131,7 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 	}
 	if (add_check(rep, "nat_utilization", v, o->max_nat_util, 1, src,
 		      "port range use of the busiest NAT group "
-		      "(--max-nat-util)"))
+		      "(--max-nat-util)", 0))
 		goto oom;
 	return 0;
 oom:

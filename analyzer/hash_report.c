@@ -99,9 +99,23 @@ static int state_findings(const ctp_analysis *a, ctp_report *rep,
 	 * chain limit kept the model from placing them all */
 	double need = at_max && (double)at_max > f->entries ? (double)at_max
 							    : f->entries;
-	char act[128], why[200];
+	char act[128], why[200], cost[120];
+	ctp_kver kv = ctp_host_kernel(a->host, NULL);
+	ctp_chain_limit lim;
 	int rc = 0;
 
+	/* what a long chain costs on this kernel (analyzer/checks.c
+	 * long_chain_refuses: the same reading) */
+	ctp_kernel_chain_limit(&kv, &lim);
+	if (!lim.enabled)
+		snprintf(cost, sizeof(cost), ": this kernel refuses no flow "
+					     "for a long chain, each costs "
+					     "lookup time on every packet");
+	else
+		snprintf(cost, sizeof(cost), ": this kernel refuses a new "
+					     "flow once its chain holds %u "
+					     "nodes",
+			 lim.min + CTP_CHAIN_SLACK);
 	bucket_action(a, need, act, sizeof(act), why, sizeof(why));
 	if (f->share_over8 > RULE_SHARE)
 		rc |= ctp_report_finding_act(
@@ -110,8 +124,9 @@ static int state_findings(const ctp_analysis *a, ctp_report *rep,
 			       : "hash.chains_over8",
 			f->share_over8, RULE_SHARE, act[0] ? act : NULL,
 			"%s %.3g%% of entries sit in chains longer than %d "
-			"(load %.3g)%s",
-			when, pct(f->share_over8), RULE_CHAIN, f->load, why);
+			"(load %.3g)%s%s",
+			when, pct(f->share_over8), RULE_CHAIN, f->load, cost,
+			why);
 	if (f->p_next >= P_NEXT_WARN)
 		rc |= ctp_report_finding_act(
 			rep,

@@ -224,6 +224,21 @@ void ctp_kernel_chain_limit(const ctp_kver *v, ctp_chain_limit *out)
 	*out = *l;
 }
 
+void ctp_kernel_chain_limit_words(const ctp_kver *v, char *buf, size_t size)
+{
+	ctp_chain_limit l;
+
+	ctp_kernel_chain_limit(v, &l);
+	if (!l.enabled)
+		snprintf(buf, size, "no chain limit (long chains cost lookup "
+				    "time, no flow is refused)");
+	else
+		snprintf(buf, size, "refuses a new flow once its chain holds "
+				    "%u nodes (always at %u)",
+			 l.min + CTP_CHAIN_SLACK,
+			 l.min + (l.span ? l.span - 1 : 0) + CTP_CHAIN_SLACK);
+}
+
 /*
  * Conntrack's kernel log messages.  Sources, besides [6.1] (above):
  *

@@ -379,6 +379,11 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 		goto oom;
 	memset(in, 0, sizeof(*in));
 	in->kernel = ctp_host_kernel(host, &in->kernel_source);
+	if (ctp_host_upgrade_get(host) &&
+	    ctp_host_upgrade_get(host)->from.upstream.major >= 2) {
+		in->has_from = 1;
+		in->from = ctp_host_upgrade_get(host)->from.upstream;
+	}
 	in->bits = ctp_host_bits(host);
 	in->mem_kb = ctp_host_mem_kb(host)->value;
 	/* --cores, else the CPU rows of conntrack -S */

@@ -443,6 +443,48 @@ static const char *chain_cost(const ctp_kver *v)
 			   "long chains cost lookup time on every packet";
 }
 
+/*
+ * plan/analyze --to-kernel: what changes from the kernel in use to the
+ * one about to be rolled out, for a host that sets neither max nor
+ * buckets (the defaults for its MemTotal), and the hash and chain limit.
+ */
+static int upgrade_reason(ctp_plan_section *arr, const ctp_plan_input *in)
+{
+	const ctp_hash_era_info *hf =
+		ctp_kernel_hash_era_info(ctp_kernel_hash_era(&in->from));
+	const ctp_hash_era_info *ht =
+		ctp_kernel_hash_era_info(ctp_kernel_hash_era(&in->kernel));
+	ctp_table_default df, dt;
+	char fv[32], tv[32], lf[120], lt[120], defs[240] = "";
+
+	ctp_kver_format(&in->from, fv, sizeof(fv));
+	ctp_kver_format(&in->kernel, tv, sizeof(tv));
+	ctp_kernel_chain_limit_words(&in->from, lf, sizeof(lf));
+	ctp_kernel_chain_limit_words(&in->kernel, lt, sizeof(lt));
+	if (in->mem_kb &&
+	    !ctp_kernel_table_default(&in->from,
+				      in->mem_kb * 1024 / ctp_kernel_page_size(),
+				      ctp_kernel_page_size(), in->bits, &df) &&
+	    !ctp_kernel_table_default(&in->kernel,
+				      in->mem_kb * 1024 / ctp_kernel_page_size(),
+				      ctp_kernel_page_size(), in->bits, &dt))
+		snprintf(defs, sizeof(defs),
+			 "; a host that sets neither goes from max %llu, "
+			 "buckets %llu (%s, max = %u x buckets) to max %llu, "
+			 "buckets %llu (%s, max = %u x buckets)",
+			 (unsigned long long)df.max,
+			 (unsigned long long)df.buckets, df.rule->name,
+			 df.rule->factor, (unsigned long long)dt.max,
+			 (unsigned long long)dt.buckets, dt.rule->name,
+			 dt.rule->factor);
+	else
+		snprintf(defs, sizeof(defs),
+			 "; the defaults for this host need MemTotal (--mem)");
+	return add_reason(arr, "upgrade %s -> %s: hash %s -> %s; chain "
+			  "limit: %s -> %s%s",
+			  fv, tv, hf->name, ht->name, lf, lt, defs);
+}
+
 static void fmt_bytes(char *buf, size_t size, double b)
 {
 	if (b >= 1024.0 * 1024 * 1024)
@@ -549,6 +591,8 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 				 "but expired entries, so a full table drops "
 				 "until entries expire"))
 		return CTP_EFAIL;
+	if (in->has_from && upgrade_reason(arr, in))
+		return CTP_EFAIL;
 	if (add_reason(arr, "apply: hashsize=%llu at module load sets "
 		       "nf_conntrack_max to %d x %llu = %llu until the sysctl.d "
 		       "line applies, and that line is skipped if the module is "
@@ -575,6 +619,24 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 		snprintf(slab, sizeof(slab), "%u bytes by kernel version%s; "
 			 "no /proc/slabinfo in the input", cs->slab_bytes,
 			 cs->measured ? "" : ", the 6.1 layout assumed");
+	if (add_reason(arr, "where: %s; write them from the host's own "
+		       "network namespace (in any other, max and buckets are "
+		       "read-only and hashsize fails with EOPNOTSUPP); if the "
+		       "initramfs loads nf_conntrack (lsinitramfs or lsinitrd "
+		       "lists it), rebuild it after writing the modprobe.d "
+		       "file so the option is inside: update-initramfs -u "
+		       "(Debian, Ubuntu) or dracut -f (RHEL, SUSE, Amazon "
+		       "Linux)",
+		       ctp_kernel_apply_rule(&in->kernel)->buckets_sysctl
+			       ? "this kernel takes nf_conntrack_buckets by "
+				 "sysctl (a resize) as well as the hashsize "
+				 "module option"
+			       : "this kernel's nf_conntrack_buckets sysctl is "
+				 "read-only (0444), so the size is set by the "
+				 "hashsize module option and, live, by "
+				 "/sys/module/nf_conntrack/parameters/hashsize; "
+				 "the sysctl.d file has no buckets line"))
+		return CTP_EFAIL;
 	if (add_reason(arr, "memory: %llu entries x %llu bytes (slab object "
 		       "%s; plus extensions) + %llu bucket heads x %d bytes = "
 		       "%s%s",

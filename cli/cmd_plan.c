@@ -261,6 +261,19 @@ int cmd_plan(const cli_cmd *cmd, int argc, char **argv)
 	in.kernel = ao.has_kernel ? ao.kernel : ctp_kernel_newest();
 	in.kernel_source =
 		ao.has_kernel ? "--kernel" : "assumed: the newest known";
+	if (ao.to_kernel_release) {
+		ctp_kernel_id to;
+		ctp_error kerr = CTP_ERROR_INIT;
+
+		/* parsed once already by cli_plan_options */
+		(void)ctp_kernel_identify(ao.to_kernel_release,
+					  strlen(ao.to_kernel_release), -1,
+					  &to, &kerr);
+		in.has_from = 1;
+		in.from = in.kernel;
+		in.kernel = to.upstream;
+		in.kernel_source = "--to-kernel";
+	}
 	in.peak = (uint64_t)ceil((double)entries * po.growth);
 	in.peak_source = po.growth != 1 ? "--entries x --growth" : "--entries";
 	in.evictable = po.evictable;

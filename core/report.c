@@ -208,7 +208,7 @@ size_t ctp_report_checks_failed(const ctp_report *r)
 
 	for (size_t i = 0; i < r->nchecks; i++) {
 		const ctp_check *c = &r->checks[i];
-		if (isfinite(c->value) &&
+		if (isfinite(c->value) && !c->warn &&
 		    !(c->below ? c->value <= c->limit : c->value >= c->limit))
 			n++;
 	}

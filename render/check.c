@@ -38,6 +38,7 @@ int ctp_render_check(ctp_report *rep, const char *name, FILE *out, int json)
 
 		fprintf(out, "  %-4s %-26s ", !isfinite(c->value) ? "n/a"
 					      : ok		  ? "ok"
+					      : c->warn		  ? "WARN"
 								  : "FAIL",
 			c->name);
 		if (isfinite(c->value))

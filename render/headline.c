@@ -53,7 +53,10 @@ void ctp_headline_get(ctp_report *rep, ctp_headline *h)
 		h->checks_failed = 0;
 		json_array_foreach(json_object_get(root, "checks"), i, c)
 			h->checks_failed +=
-				json_is_false(json_object_get(c, "ok"));
+				json_is_false(json_object_get(c, "ok")) &&
+				strcmp(json_string_value(json_object_get(
+					       c, "severity")) ?: "",
+				       "warn") != 0;
 	}
 	h->kernel = json_string_value(json_object_get(hash, "kernel"));
 	if (!h->kernel)

@@ -675,8 +675,12 @@ static void settings(FILE *out, json_t *root)
 		esc(out, sval(v, "op"));
 		fputc(' ', out);
 		scalar(out, json_object_get(v, "limit"));
+		int warn = sval(v, "severity") &&
+			   !strcmp(sval(v, "severity"), "warn");
+		int na = json_is_null(json_object_get(v, "ok"));
 		fprintf(out, "</td><td class=\"sev %s\">%s</td></tr>\n",
-			ok ? "info" : "critical", ok ? "ok" : "failed");
+			ok || na ? "info" : warn ? "warning" : "critical",
+			na ? "n/a" : ok ? "ok" : warn ? "warning" : "failed");
 	}
 	fputs("</table>\n", out);
 }

@@ -313,7 +313,12 @@ json_t *ctp_json_recommendation(const ctp_plan_section *s)
 	    put(rc, "entry_bytes", u64(res->entry_bytes)) ||
 	    put(rc, "memory_bytes", u64(res->memory_bytes)) ||
 	    put(rc, "memory_share", num_or_null(res->memory_share)) ||
-	    put(rc, "sysctl", json_pack("[s, s]", a, b)) ||
+	    /* the buckets line only where the kernel's sysctl takes a
+	     * write (ctp_kernel_apply_rule: read-only in 3.10) */
+	    put(rc, "sysctl",
+		ctp_kernel_apply_rule(&in->kernel)->buckets_sysctl
+			? json_pack("[s, s]", a, b)
+			: json_pack("[s]", a)) ||
 	    put(rc, "modprobe", json_string(mod)) ||
 	    put(rc, "modules_load", json_string("nf_conntrack")) ||
 	    put(rc, "apply_now", apply_now(res)) ||

@@ -446,8 +446,10 @@ void ctp_text_checks(tctx *t, json_t *arr)
 	json_array_foreach(arr, i, c) {
 		json_t *ok = json_object_get(c, "ok");
 		fprintf(t->out, "  %-4s %-26s %12.6g %2s %-10.6g %s\n",
-			json_is_null(ok) ? "n/a" : json_is_true(ok) ? "ok"
-								    : "FAIL",
+			json_is_null(ok)   ? "n/a"
+			: json_is_true(ok) ? "ok"
+			: !strcmp(str(c, "severity"), "warn") ? "WARN"
+							      : "FAIL",
 			str(c, "name"), num(c, "value"), str(c, "op"),
 			num(c, "limit"), str(c, "source"));
 	}

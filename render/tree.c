@@ -50,7 +50,7 @@ static json_t *checks_json(const ctp_report *rep)
 		const ctp_check *c = ctp_report_check_at(rep, i);
 		int known = isfinite(c->value);
 		json_t *o = json_pack(
-			"{s:s, s:o, s:f, s:o, s:s, s:s, s:s}", "name",
+			"{s:s, s:o, s:f, s:o, s:s, s:s, s:s, s:s}", "name",
 			c->name, "value",
 			known ? json_real(c->value) : json_null(), "limit",
 			c->limit, "ok",
@@ -59,7 +59,8 @@ static json_t *checks_json(const ctp_report *rep)
 						      ? c->value <= c->limit
 						      : c->value >= c->limit),
 			"op", c->below ? "<=" : ">=", "source", c->source,
-			"what", c->what);
+			"what", c->what, "severity",
+			c->warn ? "warn" : "fail");
 
 		if (!o || json_array_append_new(arr, o)) {
 			json_decref(arr);

@@ -93,6 +93,14 @@ int ctp_inventory_report(const ctp_analysis *a, ctp_report *rep,
 			 ctp_error *err);
 
 /*
+ * Kernel findings (analyzer/kernel_report.c): the build identified and
+ * what is modelled for it, settings that contradict its defaults, and
+ * with --to-kernel what changes.  Returns 0 or CTP_ENOMEM.
+ */
+int ctp_kernel_report(const ctp_analysis *a, ctp_report *rep,
+		      ctp_error *err);
+
+/*
  * Hash chains: the "hash" section (docs/report.md) and its findings.
  * The table size comes from the input's sysctl; without it the section
  * says why it was skipped.  Returns 0 or CTP_ENOMEM.

@@ -164,6 +164,10 @@ typedef struct ctp_chain_limit {
 } ctp_chain_limit;
 
 void ctp_kernel_chain_limit(const ctp_kver *v, ctp_chain_limit *out);
+/* The limit of v in words: "no chain limit (...)" or "refuses a new
+ * flow once its chain holds 52 nodes (always at 81)". */
+void ctp_kernel_chain_limit_words(const ctp_kver *v, char *buf,
+				  size_t size);
 
 /*
  * Kernel log messages of conntrack that bear on sizing, generation by

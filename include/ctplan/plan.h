@@ -103,6 +103,11 @@ typedef struct ctp_plan_input {
 						    * "flags", "default" */
 	int kp_has_set_max;
 	uint64_t kp_set_max;
+	/* --to-kernel: kernel is the one about to be rolled out and from
+	 * the one it replaces; the reasons say what changes (defaults for
+	 * mem_kb, hash, chain limit).  has_from 0: no upgrade */
+	int has_from;
+	ctp_kver from;
 } ctp_plan_input;
 
 /* One sizing rule (kube-proxy, max/4, ...) judged on the same host. */
@@ -195,7 +200,7 @@ int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 
 /* ---- report sections ---- */
 
-#define CTP_PLAN_REASONS 8
+#define CTP_PLAN_REASONS 10
 #define CTP_PLAN_REASON_LEN 640
 
 /*

@@ -42,6 +42,10 @@ typedef struct ctp_check {
 	int below;          /* 1: ok when value <= limit; 0: >= */
 	const char *source; /* where the figure came from */
 	const char *what;
+	/* 1: missing the limit is a warning, not a failure: the check is
+	 * printed "WARN", counted in no exit status (a long chain on a
+	 * kernel that refuses no flow for it costs lookup time only) */
+	int warn;
 } ctp_check;
 
 /*

@@ -80,7 +80,8 @@ static void test_entries(void **state)
 
 	(void)state;
 	assert_string_equal(ctp_analyze_model_name(0), "plan");
-	assert_string_equal(ctp_analyze_model_name(1), "inventory");
+	assert_string_equal(ctp_analyze_model_name(1), "kernel");
+	assert_string_equal(ctp_analyze_model_name(2), "inventory");
 	assert_null(ctp_analyze_model_name(ctp_analyze_model_count()));
 	assert_int_equal(ctp_analyze_model(ctp_analyze_model_count(), NULL,
 					   NULL, &err),

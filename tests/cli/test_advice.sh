@@ -100,12 +100,15 @@ am = d["hash"]["at_max"]
 assert am["target_reached"] and am["uniform_fill"] > 0, am
 assert abs(am["entries"] - 262144) < 1, am["entries"]
 c = checks["long_chain_share_at_max"]
-assert c["source"] == "hash.at_max.histogram" and c["value"] > 0.3 and not c["ok"], c
+assert c["source"] == "hash.at_max.histogram" and c["value"] > 0.3 and not c["ok"] and c["severity"] == "warn", c
 assert r["max"] == 262144 and r["buckets"] > 65536, r
 assert "hash.at_max_uniform" in f, list(f)
 ' || fail "Docker host: the at-max model is a full table"
 "$ctplan" check "$tmp/docker" >"$tmp/out" 2>&1
-[ $? -eq 1 ] || fail "Docker host: check fails on long chains at max"
+# 4.19 refuses no flow for a long chain: they cost lookup time, a
+# warning that does not fail the gate
+[ $? -eq 0 ] && grep -qE '^  WARN long_chain_share_at_max ' "$tmp/out" ||
+	fail "Docker host: check warns on long chains at max"
 
 # ---- one table per namespace (4.4): the balls-into-bins tail of the
 # fill keeps the namespaces' mix, so each table holds its share

@@ -153,12 +153,18 @@ g = [g for g in n["groups"] if g["protocol"] == "tcp" and
 # 29656 and 29999 are the taken ports inside 29000-30000
 want((g["used"], g["range_size"]), (2, 1001), "used in the range")
 '
-run old --kernel 4.19 "$S/conntrack_-L"
-check "$tmp/old.json" "--kernel 4.19" '
-want((n["kernel"], n["algorithm"]), ("4.19", "rover-scan"), "algorithm")
+run old --kernel 4.19.0 "$S/conntrack_-L"
+check "$tmp/old.json" "--kernel 4.19.0" '
+want((n["kernel"], n["algorithm"]), ("4.19.0", "rover-scan"), "algorithm")
 g = n["groups"][0]
 want((g["utilization_p_fail_1pct"], g["utilization_p_fail_50pct"]),
      (1.0, 1.0), "the rover fails only when full")
+'
+# 4.19 without a patch level is 4.19.y with every modelled stable
+# change: the bounded search of 4.19.228
+run v419 --kernel 4.19 "$S/conntrack_-L"
+check "$tmp/v419.json" "--kernel 4.19" '
+want((n["kernel"], n["algorithm"]), ("4.19.228", "bounded"), "algorithm")
 '
 run v61 --kernel 6.1 "$S/conntrack_-L"
 check "$tmp/v61.json" "--kernel 6.1" '

@@ -42,7 +42,8 @@ assert r["max"] == 262144, r
 assert r["buckets"] == r["buckets_min_chain"] > df["buckets"], r
 assert r["long_chain_share_at_max"] <= 0.01, r
 assert 0 < r["full_drop_p"] < 1 and r["memory_bytes"] > 262144 * 256
-assert len(r["reasons"]) == 6 and all(isinstance(x, str) for x in r["reasons"])
+# the "where:" reason (per kernel, analyzer/planner.c) is the 7th
+assert len(r["reasons"]) == 7 and all(isinstance(x, str) for x in r["reasons"])
 assert r["modules_load"] == "nf_conntrack" and len(r["apply_now"]) == 2, r
 assert [x["name"] for x in r["rules"]][:2] == ["kernel default", "kube-proxy"]
 assert r["rules"][1]["max"] is None   # no --cores
@@ -96,9 +97,15 @@ expect 1 "$ctplan" check --growth 10000 "$sample"
 grep -q "^$sample: FAILED" "$tmp/out" || fail "check: FAILED line"
 grep -qE '^  FAIL headroom_pct_at_peak +-33\.51[0-9]* +>= 25 ' "$tmp/out" ||
 	fail "check: headroom failure with figure and limit"
-expect 1 "$ctplan" check --max-chain 2 "$sample"
+# chains over 2 on 6.18 (max chain length drawn from 50 on) cost lookup
+# time only: a warning; on 5.15.0 (from 8 on) the kernel refuses flows
+# in chains over 8, as a table at 8 nodes a bucket has
+expect 0 "$ctplan" check --max-chain 2 "$sample"
+grep -qE '^  WARN long_chain_share_at_max ' "$tmp/out" ||
+	fail "check: chain warning on 6.18"
+expect 1 "$ctplan" check --kernel 5.15.0 tests/cli/hosts/k514-defaults
 grep -qE '^  FAIL long_chain_share_at_max ' "$tmp/out" ||
-	fail "check: chain failure"
+	fail "check: chain failure on 5.15.0"
 expect 1 "$ctplan" check --max-nat-util 0.00001 --no-hash "$sample"
 grep -qE '^  FAIL nat_utilization ' "$tmp/out" || fail "check: nat failure"
 # one bad host fails the gate even when the other passes

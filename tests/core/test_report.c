@@ -87,7 +87,7 @@ static void add(ctp_report *rep, const char *name, double value,
 		double limit, int below)
 {
 	char src[16] = "source", what[16] = "what";
-	ctp_check c = { name, value, limit, below, src, what };
+	ctp_check c = { name, value, limit, below, src, what, 0 };
 
 	assert_int_equal(ctp_report_add_check(rep, &c), 0);
 	/* copied: the caller's strings may go */
@@ -189,7 +189,7 @@ static void test_generation(void **state)
 {
 	ctp_report *rep;
 	unsigned long g, h;
-	ctp_check c = { "c", 1, 2, 1, "s", "w" };
+	ctp_check c = { "c", 1, 2, 1, "s", "w", 0 };
 
 	(void)state;
 	assert_int_equal(ctp_report_new(&rep), 0);
@@ -242,7 +242,7 @@ static void test_tree(void **state)
 		"dport=1000 [ASSURED] mark=0 use=1\n";
 	ctp_parse_opts po = CTP_PARSE_OPTS_INIT;
 	ctp_error err = CTP_ERROR_INIT;
-	ctp_check c = { "chk", NAN, 25, 0, "none", "what" };
+	ctp_check c = { "chk", NAN, 25, 0, "none", "what", 0 };
 	ctp_snapshot *s;
 	ctp_analysis *a;
 	ctp_report *rep;
