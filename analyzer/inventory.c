@@ -200,8 +200,14 @@ static int table_section(const ctp_analysis *a, ctp_inventory *inv,
 			rc = ctp_report_finding_act(
 				rep, CTP_FINDING_CRIT, "table.full",
 				(double)count, (double)max, max_act,
-				"the table is full: new flows are dropped "
-				"unless an unassured entry can be evicted");
+				"%s: new flows are dropped unless an "
+				"unassured entry can be evicted",
+				ctp_host_upgrade_get(a->host) &&
+						ctp_host_upgrade_get(a->host)
+							->max_moved
+					? "today's entries fill the max the new "
+					  "kernel defaults to (--to-kernel)"
+					: "the table is full");
 		else if (pct < 20)
 			rc = ctp_report_finding_act(
 				rep, CTP_FINDING_WARN, "table.headroom_low",

@@ -100,7 +100,8 @@ static int upgrade(const ctp_analysis *a, ctp_report *rep,
 	const ctp_hash_era_info *hf, *ht;
 	const ctp_host_num *max = ctp_host_max(a->host),
 			   *bk = ctp_host_buckets(a->host);
-	char fv[32], tv[32], lf[120], lt[120], kept[64];
+	char fv[32], tv[32], lf[120], lt[120], act[96];
+	const char *raise;
 	int rc = 0;
 
 	ctp_kver_format(&to, tv, sizeof(tv));
@@ -135,17 +136,16 @@ static int upgrade(const ctp_analysis *a, ctp_report *rep,
 			fv);
 	if (u->max_before.known) {
 		if (u->max_moved) {
-			snprintf(kept, sizeof(kept),
-				 "set nf_conntrack_max = %llu",
-				 (unsigned long long)u->max_before.value);
+			/* the action is the recommendation's figure, as in
+			 * every finding that names a max */
+			int drops = max->value < u->max_before.value;
+
+			raise = drops ? ctp_max_action(a, act, sizeof(act))
+				      : NULL;
 			rc |= ctp_report_finding_act(
-				rep,
-				max->value < u->max_before.value
-					? CTP_FINDING_WARN
-					: CTP_FINDING_INFO,
+				rep, drops ? CTP_FINDING_WARN : CTP_FINDING_INFO,
 				"kernel.upgrade_max", (double)max->value,
-				(double)u->max_before.value,
-				max->value < u->max_before.value ? kept : NULL,
+				(double)u->max_before.value, raise,
 				"nf_conntrack_max %llu is %s's default for this "
 				"MemTotal (%s, max = %u x buckets): nothing "
 				"sets it, so on %s it becomes that kernel's "
@@ -155,10 +155,11 @@ static int upgrade(const ctp_analysis *a, ctp_report *rep,
 				u->def_from.rule->factor, tv,
 				(unsigned long long)max->value,
 				u->def_to.rule->name, u->def_to.rule->factor,
-				max->value < u->max_before.value
-					? "; to keep today's, put it in "
+				!drops ? ""
+				: raise ? "; set the recommended max in "
 					  "sysctl.d before the upgrade"
-					: "");
+					: "; the peak still fits it (see the "
+					  "headroom)");
 		} else {
 			rc |= ctp_report_finding(
 				rep, CTP_FINDING_INFO, "kernel.upgrade_max",
@@ -178,9 +179,14 @@ static int upgrade(const ctp_analysis *a, ctp_report *rep,
 				(double)bk->value,
 				(double)u->buckets_before.value,
 				"nf_conntrack_buckets %llu is %s's default for "
-				"this MemTotal: on %s it becomes %llu",
+				"this MemTotal: on %s it %s %llu, that "
+				"kernel's default",
 				(unsigned long long)u->buckets_before.value, fv,
-				tv, (unsigned long long)bk->value);
+				tv,
+				bk->value == u->buckets_before.value
+					? "stays"
+					: "becomes",
+				(unsigned long long)bk->value);
 		else
 			rc |= ctp_report_finding(
 				rep, CTP_FINDING_INFO, "kernel.upgrade_buckets",

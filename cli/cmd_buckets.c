@@ -98,6 +98,7 @@ int cmd_buckets(const cli_cmd *cmd, int argc, char **argv)
 	diag_state ds = { 0, 0, 0 };
 	ctp_snapshot *snap = NULL;
 	const char *keyhex, *mixhex, *bstr, *kstr, *ksrc;
+	ctp_kernel_id kid;
 	const ctp_hash_era_info *info;
 	uint64_t netmix = 0, buckets = 0, inexact = 0;
 	ctp_hash_key key;
@@ -126,7 +127,9 @@ int cmd_buckets(const cli_cmd *cmd, int argc, char **argv)
 		return usage_error("--buckets takes a number from 1 to "
 				   "4294967295",
 				   bstr);
-	if (kstr && ctp_kver_parse(kstr, strlen(kstr), &v, &err))
+	/* a release string is read as the upstream build it carries
+	 * (docs/kernels.md) */
+	if (kstr && ctp_kernel_identify(kstr, strlen(kstr), -1, &kid, &err))
 		return usage_error(err.msg, NULL);
 	if (!a.npos)
 		return usage_error("no input given", NULL);
@@ -154,7 +157,16 @@ int cmd_buckets(const cli_cmd *cmd, int argc, char **argv)
 	}
 
 	if (kstr) {
+		v = kid.upstream;
 		ksrc = "--kernel";
+	} else if (ctp_snapshot_kernel(snap) &&
+		   ctp_snapshot_kernel(snap)->release[0] &&
+		   ctp_kernel_identify(ctp_snapshot_kernel(snap)->release,
+				       strlen(ctp_snapshot_kernel(snap)->release),
+				       ctp_snapshot_kernel(snap)->patch, &kid,
+				       &err) == 0) {
+		v = kid.upstream;
+		ksrc = "uname";
 	} else if (ctp_kver_from_info(ctp_snapshot_kernel(snap), &v)) {
 		ksrc = "uname";
 	} else {
