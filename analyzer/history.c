@@ -636,7 +636,11 @@ int ctp_history_report(const ctp_analysis *a, ctp_report *rep,
 	/* whether the messages name their namespace: known only from a
 	 * kernel that was named, not the one assumed without uname */
 	kv = ctp_host_kernel(a->host, NULL);
-	if (!ctp_host_kernel_note(a->host))
+	/* the log was printed by the input's kernel, also when it is
+	 * judged on another (--to-kernel) */
+	if (ctp_host_upgrade_get(a->host))
+		kv = ctp_host_upgrade_get(a->host)->from.upstream;
+	if (!ctp_host_kernel_note(a->host) && kv.major >= 2)
 		hs->names_netns = ctp_kernel_kmsg_netns(&kv);
 	kind_totals(hs);
 	if (ctp_report_add_section(rep, "history", CTP_SEC_HISTORY, hs,

@@ -1037,34 +1037,32 @@ int ctp_kernel_identify(const char *release, size_t len, int patch_hint,
 				      "b16ac3c4c886, defaults d532bcd0b269, "
 				      "chain limit)";
 			snprintf(out->note, sizeof(out->note),
-				 "RHEL 9's 5.14 is modelled as upstream "
-				 "5.15.103 (siphash, max = buckets, the 50..79 "
-				 "chain limit); which 5.14.0-N took each "
-				 "backport was not verified in the RHEL "
-				 "sources");
+				 "siphash, max = buckets, the 50..79 chain "
+				 "limit; which 5.14.0-N took each backport was "
+				 "not verified in the RHEL sources");
 		} else if (v.minor == 18) {
 			out->vendor = "RHEL 8 (CentOS 8, Rocky, Alma, Oracle "
 				      "RHCK)";
 			out->upstream = (ctp_kver){ 4, 18, 0 };
 			out->source = "RHEL 8 kernel 4.18.0-N.el8";
 			snprintf(out->note, sizeof(out->note),
-				 "RHEL 8's 4.18 is modelled as upstream 4.18 "
-				 "(jhash2, no chain limit, max = 4 x buckets); "
-				 "its conntrack backports were not verified");
+				 "jhash2, no chain limit, max = 4 x buckets; "
+				 "RHEL 8's conntrack backports were not "
+				 "verified");
 		} else if (v.minor == 10) {
 			out->vendor = "RHEL 7 (CentOS 7)";
 			out->upstream = (ctp_kver){ 3, 10, 0 };
 			out->source = "RHEL 7 kernel 3.10.0-N.el7";
 			snprintf(out->note, sizeof(out->note),
-				 "RHEL 7's 3.10 is modelled as upstream 3.10; "
-				 "its conntrack backports were not verified");
+				 "RHEL 7's conntrack backports were not "
+				 "verified");
 		} else {
 			out->vendor = "RHEL 10 (CentOS Stream 10)";
 			out->upstream = (ctp_kver){ 6, 12, 0 };
 			out->source = "RHEL 10 kernel 6.12.0-N.el10";
 			snprintf(out->note, sizeof(out->note),
-				 "RHEL 10's 6.12 is modelled as upstream 6.12; "
-				 "its later backports were not verified");
+				 "RHEL 10's later backports were not "
+				 "verified");
 		}
 	} else if (has(rest, n, "amzn2")) {
 		/* "5.10.215-203.850.amzn2.x86_64": upstream numbers */
@@ -1080,12 +1078,9 @@ int ctp_kernel_identify(const char *release, size_t len, int patch_hint,
 		out->vendor = "SUSE (SLES / openSUSE Leap 15)";
 		out->source = "SLE kernel X.Y.Z-150N00.*: base X.Y.Z";
 		out->exact = 0;
-		ctp_kver_format(&v, kv, sizeof(kv));
 		snprintf(out->note, sizeof(out->note),
-			 "SUSE's %s is modelled as upstream %s; SUSE "
-			 "backports, and which conntrack changes this build "
-			 "carries was not verified",
-			 kv, kv);
+			 "SUSE backports, and which conntrack changes this "
+			 "build carries was not verified");
 	} else if (n >= 1 && rest[0] == '+') {
 		out->vendor = "Container-Optimized OS";
 		out->source = "COS numbers its kernels by the upstream "

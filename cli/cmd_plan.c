@@ -216,6 +216,26 @@ int cli_kernel_options(const cli_cmd *cmd, const cli_args *a,
 	return 0;
 }
 
+/* A release string read as a vendor build, or with its patch level
+ * assumed: say how, on stderr as the other notes (the analyze report has
+ * it as the finding kernel.identified). */
+static void kernel_note(const cli_cmd *cmd, const char *release)
+{
+	ctp_kernel_id id;
+	ctp_error err = CTP_ERROR_INIT;
+	char kv[32];
+
+	if (!release ||
+	    ctp_kernel_identify(release, strlen(release), -1, &id, &err) ||
+	    (!strcmp(id.vendor, "upstream") && id.exact))
+		return;
+	ctp_kver_format(&id.upstream, kv, sizeof(kv));
+	fprintf(stderr, "ctplan %s: note: '%s' (%s) is modelled as upstream "
+			"%s%s%s\n",
+		cmd->name, release, id.vendor, kv, id.note[0] ? "; " : "",
+		id.note);
+}
+
 int cmd_plan(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_args a;
@@ -259,6 +279,8 @@ int cmd_plan(const cli_cmd *cmd, int argc, char **argv)
 
 	memset(&in, 0, sizeof(in));
 	in.kernel = ao.has_kernel ? ao.kernel : ctp_kernel_newest();
+	kernel_note(cmd, ao.kernel_release);
+	kernel_note(cmd, ao.to_kernel_release);
 	in.kernel_source =
 		ao.has_kernel ? "--kernel" : "assumed: the newest known";
 	if (ao.to_kernel_release) {
