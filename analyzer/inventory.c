@@ -12,6 +12,7 @@
 #include "ctplan/analyze.h"
 #include "ctplan/flow.h"
 #include "ctplan/inventory.h"
+#include "ctplan/kernel.h"
 #include "grow.h"
 
 const ctp_stat ctp_inventory_stats[CTP_INV_STATS] = {
@@ -55,6 +56,7 @@ void ctp_inventory_free(void *p)
 	free(inv->protocol.v);
 	free(inv->state.v);
 	free(inv->zone.v);
+	free(inv->ns);
 	free(inv);
 }
 
@@ -218,6 +220,110 @@ static int table_section(const ctp_analysis *a, ctp_inventory *inv,
 	return rc;
 }
 
+/*
+ * Each namespace's entries against the one global nf_conntrack_max
+ * (__nf_conntrack_alloc(): "ct_count > nf_conntrack_max" with the
+ * namespace's own count, [6.1]; nf_conntrack_standalone.c makes the
+ * sysctl 0444 outside init_net), and the shared table's load summed
+ * over them (kernel.h shared_table: one nf_conntrack_hash from 4.7,
+ * net->ct.hash per namespace before: [3.4] CyanogenMod klte tree
+ * "&net->ct.hash[bucket]").  A namespace near or at max is a finding
+ * that names it.
+ */
+static int ns_section(const ctp_analysis *a, ctp_inventory *inv,
+		      ctp_report *rep)
+{
+	const ctp_host *h = a->host;
+	const ctp_snapshot *snap = a->snap;
+	size_t n = ctp_host_ns_count(h), nk = ctp_snapshot_kevent_count(snap);
+	const ctp_kevent *ev = ctp_snapshot_kevents(snap);
+	uint32_t inodes[16];
+	uint64_t msgs[16];
+	size_t ni = 0;
+	ctp_kver kv = ctp_host_kernel(h, NULL);
+	uint64_t max = inv->max.known ? inv->max.value : 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < nk; i++) {
+		size_t j = 0;
+		if (ev[i].kind != CTP_KEV_TABLE_FULL ||
+		    !(ev[i].flags & CTP_KEV_F_NETNS))
+			continue;
+		while (j < ni && inodes[j] != ev[i].netns)
+			j++;
+		if (j == ni) {
+			if (ni == sizeof(inodes) / sizeof(inodes[0]))
+				continue;
+			inodes[ni] = ev[i].netns;
+			msgs[ni++] = 0;
+		}
+		msgs[j] += ev[i].repeat ? ev[i].repeat : 1;
+	}
+	if (n < 2 && !ni)
+		return 0;
+	inv->ns = calloc(n + ni, sizeof(*inv->ns));
+	if (!inv->ns)
+		return CTP_ENOMEM;
+	inv->shared_table =
+		ctp_kernel_hash_era_info(ctp_kernel_hash_era(&kv))->shared_table;
+	for (size_t i = 0; i < n; i++) {
+		struct ctp_inv_ns *r = &inv->ns[inv->nns++];
+		r->ns = ctp_host_ns_label(h, i);
+		r->entries = ctp_host_ns_entries(h, i);
+		inv->entries_all += r->entries;
+		/* the count in force is the host's own namespace's */
+		if (!*r->ns && inv->count.known) {
+			r->count_known = 1;
+			r->count = inv->count.value;
+		}
+		r->pct_of_max = max ? 100.0 * (double)(r->count_known
+							       ? r->count
+							       : r->entries) /
+					      (double)max
+				    : NAN;
+	}
+	for (size_t j = 0; j < ni; j++) {
+		struct ctp_inv_ns *r = &inv->ns[inv->nns++];
+		r->ns = NULL;
+		r->inode = inodes[j];
+		r->entries = msgs[j];
+		r->pct_of_max = max ? 100.0 : NAN;
+	}
+	inv->load_all = inv->buckets.known && inv->buckets.value
+				? 2.0 * (double)inv->entries_all /
+					  (double)inv->buckets.value
+				: NAN;
+	for (size_t i = 0; i < inv->nns && !rc; i++) {
+		const struct ctp_inv_ns *r = &inv->ns[i];
+		uint64_t c = r->count_known ? r->count : r->entries;
+		char abuf[80];
+		const char *act = ctp_max_action(a, abuf, sizeof(abuf));
+		if (!r->ns || !*r->ns || !max)
+			continue; /* the host's own: table.full/headroom_low */
+		if (c >= max)
+			rc = ctp_report_finding_act(
+				rep, CTP_FINDING_CRIT, "table.ns_full",
+				(double)c, (double)max, act,
+				"namespace '%s' is full: %llu entries listed "
+				"at nf_conntrack_max %llu (the limit counts "
+				"each namespace on its own); its new flows are "
+				"dropped unless an unassured entry can be "
+				"evicted",
+				r->ns, (unsigned long long)c,
+				(unsigned long long)max);
+		else if (r->pct_of_max > 80)
+			rc = ctp_report_finding_act(
+				rep, CTP_FINDING_WARN, "table.ns_headroom_low",
+				100 - r->pct_of_max, 20, act,
+				"namespace '%s' has less than 20%% headroom to "
+				"nf_conntrack_max: %llu entries listed of "
+				"%llu",
+				r->ns, (unsigned long long)c,
+				(unsigned long long)max);
+	}
+	return rc;
+}
+
 static void stats_section(const ctp_snapshot *snap, ctp_inventory *inv)
 {
 	int src;
@@ -256,7 +362,8 @@ int ctp_inventory_report(const ctp_analysis *a, ctp_report *rep,
 	if (!inv)
 		goto oom;
 	inv->snap = snap;
-	if (entries_section(snap, inv) || table_section(a, inv, rep)) {
+	if (entries_section(snap, inv) || table_section(a, inv, rep) ||
+	    ns_section(a, inv, rep)) {
 		ctp_inventory_free(inv);
 		goto oom;
 	}

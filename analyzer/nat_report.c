@@ -18,9 +18,16 @@
 /* groups named one by one in findings; the rest are summed up */
 #define FINDING_GROUPS 5
 
-static void group_name(const ctp_nat_group *g, char *buf, size_t size)
+/*
+ * A group is per namespace (nf_nat_used_tuple() looks in the group's own
+ * namespace), so with several namespaces its finding names it: the same
+ * destination exhausted in two namespaces is two findings.
+ */
+static void group_name(const ctp_nat_group *g, int multi_ns, char *buf,
+		       size_t size)
 {
-	char nat[64], peer[64];
+	char nat[64], peer[64], where[96] = "";
+	size_t n;
 
 	ctp_addr_format(g->family, g->nat_addr, nat, sizeof(nat));
 	ctp_addr_format(g->family, g->peer_addr, peer, sizeof(peer));
@@ -33,6 +40,14 @@ static void group_name(const ctp_nat_group *g, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%s %s:%u via %s",
 			 ctp_proto_name(g->proto), peer, g->peer_port, nat);
+	if (multi_ns)
+		snprintf(where, sizeof(where), " in %s%s%s",
+			 g->ns && *g->ns ? "namespace '" : "the host's own "
+							    "namespace",
+			 g->ns && *g->ns ? g->ns : "",
+			 g->ns && *g->ns ? "'" : "");
+	n = strlen(buf);
+	snprintf(buf + n, size - n, "%s", where);
 }
 
 static int findings(const ctp_snapshot *snap, const ctp_nat_result *r,
@@ -40,7 +55,11 @@ static int findings(const ctp_snapshot *snap, const ctp_nat_result *r,
 {
 	size_t named = 0, more = 0;
 	uint64_t failed;
-	int rc = 0;
+	int rc = 0, multi_ns = 0;
+
+	for (size_t i = 1; i < r->ngroups && !multi_ns; i++)
+		multi_ns = strcmp(r->groups[i].ns ? r->groups[i].ns : "",
+				  r->groups[0].ns ? r->groups[0].ns : "") != 0;
 
 	for (size_t i = 0; i < r->ngroups && !rc; i++) {
 		const ctp_nat_group *g = &r->groups[i];
@@ -54,7 +73,7 @@ static int findings(const ctp_snapshot *snap, const ctp_nat_result *r,
 			continue;
 		}
 		named++;
-		group_name(g, name, sizeof(name));
+		group_name(g, multi_ns, name, sizeof(name));
 		rc = ctp_report_finding_act(
 			rep, crit ? CTP_FINDING_CRIT : CTP_FINDING_WARN,
 			crit ? "nat.ports_exhausted" : "nat.ports_low",

@@ -96,6 +96,50 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* table.namespaces (docs/report.md), or null with one namespace */
+static json_t *ns_json(const ctp_inventory *inv)
+{
+	json_t *o, *list;
+
+	if (!inv->nns)
+		return json_null();
+	list = json_array();
+	for (size_t i = 0; list && i < inv->nns; i++) {
+		const struct ctp_inv_ns *r = &inv->ns[i];
+		/* pack "o" steals each value; append_new steals the row */
+		json_t *row = json_pack(
+			"{s:o, s:o, s:o, s:o, s:o, s:o}", "namespace",
+			r->ns ? json_string(r->ns) : json_null(), "inode",
+			r->ns ? json_null() : json_integer(r->inode),
+			"entries_listed",
+			r->ns ? json_integer((json_int_t)r->entries)
+			      : json_null(),
+			"table_full_messages",
+			r->ns ? json_null()
+			      : json_integer((json_int_t)r->entries),
+			"count",
+			u64_or_null(r->count_known, r->count), "pct_of_max",
+			isfinite(r->pct_of_max)
+				? json_real(round(r->pct_of_max * 100) / 100)
+				: json_null());
+		if (!row || json_array_append_new(list, row)) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	if (!list)
+		return NULL;
+	/* pack "o" steals list */
+	o = json_pack("{s:b, s:I, s:o, s:o}", "shared_table",
+		      inv->shared_table, "entries_listed",
+		      (json_int_t)inv->entries_all, "load_all",
+		      isfinite(inv->load_all)
+			      ? json_real(round(inv->load_all * 1e6) / 1e6)
+			      : json_null(),
+		      "list", list);
+	return o;
+}
+
 json_t *ctp_json_table(const ctp_inventory *inv)
 {
 	json_t *t = json_pack(
@@ -112,6 +156,11 @@ json_t *ctp_json_table(const ctp_inventory *inv)
 		inv->has_headroom ? json_real(inv->headroom_pct)
 				  : json_null());
 
+	/* set_new steals the value */
+	if (t && json_object_set_new(t, "namespaces", ns_json(inv))) {
+		json_decref(t);
+		return NULL;
+	}
 	if (t && inv->has_full_drop_p &&
 	    json_object_set_new(t, "full_drop_p",
 				isfinite(inv->full_drop_p)

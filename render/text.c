@@ -120,6 +120,70 @@ static void inputs_more(tctx *t, json_t *e)
 			errs);
 }
 
+/* table.namespaces: each one's entries against the one max, and the
+ * load of the hash table they share */
+static void namespaces(tctx *t, json_t *ns)
+{
+	json_t *r;
+	size_t i;
+	int w = 6;
+
+	if (!json_is_object(ns))
+		return;
+	json_array_foreach(json_object_get(ns, "list"), i, r) {
+		const char *l = json_string_value(json_object_get(r,
+								 "namespace"));
+		if (l && (int)strlen(l) > w)
+			w = (int)strlen(l);
+	}
+	if (w > 40)
+		w = 40;
+	if (json_is_true(json_object_get(ns, "shared_table"))) {
+		fprintf(t->out, "  %-12s %zu; one hash table shared by all "
+				"(4.7+): %lld entries listed",
+			"namespaces", json_array_size(json_object_get(ns,
+								    "list")),
+			(long long)json_integer_value(
+				json_object_get(ns, "entries_listed")));
+		if (json_is_number(json_object_get(ns, "load_all")))
+			fprintf(t->out, ", %.3g nodes per bucket",
+				json_number_value(json_object_get(ns,
+								  "load_all")));
+		fputc('\n', t->out);
+	} else {
+		fprintf(t->out, "  %-12s %zu; one hash table each (< 4.7)\n",
+			"namespaces",
+			json_array_size(json_object_get(ns, "list")));
+	}
+	json_array_foreach(json_object_get(ns, "list"), i, r) {
+		json_t *pct = json_object_get(r, "pct_of_max");
+		const char *l = json_string_value(json_object_get(r,
+								 "namespace"));
+		fprintf(t->out, "  %-12s ", "");
+		if (!l) {
+			fprintf(t->out, "netns inode %lld: %lld \"table full\" "
+					"messages in the kernel log\n",
+				(long long)json_integer_value(
+					json_object_get(r, "inode")),
+				(long long)json_integer_value(json_object_get(
+					r, "table_full_messages")));
+			continue;
+		}
+		fprintf(t->out, "%-*.*s %8lld listed", w, w,
+			*l ? l : "(host)",
+			(long long)json_integer_value(
+				json_object_get(r, "entries_listed")));
+		if (json_is_number(json_object_get(r, "count")))
+			fprintf(t->out, ", count %lld",
+				(long long)json_integer_value(
+					json_object_get(r, "count")));
+		if (json_is_number(pct))
+			fprintf(t->out, ": %.2f%% of max",
+				json_number_value(pct));
+		fputc('\n', t->out);
+	}
+}
+
 static void table(tctx *t, json_t *tab)
 {
 	json_t *pct = json_object_get(tab, "headroom_pct");
@@ -139,6 +203,7 @@ static void table(tctx *t, json_t *tab)
 	if (json_is_number(pct))
 		fprintf(t->out, " (%.2f%% of max free)", json_number_value(pct));
 	fputc('\n', t->out);
+	namespaces(t, json_object_get(tab, "namespaces"));
 }
 
 /* "key n" pairs of an object, several per line */

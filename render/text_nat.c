@@ -83,6 +83,13 @@ static void groups(tctx *t, json_t *arr)
 {
 	size_t i, w = 4;
 	json_t *g;
+	/* groups are per namespace: with several, a last column says
+	 * which (the same peer can be exhausted in two) */
+	int multi = 0;
+
+	json_array_foreach(arr, i, g)
+		multi |= strcmp(sval(g, "namespace"),
+				sval(json_array_get(arr, 0), "namespace")) != 0;
 
 	json_array_foreach(arr, i, g) {
 		char peer[80];
@@ -96,9 +103,9 @@ static void groups(tctx *t, json_t *arr)
 	}
 	if (w > PEER_W)
 		w = PEER_W;
-	fprintf(t->out, "  %-6s %-*s %-*s %-13s %6s %7s %9s %6s %6s\n",
+	fprintf(t->out, "  %-6s %-*s %-*s %-13s %6s %7s %9s %6s %6s%s\n",
 		"proto", (int)w, "peer", NAT_W, "nat address", "range", "used",
-		"util", "p_fail", "1%", "50%");
+		"util", "p_fail", "1%", "50%", multi ? "  namespace" : "");
 	json_array_foreach(arr, i, g) {
 		char peer[80], range[24];
 		const char *src = sval(g, "range_source");
@@ -122,6 +129,10 @@ static void groups(tctx *t, json_t *arr)
 		pct(t->out, json_object_get(g, "utilization_p_fail_1pct"), 6);
 		pct(t->out, json_object_get(g, "utilization_p_fail_50pct"),
 		    6);
+		if (multi)
+			fprintf(t->out, "  %s", *sval(g, "namespace")
+							? sval(g, "namespace")
+							: "(host)");
 		fputc('\n', t->out);
 	}
 	if (json_array_size(arr) > TEXT_GROUPS)

@@ -48,6 +48,27 @@ typedef struct ctp_inventory {
 	double headroom_pct;  /* rounded to 2 decimals */
 	int has_full_drop_p;  /* the planner ran: full_drop_p (NAN null) */
 	double full_drop_p;
+	/*
+	 * "table.namespaces": with more than one namespace in the input
+	 * (sos's per-namespace dumps) or a kernel log that names one.
+	 * nf_conntrack_max is one global value checked against each
+	 * namespace's own count; the hash table is one for all of them
+	 * from 4.7 on (shared_table), one per namespace before.
+	 */
+	struct ctp_inv_ns {
+		const char *ns;     /* label; "" the host's own; NULL: a
+				     * namespace the kernel log names */
+		uint32_t inode;     /* with ns NULL */
+		uint64_t entries;   /* listed (ns) or table-full messages */
+		int count_known;    /* the host's own count (conntrack -C,
+				     * sysctl) */
+		uint64_t count;
+		double pct_of_max;  /* NAN: max unknown */
+	} *ns;
+	size_t nns;
+	int shared_table;
+	uint64_t entries_all;   /* listed, all namespaces */
+	double load_all;        /* 2 x entries_all / buckets; NAN unknown */
 	/* "stats" */
 	int stat_have[CTP_INV_STATS];
 	uint64_t stat[CTP_INV_STATS];

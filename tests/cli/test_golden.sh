@@ -22,6 +22,7 @@ cases=(
 	"docker|tests/cli/hosts/docker"
 	"openstack|tests/cli/hosts/openstack"
 	"eks-node|tests/cli/hosts/eks-node"
+	"sos-netns|tests/cli/hosts/sos-netns"
 )
 mkdir -p "$golden"
 for c in "${cases[@]}"; do
