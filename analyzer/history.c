@@ -601,6 +601,46 @@ static void kind_totals(ctp_history_section *hs)
 	}
 }
 
+/* the largest first (messages and suppressed), then the earliest */
+static int burst_size_cmp(const void *pa, const void *pb)
+{
+	const burst *a = pa, *b = pb;
+	uint64_t na = a->count + a->suppressed, nb = b->count + b->suppressed;
+
+	if (na != nb)
+		return na < nb ? 1 : -1;
+	return (a->first > b->first) - (a->first < b->first);
+}
+
+static int burst_time_cmp(const void *pa, const void *pb)
+{
+	const burst *a = pa, *b = pb;
+
+	if (a->first != b->first)
+		return (a->first > b->first) - (a->first < b->first);
+	return a->kind - b->kind;
+}
+
+/*
+ * The burst list is bounded (issue 18: a million table-full lines 61 s
+ * apart made a million bursts, 1.55 GB and a 280 MB report): the
+ * CTP_HIST_BURSTS_LISTED largest are kept, in time order; the rest are
+ * counted (bursts_not_listed, and their messages).  The per-kind totals
+ * (kind_totals) are taken before, over every burst.
+ */
+static void bound_bursts(ctp_history_section *hs)
+{
+	if (hs->nbursts <= CTP_HIST_BURSTS_LISTED)
+		return;
+	qsort(hs->bursts, hs->nbursts, sizeof(*hs->bursts), burst_size_cmp);
+	for (size_t i = CTP_HIST_BURSTS_LISTED; i < hs->nbursts; i++)
+		hs->unlisted_messages +=
+			hs->bursts[i].count + hs->bursts[i].suppressed;
+	hs->unlisted = hs->nbursts - CTP_HIST_BURSTS_LISTED;
+	hs->nbursts = CTP_HIST_BURSTS_LISTED;
+	qsort(hs->bursts, hs->nbursts, sizeof(*hs->bursts), burst_time_cmp);
+}
+
 int ctp_history_report(const ctp_analysis *a, ctp_report *rep,
 		       ctp_error *err)
 {
@@ -647,6 +687,8 @@ int ctp_history_report(const ctp_analysis *a, ctp_report *rep,
 				   ctp_history_section_free) ||
 	    findings(a, rep, &h))
 		goto oom;
+	/* after the findings, which read every burst through h */
+	bound_bursts(hs);
 	return 0;
 oom:
 	return ctp_error_set(err, CTP_ENOMEM, NULL, 0, 0,

@@ -194,6 +194,10 @@ json_t *ctp_json_history(const ctp_history_section *h)
 	    put(hist, "boots", json_integer((json_int_t)h->boots)) ||
 	    notices_json(hist, h))
 		goto oom;
+	if (put(hist, "bursts_not_listed",
+		json_pack("{s:I, s:I}", "bursts", (json_int_t)h->unlisted,
+			  "messages", (json_int_t)h->unlisted_messages)))
+		goto oom;
 	/* put steals bursts, also when it fails */
 	if (put(hist, "bursts", bursts)) {
 		json_decref(hist);

@@ -82,6 +82,13 @@ void ctp_text_history(tctx *t, json_t *h)
 	fprintf(t->out, "  %-14s clock %s, bursts split at gaps over %lld "
 			"s\n",
 		"times", sval(h, "clock"), ival(h, "burst_gap_s"));
+	l = json_object_get(h, "bursts_not_listed");
+	if (ival(l, "bursts"))
+		fprintf(t->out, "  %-14s the %zu largest bursts are listed; "
+				"%lld more (%lld messages) are counted "
+				"above, not listed\n",
+			"bursts", json_array_size(json_object_get(h, "bursts")),
+			ival(l, "bursts"), ival(l, "messages"));
 	json_array_foreach(json_object_get(h, "logs"), i, l) {
 		const char *path = sval(l, "path");
 		size_t pl = strlen(path);

@@ -13,6 +13,7 @@
 #include "ctplan/snapshot.h"
 
 #define CTP_HIST_NS_MAX 8 /* namespaces listed per burst */
+#define CTP_HIST_BURSTS_LISTED 200 /* the largest bursts listed */
 
 /* clocks a log's times are on */
 typedef enum ctp_hclock {
@@ -60,6 +61,9 @@ typedef struct ctp_history_section {
 	uint64_t printed[CTP_HIST_KINDS], suppressed[CTP_HIST_KINDS];
 	uint64_t unattributed, boots;
 	int names_netns; /* messages without a namespace are init's */
+	/* bursts past the CTP_HIST_BURSTS_LISTED largest: not in bursts[],
+	 * counted here with their messages (printed and suppressed) */
+	uint64_t unlisted, unlisted_messages;
 } ctp_history_section;
 
 void ctp_history_section_free(void *sec);

@@ -280,4 +280,36 @@ grep -q 'evil.tgz!junk\\x1b\[2J: skipped' "$tmp/err" ||
 grep -q '^forged' "$tmp/out" && fail "names: a newline forged a report line"
 rm -rf "$tmp/nm"
 
+# ---- issue 18: cost per byte ----
+# blank lines after an entry: each is counted, none formats a message
+# (256 MB took 46 s); here 64 MiB, with the line count checked
+{ head -1 "$s"; head -c 67108864 /dev/zero | tr '\0' '\n'; echo "$(sed -n 2p "$s")"; } \
+	>"$tmp/blank"
+"$ctplan" analyze -q --no-hash --format json "$tmp/blank" >"$tmp/out" \
+	2>"$tmp/err"
+[ $? = 0 ] || fail "blank lines: exit"
+[ "$(jfield "$tmp/out" '(d["inputs"][0]["lines"], d["inputs"][0]["other"], d["inputs"][0]["records"])')" = \
+	"(67108866, 67108864, 2)" ] || fail "blank lines: $(jfield "$tmp/out" 'd["inputs"][0]')"
+gzip -1 -c "$tmp/blank" >"$tmp/blank.gz" && rm -f "$tmp/blank"
+"$ctplan" analyze -q --no-hash --format json "$tmp/blank.gz" >"$tmp/out" \
+	2>"$tmp/err"
+[ "$(jfield "$tmp/out" 'd["inputs"][0]["records"]')" = 2 ] ||
+	fail "gzip of blank lines: records"
+rm -f "$tmp/blank.gz"
+# 20,000 table-full lines 61 s apart: 20,000 bursts, the 200 largest
+# listed, the rest counted (a million made a 280 MB report)
+python3 -c 'import sys
+w = sys.stdout.write
+for i in range(20000):
+    w("[%d.%06d] nf_conntrack: nf_conntrack: table full, dropping packet\n"
+      % (1000 + 61 * i, i))' >"$tmp/full.log"
+"$ctplan" analyze -q --format json "$tmp/full.log" >"$tmp/out" 2>"$tmp/err"
+[ $? = 0 ] || fail "20k bursts: exit"
+[ "$(jfield "$tmp/out" '(len(d["history"]["bursts"]), d["history"]["bursts_not_listed"], d["history"]["table_full"]["bursts"], d["history"]["table_full"]["printed"])')" = \
+	"(200, {'bursts': 19800, 'messages': 19800}, 20000, 20000)" ] ||
+	fail "20k bursts: not bounded as said"
+"$ctplan" analyze -q "$tmp/full.log" | grep -q "the 200 largest bursts are listed; 19800 more" ||
+	fail "20k bursts: the text report does not say what is left out"
+rm -f "$tmp/full.log"
+
 finish "hostile: all checks passed"
