@@ -240,84 +240,13 @@ void ctp_kernel_chain_limit_words(const ctp_kver *v, char *buf, size_t size)
 }
 
 /*
- * Conntrack's kernel log messages.  Sources, besides [6.1] (above):
- *
- *   [2.6ip]  ip_conntrack_core.c of 2.6.x (read through the code index):
- *            if (net_ratelimit()) printk(KERN_WARNING "ip_conntrack:
- *            table full, dropping packet.\n")
- *   [3.x]    torvalds/linux @011e3c63 nf_conntrack_core.c: the same with
- *            "nf_conntrack: ...", "nf_conntrack: falling back to
- *            vmalloc.\n", KERN_INFO "nf_conntrack version %s (%u buckets,
- *            %d max)\n"; nf_conntrack_expect.c "nf_conntrack: expectation
- *            table full\n"
- *   [3.5]    e87cc4728f0e "net: Convert net_ratelimit uses to
- *            net_<level>_ratelimited" (v3.5): net_warn_ratelimited(
- *            "nf_conntrack: table full, dropping packet\n"), no period;
- *            logs of 3.10 and 4.2 kernels show it with one prefix
- *   [4.9v]   0ctobot/neutrino_kernel_oneplus_sdm845 @da6e3e3e (4.9):
- *            #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt, so the
- *            net_warn_ratelimited text gets a second "nf_conntrack: ";
- *            the version line is a bare printk (no pr_fmt); vzalloc
- *            fallback without a message
- *   [5.4v]   (above): pr_fmt, no version line
- *   [6.17]   "netfilter: conntrack: table full detailed log" (lvxiafei,
- *            net-next pull of 25 Jul 2025 for v6.17): init_net keeps the
- *            old text, other namespaces print "nf_conntrack: table full
- *            in netns %u, dropping packet\n" with net->ns.inum; seen
- *            on this lab's 6.18 (samples/kmsg/)
- *   [helper] nf_conntrack_helper.c, pr_info: "nf_conntrack: automatic
- *            helper assignment is deprecated ..." (3.5 - 4.6), "...
- *            default automatic helper assignment has been turned off
- *            ..." (4.7 - 5.19; gone with the nf_conntrack_helper sysctl
- *            in 6.0, absent in [6.1]); quoted from real dmesg output
- *   [rl]     lib/ratelimit.c ___ratelimit(), [6.1] and torvalds/linux
- *            @084a990d: "%s: %d callbacks suppressed\n" with func
- *            "net_ratelimit" for net_ratelimit_state (net/core/utils.c,
- *            DEFINE_RATELIMIT_STATE(net_ratelimit_state, 5 * HZ, 10))
+ * Conntrack's kernel log messages: their texts per kernel generation are
+ * a table of PCRE2 patterns in parsers/kmsg.c (kmsg_patterns), with the
+ * versions that print each and the sources.  Here: which kernels name
+ * the namespace of a full table ([6.17] "netfilter: conntrack: table
+ * full detailed log", v6.17: "nf_conntrack: table full in netns %u,
+ * dropping packet" outside init_net).
  */
-static const ctp_kmsg_text kmsg_texts[] = {
-	{ CTP_KEV_TABLE_FULL,
-	  "nf_conntrack: nf_conntrack: table full in netns %u, dropping "
-	  "packet",
-	  { CTP_KMSG_ARG_NETNS, 0 }, 1, "6.17+ (not the initial netns)",
-	  "[6.17] __nf_conntrack_alloc()" },
-	{ CTP_KEV_TABLE_FULL,
-	  "nf_conntrack: nf_conntrack: table full, dropping packet",
-	  { 0, 0 }, 1, "4.9 at the latest - 6.16; 6.17+ in the initial netns",
-	  "[4.9v], [5.4v], [6.1] __nf_conntrack_alloc() with pr_fmt" },
-	{ CTP_KEV_TABLE_FULL, "nf_conntrack: table full, dropping packet.",
-	  { 0, 0 }, 1, "2.6.15 - 3.4", "[3.x] __nf_conntrack_alloc()" },
-	{ CTP_KEV_TABLE_FULL, "nf_conntrack: table full, dropping packet",
-	  { 0, 0 }, 1, "3.5 - (before pr_fmt; seen on 3.10, 4.2)", "[3.5]" },
-	{ CTP_KEV_TABLE_FULL, "ip_conntrack: table full, dropping packet.",
-	  { 0, 0 }, 1, "2.4 - 2.6.22 (ip_conntrack)", "[2.6ip]" },
-	{ CTP_KEV_TABLE_FULL, "ip_conntrack: table full, dropping packet",
-	  { 0, 0 }, 1, "ip_conntrack, logs without the period", "[2.6ip]" },
-	{ CTP_KEV_EXPECT_FULL, "nf_conntrack: expectation table full",
-	  { 0, 0 }, 1, "all", "[3.x], [6.1] nf_ct_expect_insert()" },
-	{ CTP_KEV_SUPPRESSED, "net_ratelimit: %u callbacks suppressed",
-	  { CTP_KMSG_ARG_VALUE, 0 }, 0, "all", "[rl]" },
-	{ CTP_KEV_CT_SIZE,
-	  "nf_conntrack version 0.5.0 (%u buckets, %u max)",
-	  { CTP_KMSG_ARG_VALUE, CTP_KMSG_ARG_VALUE2 }, 0, "2.6.15 - 4.9+",
-	  "[3.x], [4.9v] nf_conntrack_init_start(); gone in [5.4v]" },
-	{ CTP_KEV_VMALLOC, "nf_conntrack: falling back to vmalloc.",
-	  { 0, 0 }, 0, "2.6.x - 3.x", "[3.x] nf_ct_alloc_hashtable()" },
-	{ CTP_KEV_HELPER,
-	  "nf_conntrack: automatic helper assignment is deprecated*",
-	  { 0, 0 }, 0, "3.5 - 4.6", "[helper]" },
-	{ CTP_KEV_HELPER,
-	  "nf_conntrack: default automatic helper assignment has been "
-	  "turned off*",
-	  { 0, 0 }, 0, "4.7 - 5.19", "[helper]" },
-};
-
-const ctp_kmsg_text *ctp_kernel_kmsg_texts(size_t *n)
-{
-	*n = sizeof(kmsg_texts) / sizeof(kmsg_texts[0]);
-	return kmsg_texts;
-}
-
 int ctp_kernel_kmsg_netns(const ctp_kver *v)
 {
 	static const ctp_kver from = { 6, 17, 0 };

@@ -798,6 +798,7 @@ static int parse_reader(run *rn, reader *r, const char *name,
 				     "meminfo output");
 	}
 	rc = parse_lines(rn, r, &ctx);
+	ctp_kmsg_release(&ctx);
 	{
 		/* an empty table's dump is just the summary line */
 		ctp_input_info *in = ctp_snapshot_input_mut(rn->snap, idx);

@@ -26,7 +26,11 @@
  * other programs' syslog lines, is "other".  Only a conntrack message
  * that is cut short or carries a bad number is rejected.
  */
+#define _GNU_SOURCE /* memmem */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctplan/kernel.h"
@@ -497,11 +501,24 @@ static int parse_prefix(const char *s, size_t len, int in_log, kline *k)
 	return 0;
 }
 
+/*
+ * A line whose prefix is cut or unusual (a syslog line without its date,
+ * the first characters missing, dmesg -H's "[  +0.000004]", a vendor's
+ * own) still holds the kernel's message: the full-table texts are found
+ * wherever they are (match_pattern), such a line counts without a time.
+ */
+static int holds_full_message(const char *s, size_t len)
+{
+	return memmem(s, len, "conntrack: table full", 21) ||
+	       memmem(s, len, "conntrack: expectation table full", 33);
+}
+
 int ctp_kmsg_sniff(const ctp_pctx *ctx, const char *s, size_t len)
 {
 	kline k;
 
-	return parse_prefix(s, len, ctx->cur == CTP_FMT_KMSG, &k);
+	return parse_prefix(s, len, ctx->cur == CTP_FMT_KMSG, &k) ||
+	       holds_full_message(s, len);
 }
 
 /* match results */
@@ -513,6 +530,136 @@ typedef struct match {
 	int num_status;   /* CTP_NUM_* of a bad number */
 } match;
 
+/*
+ * The conntrack messages of every kernel generation, one PCRE2 pattern
+ * each, with the versions that print it.  Sources (the kernel's own
+ * printk texts; analyzer/kernel.c holds the fuller notes):
+ *   [2.6ip]  2.6.x net/ipv4/netfilter/ip_conntrack_core.c: if
+ *            (net_ratelimit()) printk(KERN_WARNING "ip_conntrack: table
+ *            full, dropping packet.\n")
+ *   [3.x]    torvalds/linux @011e3c63 net/netfilter/nf_conntrack_core.c
+ *            __nf_conntrack_alloc(): "nf_conntrack: table full, dropping
+ *            packet.\n"; nf_ct_alloc_hashtable(): "nf_conntrack: falling
+ *            back to vmalloc.\n"; nf_conntrack_init_start(): KERN_INFO
+ *            "nf_conntrack version %s (%u buckets, %d max)\n";
+ *            nf_conntrack_expect.c: "nf_conntrack: expectation table
+ *            full\n"
+ *   [3.5]    e87cc4728f0e (v3.5): net_warn_ratelimited("nf_conntrack:
+ *            table full, dropping packet\n"), no period
+ *   [4.9v]   4.9 nf_conntrack_core.c: #define pr_fmt(fmt) KBUILD_MODNAME
+ *            ": " fmt, so the text gets a second "nf_conntrack: "; [5.4v]
+ *            and Debian 6.1 linux-source-6.1 the same
+ *   [6.17]   "netfilter: conntrack: table full detailed log" (v6.17):
+ *            "nf_conntrack: table full in netns %u, dropping packet\n"
+ *            outside init_net
+ *   [helper] nf_conntrack_helper.c pr_info: "automatic helper
+ *            assignment is deprecated" (3.5 - 4.6), "default automatic
+ *            helper assignment has been turned off" (4.7 - 5.19)
+ *   [rl]     lib/ratelimit.c ___ratelimit(): "%s: %d callbacks
+ *            suppressed\n" with func "net_ratelimit" (net/core/utils.c)
+ * A number is captured loosely (NUM) and checked after the match, so a
+ * bad one is an error with its column, not a line that silently does not
+ * match.  Patterns end at the line's end (trailing blanks allowed) but for
+ * those marked open; longer texts of a kind come first.
+ */
+#define NUM "([^\\s,()]*)"
+#define END "[ \\t]*$"
+
+static const struct kmsg_pattern {
+	int kind;              /* ctp_kev_kind */
+	const char *re;
+	unsigned char arg[2];  /* CTP_KMSG_ARG_* of captures 1 and 2 */
+	const char *versions;
+	const char *source;
+} kmsg_patterns[] = {
+	{ CTP_KEV_TABLE_FULL,
+	  "nf_conntrack: nf_conntrack: table full in netns " NUM
+	  ", dropping packet" END,
+	  { CTP_KMSG_ARG_NETNS, 0 }, "6.17+ (not the initial netns)",
+	  "[6.17]" },
+	{ CTP_KEV_TABLE_FULL,
+	  "nf_conntrack: nf_conntrack: table full, dropping packet" END,
+	  { 0, 0 }, "4.9 at the latest - 6.16; 6.17+ in the initial netns",
+	  "[4.9v], [5.4v], 6.1" },
+	{ CTP_KEV_TABLE_FULL, "nf_conntrack: table full, dropping packet\\." END,
+	  { 0, 0 }, "2.6.15 - 3.4", "[3.x]" },
+	{ CTP_KEV_TABLE_FULL, "nf_conntrack: table full, dropping packet" END,
+	  { 0, 0 }, "3.5 - (before pr_fmt; seen on 3.10, 4.2)", "[3.5]" },
+	{ CTP_KEV_TABLE_FULL, "ip_conntrack: table full, dropping packet\\." END,
+	  { 0, 0 }, "2.4 - 2.6.22 (ip_conntrack)", "[2.6ip]" },
+	{ CTP_KEV_TABLE_FULL, "ip_conntrack: table full, dropping packet" END,
+	  { 0, 0 }, "ip_conntrack, logs without the period", "[2.6ip]" },
+	{ CTP_KEV_EXPECT_FULL, "nf_conntrack: expectation table full" END,
+	  { 0, 0 }, "all", "[3.x], 6.1 nf_ct_expect_insert()" },
+	{ CTP_KEV_SUPPRESSED, "net_ratelimit: " NUM " callbacks suppressed" END,
+	  { CTP_KMSG_ARG_VALUE, 0 }, "all", "[rl]" },
+	{ CTP_KEV_CT_SIZE,
+	  "nf_conntrack version 0\\.5\\.0 \\(" NUM " buckets, " NUM " max\\)"
+	  END,
+	  { CTP_KMSG_ARG_VALUE, CTP_KMSG_ARG_VALUE2 }, "2.6.15 - 4.9+",
+	  "[3.x], [4.9v]; gone in [5.4v]" },
+	{ CTP_KEV_VMALLOC, "nf_conntrack: falling back to vmalloc\\." END,
+	  { 0, 0 }, "2.6.x - 3.x", "[3.x]" },
+	/* open: the rest of the sentence varies */
+	{ CTP_KEV_HELPER, "nf_conntrack: automatic helper assignment is "
+			  "deprecated",
+	  { 0, 0 }, "3.5 - 4.6", "[helper]" },
+	{ CTP_KEV_HELPER, "nf_conntrack: default automatic helper assignment "
+			  "has been turned off",
+	  { 0, 0 }, "4.7 - 5.19", "[helper]" },
+};
+#define NPATTERNS (sizeof(kmsg_patterns) / sizeof(kmsg_patterns[0]))
+
+/* The compiled table of one input (ctx->kmsg_re), made at its first
+ * conntrack line. */
+typedef struct kmsg_re {
+	pcre2_code *code[NPATTERNS];
+	pcre2_match_data *md;
+} kmsg_re;
+
+void ctp_kmsg_release(ctp_pctx *ctx)
+{
+	kmsg_re *k = ctx->kmsg_re;
+
+	if (!k)
+		return;
+	for (size_t i = 0; i < NPATTERNS; i++)
+		pcre2_code_free(k->code[i]);
+	pcre2_match_data_free(k->md);
+	free(k);
+	ctx->kmsg_re = NULL;
+}
+
+static kmsg_re *kmsg_compile(ctp_pctx *ctx)
+{
+	kmsg_re *k;
+	int errc;
+	PCRE2_SIZE erroff;
+
+	if (ctx->kmsg_re)
+		return ctx->kmsg_re;
+	if (!(k = calloc(1, sizeof(*k))))
+		return NULL;
+	ctx->kmsg_re = k;
+	for (size_t i = 0; i < NPATTERNS; i++) {
+		k->code[i] = pcre2_compile((PCRE2_SPTR)kmsg_patterns[i].re,
+					   PCRE2_ZERO_TERMINATED, 0, &errc,
+					   &erroff, NULL);
+		if (!k->code[i]) {
+			ctp_kmsg_release(ctx);
+			return NULL;
+		}
+		/* JIT where the library has it; the interpreter else */
+		(void)pcre2_jit_compile(k->code[i], PCRE2_JIT_COMPLETE |
+							    PCRE2_JIT_PARTIAL_SOFT);
+	}
+	if (!(k->md = pcre2_match_data_create(4, NULL))) {
+		ctp_kmsg_release(ctx);
+		return NULL;
+	}
+	return k;
+}
+
 static int blank_rest(const char *m, const char *end)
 {
 	for (; m < end; m++)
@@ -522,45 +669,45 @@ static int blank_rest(const char *m, const char *end)
 }
 
 /*
- * Match msg against a kernel text.  A text cut short by the end of the
- * line is M_CUT once 16 bytes matched (less could be another message);
- * a number that does not parse after the fixed start is M_BAD.
+ * Find pattern i in m[0, end): anywhere, whatever precedes it (a cut or
+ * unusual prefix).  A match the end of the line cuts short is M_CUT once
+ * 15 bytes of it are there (less could be another message); a captured
+ * number that does not parse is M_BAD.
  */
-static int match_text(const char *t, const char *m, const char *end,
-		      match *r)
+static int match_pattern(kmsg_re *k, size_t i, const char *m,
+			 const char *end, match *r)
 {
-	const char *m0 = m;
-	int argi = 0;
+	int rc = pcre2_match(k->code[i], (PCRE2_SPTR)m, (size_t)(end - m), 0,
+			     PCRE2_PARTIAL_SOFT, k->md, NULL);
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(k->md);
 
-	while (*t) {
-		if (t[0] == '*' && t[1] == '\0')
-			return M_YES;
-		if (t[0] == '%' && t[1] == 'u') {
-			uint64_t v;
-			int rc = ctp_cur_u64(&m, end, UINT32_MAX, &v);
-			if (rc) {
-				r->at = m;
-				r->num_status = rc;
-				if (m == end)
-					return M_CUT;
-				return M_BAD;
-			}
-			r->val[argi++ & 1] = v;
-			t += 2;
-			continue;
+	if (rc == PCRE2_ERROR_PARTIAL) {
+		if ((size_t)(end - m) - ov[0] >= 15) {
+			r->at = end;
+			return M_CUT;
 		}
-		if (m == end)
-			return m - m0 >= 16 ? (r->at = m, M_CUT) : M_NO;
-		if (*m != *t)
-			return M_NO;
-		m++;
-		t++;
+		return M_NO;
 	}
-	return blank_rest(m, end) ? M_YES : M_NO;
+	if (rc < 0)
+		return M_NO;
+	for (int a = 0; a < 2 && a + 1 < rc; a++) {
+		const char *q = m + ov[2 * (a + 1)];
+		const char *qe = m + ov[2 * (a + 1) + 1];
+		uint64_t v;
+		int st = ctp_cur_u64(&q, qe, UINT32_MAX, &v);
+		if (st != CTP_NUM_OK || q != qe) {
+			r->at = m + ov[2 * (a + 1)];
+			r->num_status = st == CTP_NUM_OK ? CTP_NUM_NONE : st;
+			return M_BAD;
+		}
+		r->val[a] = v;
+	}
+	r->at = m + ov[0];
+	return M_YES;
 }
 
 static int add_event(ctp_pctx *ctx, const kline *k, int kind,
-		     uint32_t repeat, const ctp_kmsg_text *kt,
+		     uint32_t repeat, const struct kmsg_pattern *kt,
 		     const match *r)
 {
 	ctp_kevent ev;
@@ -651,26 +798,34 @@ static int repeated_line(ctp_pctx *ctx, const kline *k)
 	return CTP_LINE_RECORD;
 }
 
+/* a cheap filter before the patterns: none holds neither */
 static int mentions_conntrack(const char *m, const char *end)
 {
-	return starts(m, end, "nf_conntrack") ||
-	       starts(m, end, "ip_conntrack") ||
-	       starts(m, end, "net_ratelimit:");
+	size_t n = (size_t)(end - m);
+
+	return memmem(m, n, "_conntrack", 10) ||
+	       memmem(m, n, "net_ratelimit:", 14);
 }
 
 int ctp_kmsg_line(ctp_pctx *ctx, const char *s, size_t len)
 {
 	ctp_input_info *in = ctp_snapshot_input_mut(ctx->snap, ctx->input);
-	const ctp_kmsg_text *texts;
+	kmsg_re *re;
 	const char *m, *end;
-	size_t ntexts;
 	uint32_t repeat = 1;
 	kline k;
 	match best;
 	int best_rc = M_NO;
 
-	if (!parse_prefix(s, len, ctx->cur == CTP_FMT_KMSG, &k))
-		return ctp_pctx_fail(ctx, 0, "not a kernel log line");
+	if (!parse_prefix(s, len, ctx->cur == CTP_FMT_KMSG, &k)) {
+		if (!holds_full_message(s, len))
+			return ctp_pctx_fail(ctx, 0, "not a kernel log line");
+		/* an unknown prefix: the message counts, with no time */
+		memset(&k, 0, sizeof(k));
+		k.kernel = 1;
+		k.msg = s;
+		k.end = s + len;
+	}
 	/* every line of a log marks the input as one, records or not */
 	if (in)
 		in->formats |= CTP_FMT_KMSG;
@@ -706,21 +861,22 @@ int ctp_kmsg_line(ctp_pctx *ctx, const char *s, size_t len)
 	}
 	if (!mentions_conntrack(m, end))
 		return CTP_LINE_OTHER;
+	if (!(re = kmsg_compile(ctx)))
+		return ctp_pctx_fail(ctx, 0, "out of memory");
 	if (memchr(m, '\0', (size_t)(end - m)))
 		return ctp_pctx_fail(ctx, (size_t)((const char *)memchr(
 					      m, '\0', (size_t)(end - m)) - s),
 				     "NUL byte in a conntrack message");
-	texts = ctp_kernel_kmsg_texts(&ntexts);
 	memset(&best, 0, sizeof(best));
-	for (size_t i = 0; i < ntexts; i++) {
+	for (size_t i = 0; i < NPATTERNS; i++) {
 		match r;
 		int rc;
 
 		memset(&r, 0, sizeof(r));
-		rc = match_text(texts[i].text, m, end, &r);
+		rc = match_pattern(re, i, m, end, &r);
 		if (rc == M_YES) {
-			if (add_event(ctx, &k, texts[i].kind, repeat,
-				      &texts[i], &r))
+			if (add_event(ctx, &k, kmsg_patterns[i].kind, repeat,
+				      &kmsg_patterns[i], &r))
 				return CTP_ENOMEM;
 			return CTP_LINE_RECORD;
 		}

@@ -46,6 +46,9 @@ typedef struct ctp_pctx {
 	 * date starts a new year) and the years added so far */
 	int64_t kmsg_prev_noyear;
 	int kmsg_years;
+	/* kmsg: the compiled message patterns, made at the input's first
+	 * conntrack line; ctp_kmsg_release() frees them */
+	void *kmsg_re;
 
 	/* kube-proxy configuration: 1 + the indent of its "conntrack:"
 	 * key while inside that block, else 0 */
@@ -92,5 +95,9 @@ CTP_DECLARE_FORMAT(count)     /* a bare number: -C, /proc/sys files */
 CTP_DECLARE_FORMAT(kmsg)      /* kernel log: dmesg, journalctl, syslog */
 CTP_DECLARE_FORMAT(slabinfo)  /* /proc/slabinfo */
 CTP_DECLARE_FORMAT(kube_proxy) /* kube-proxy config, flags, log */
+
+/* Free what the kmsg parser keeps in ctx (its compiled patterns): at the
+ * end of every input. */
+void ctp_kmsg_release(ctp_pctx *ctx);
 
 #endif

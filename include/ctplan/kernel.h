@@ -170,10 +170,9 @@ void ctp_kernel_chain_limit_words(const ctp_kver *v, char *buf,
 				  size_t size);
 
 /*
- * Kernel log messages of conntrack that bear on sizing, generation by
- * generation: the text as it reaches the log (pr_fmt prefix included),
- * with "%u" where the kernel prints a number and a final "*" where any
- * text may follow.  parsers/kmsg.c matches log lines against them.
+ * What a number in a kernel log message of conntrack means; the messages
+ * themselves, generation by generation, are the PCRE2 pattern table of
+ * parsers/kmsg.c.
  */
 enum {
 	CTP_KMSG_ARG_NONE = 0,
@@ -182,17 +181,6 @@ enum {
 	CTP_KMSG_ARG_VALUE2, /* ctp_kevent.value2 */
 };
 
-typedef struct ctp_kmsg_text {
-	int kind;               /* ctp_kev_kind */
-	const char *text;
-	unsigned char arg[2];   /* meaning of the first and second "%u" */
-	int ratelimited;        /* printed through net_ratelimit() */
-	const char *versions;   /* "3.5 - 4.x" */
-	const char *source;
-} ctp_kmsg_text;
-
-/* The table; *n gets its length.  Longer texts of a kind come first. */
-const ctp_kmsg_text *ctp_kernel_kmsg_texts(size_t *n);
 
 /*
  * Does v name the namespace of a full table when it is not the initial

@@ -99,7 +99,7 @@ typedef struct ctp_input_info {
 /*
  * Kernel log events (parsers/kmsg.c): the conntrack messages of a kernel
  * log and the lines that bear on them.  The message texts of each kernel
- * generation are in analyzer/kernel.c (ctp_kernel_kmsg_texts).
+ * generation are the pattern table of parsers/kmsg.c (kmsg_patterns).
  */
 typedef enum ctp_kev_kind {
 	CTP_KEV_NONE = 0,

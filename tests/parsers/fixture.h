@@ -40,6 +40,7 @@ static inline void fx_open_path(fixture *fx, const char *path)
 
 static inline void fx_close(fixture *fx)
 {
+	ctp_kmsg_release(&fx->ctx);
 	ctp_snapshot_free(fx->snap);
 	fx->snap = NULL;
 }

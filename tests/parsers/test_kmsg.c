@@ -350,16 +350,71 @@ static const struct {
 	{ L("MemTotal:       16384000 kB") },
 	{ L("262144") },
 	{ L("") },
-	{ L("[Thu Nov 31 19:34:13 2026] nf_conntrack: expectation table "
-	    "full") },
 	{ L("2026-02-29T00:00:00+0000 host kernel: x") },
 	{ L("2026-11-26T24:00:00+0000 host kernel: x") },
 	{ L("Nov 26 19:34 host kernel: x") },
 	{ L("Foo 26 19:34:13 host kernel: x") },
 	{ L("[ 1437.044241]x") },
-	{ L("[ 1437] nf_conntrack: expectation table full") },
 	{ L("   indented, outside a log") },
 };
+
+/*
+ * Issue 18: a line that holds a full-table message counts whatever
+ * precedes it: a syslog line without its date or with its first
+ * characters cut, dmesg -H relative stamps, vendor prefixes, a broken
+ * stamp.  Counted without a time.
+ */
+static const struct {
+	const char *line;
+	size_t len;
+	int kind;
+} any_prefix[] = {
+	{ L("nf_conntrack: nf_conntrack: table full, dropping packet"),
+	  CTP_KEV_TABLE_FULL },
+	{ L("6 19:34:13 host kernel: nf_conntrack: nf_conntrack: table full, "
+	    "dropping packet"),
+	  CTP_KEV_TABLE_FULL },
+	{ L("ost kernel: [ 1437.044241] nf_conntrack: nf_conntrack: table "
+	    "full, dropping packet"),
+	  CTP_KEV_TABLE_FULL },
+	{ L("[  +0.000004] nf_conntrack: nf_conntrack: table full, dropping "
+	    "packet"),
+	  CTP_KEV_TABLE_FULL },
+	{ L("<4>fw-agent[12]: kern.warn: ip_conntrack: table full, dropping "
+	    "packet."),
+	  CTP_KEV_TABLE_FULL },
+	{ L("[Thu Nov 31 19:34:13 2026] nf_conntrack: expectation table "
+	    "full"),
+	  CTP_KEV_EXPECT_FULL },
+	{ L("[ 1437] nf_conntrack: expectation table full"),
+	  CTP_KEV_EXPECT_FULL },
+};
+
+static void test_any_prefix(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(any_prefix) / sizeof(any_prefix[0]);
+	     i++) {
+		fixture fx;
+		const ctp_kevent *e;
+		int rc;
+
+		fx_open(&fx);
+		if (!ctp_kmsg_sniff(&fx.ctx, any_prefix[i].line,
+				    any_prefix[i].len))
+			fail_msg("row %zu not sniffed", i);
+		rc = ctp_kmsg_line(&fx.ctx, any_prefix[i].line,
+				   any_prefix[i].len);
+		if (rc != CTP_LINE_RECORD)
+			fail_msg("row %zu: rc %d (%s)", i, rc, fx.err.msg);
+		assert_int_equal(ctp_snapshot_kevent_count(fx.snap), 1);
+		e = ctp_snapshot_kevents(fx.snap);
+		assert_int_equal(e->kind, any_prefix[i].kind);
+		assert_int_equal(e->flags & (CTP_KEV_F_BOOT | CTP_KEV_F_WALL),
+				 0);
+		fx_close(&fx);
+	}
+}
 
 static void test_foreign(void **state)
 {
@@ -585,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_foreign),
+		cmocka_unit_test(test_any_prefix),
 		cmocka_unit_test(test_continuation),
 		cmocka_unit_test(test_new_year),
 		cmocka_unit_test(test_last_repeated),
