@@ -1068,6 +1068,15 @@ int ctp_kernel_identify(const char *release, size_t len, int patch_hint,
 			assume_series(out, "this ABI's upstream version is not "
 					   "in ctplan's table");
 		}
+	} else if (v.patch == 0 && abi_flavour(rest, n, &abi, &fl, &fln)) {
+		/* "X.Y.0-ABI-flavour" of a vendor ctplan does not know: the
+		 * ABI counts the vendor's builds, usually with stable
+		 * updates, so X.Y.0 would understate it */
+		out->vendor = "an unknown vendor (X.Y.0-ABI-flavour)";
+		out->source = "an ABI-numbered release string";
+		out->upstream.patch = -1;
+		assume_series(out, "the vendor is unknown, so is the upstream "
+				   "patch level of its ABI");
 	} else if (v.patch < 0) {
 		assume_series(out, "no patch level given");
 	} else if (patch_hint > 0 && patch_hint != v.patch) {

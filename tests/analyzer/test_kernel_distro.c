@@ -88,6 +88,9 @@ static const struct {
 	/* Oracle UEK7 follows 5.15 stable: the series assumed */
 	{ "5.15.0-200.131.27.el9uek.x86_64", -1, "Oracle UEK", 5, 15, 103,
 	  0, CTP_ERA_SIPHASH48, 52, 1, CTP_NAT_BOUNDED },
+	/* an ABI-numbered build of an unknown vendor: assumed, said */
+	{ "6.1.0-77-custom", -1, "unknown vendor", 6, 1, 20, 0,
+	  CTP_ERA_SIPHASH48, 52, 1, CTP_NAT_BOUNDED },
 	/* no patch level: every stable change of the series modelled */
 	{ "6.1", -1, "upstream", 6, 1, 20, 0, CTP_ERA_SIPHASH48, 52, 1,
 	  CTP_NAT_BOUNDED },
