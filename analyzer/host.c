@@ -105,6 +105,17 @@ static int input_kernel(const ctp_snapshot *snap, ctp_kernel_id *id,
 		return 1;
 	}
 	if (r && ctp_kernel_identify(r, strlen(r), -1, id, &err) == 0) {
+		/* sysctl -a's kernel.version is uname -v: Debian's names the
+		 * upstream version ("... Debian 6.1.76-1 (2024-02-01)") */
+		const char *kv = ctp_snapshot_sysctl(snap, "kernel.version");
+		const char *d = kv ? strstr(kv, "Debian ") : NULL;
+		ctp_kver dv;
+
+		if (d && ctp_kver_parse(d + 7, strlen(d + 7), &dv, &err) == 0 &&
+		    dv.major == id->upstream.major &&
+		    dv.minor == id->upstream.minor && dv.patch > 0)
+			(void)ctp_kernel_identify(r, strlen(r), dv.patch, id,
+						  &err);
 		*src = "sysctl kernel.osrelease";
 		return 1;
 	}

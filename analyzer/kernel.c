@@ -1037,7 +1037,7 @@ int ctp_kernel_identify(const char *release, size_t len, int patch_hint,
 				    "version_signature)";
 		if (patch_hint > 0) {
 			out->upstream.patch = patch_hint;
-			out->source = "uname -v names the upstream version";
+			out->source = "uname -v or sysctl kernel.version names the upstream version";
 		} else if (abi >= 1000) {
 			out->upstream.patch = -1;
 			assume_series(out, "an Ubuntu cloud or OEM kernel (ABI "
@@ -1081,7 +1081,7 @@ int ctp_kernel_identify(const char *release, size_t len, int patch_hint,
 		assume_series(out, "no patch level given");
 	} else if (patch_hint > 0 && patch_hint != v.patch) {
 		out->upstream.patch = patch_hint;
-		out->source = "uname -v names the upstream version";
+		out->source = "uname -v or sysctl kernel.version names the upstream version";
 	}
 	return 0;
 }

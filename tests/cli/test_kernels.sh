@@ -108,6 +108,20 @@ assert "kernel.defaults_mismatch" in f, list(f)
 # the defaults the table line shows are the RHEL 9 (5.15) ones
 assert d["defaults"]["max"] == d["defaults"]["buckets"] == 8192, d["defaults"]
 PY
+# without uname: sysctl -a's kernel.osrelease, and kernel.version (uname
+# -v) names Debian's upstream version
+mkdir -p "$tmp/deb"
+printf '%s\n' 'kernel.osrelease = 6.1.0-21-amd64' \
+	'kernel.version = #1 SMP PREEMPT_DYNAMIC Debian 6.1.90-1 (2024-05-03)' \
+	'net.netfilter.nf_conntrack_max = 262144' \
+	'net.netfilter.nf_conntrack_buckets = 262144' >"$tmp/deb/sysctl_-a"
+expect 0 "$ctplan" analyze -f json "$tmp/deb"
+python3 - "$tmp/out" <<'PY' || fail "Debian from sysctl -a alone"
+import json, sys
+d = json.load(open(sys.argv[1]))
+h = d["hash"]
+assert (h["kernel"], h["kernel_source"]) == ("6.1.90", "sysctl kernel.osrelease"), h
+PY
 expect 2 "$ctplan" analyze --kernel generic "$host"
 grep -q "cannot parse kernel version 'generic'" "$tmp/err" ||
 	fail "--kernel generic: message"
