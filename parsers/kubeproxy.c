@@ -123,7 +123,9 @@ static void keep(int *has, uint64_t *val, unsigned *from, uint64_t v,
 static int klog_line(const char *s, size_t len)
 {
 	for (size_t i = 0; i + 9 <= len; i++) {
-		if (!strchr("IWEF", s[i]) || (i && s[i - 1] != ' '))
+		char c = s[i];
+		if ((c != 'I' && c != 'W' && c != 'E' && c != 'F') ||
+		    (i && s[i - 1] != ' '))
 			continue;
 		size_t d = 0;
 		while (d < 4 && (unsigned)(s[i + 1 + d] - '0') <= 9)

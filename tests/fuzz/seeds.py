@@ -28,7 +28,8 @@ P_MODULE_HASHSIZE, P_HASHSIZE, P_SYSCTL_CONF = 7, 8, 12
 P_NF_COUNT = 14
 
 TARGETS = ["parse", "analyze", "bundle", "list", "xml", "save", "stats",
-           "proc_stat", "sysctl", "uname", "meminfo", "count", "kmsg"]
+           "proc_stat", "sysctl", "uname", "meminfo", "count", "kmsg",
+           "slabinfo", "kube_proxy"]
 
 
 def sel(i):
@@ -192,6 +193,20 @@ def main():
     put(out, "sysctl", "sysctl.conf", sel(P_SYSCTL_CONF) +
         b"# comment\n; other\n-net.netfilter.nf_conntrack_max=1048576\n")
     put(out, "count", "proc_sys_count", sel(P_COUNT_FILE) + b"36\n")
+    # no sample holds these: the host fixtures of tests/cli/hosts do
+    hosts = os.path.join(src, "tests", "cli", "hosts")
+    # (kube-proxy's log is taken by its name in a bundle; the line
+    # function reads any line, so the path does not matter here)
+    for rel, t, p in (("sos-netns/proc/slabinfo", "slabinfo", P_DUMP),
+                      ("eks-node/system/slabinfo.txt", "slabinfo", P_DUMP),
+                      ("eks-node/var_log/kube-proxy.log", "kube_proxy",
+                       P_DUMP)):
+        with open(os.path.join(hosts, rel), "rb") as fh:
+            put(out, t, rel, sel(p) + fh.read())
+    put(out, "kube_proxy", "config", sel(P_NONE) +
+        b"apiVersion: kubeproxy.config.k8s.io/v1alpha1\n"
+        b"kind: KubeProxyConfiguration\nconntrack:\n  maxPerCore: 0\n"
+        b"  min: null\n")
     bundle_seeds(out, by_name)
     for t in TARGETS:
         os.makedirs(os.path.join(out, "work", t), exist_ok=True)
