@@ -29,9 +29,21 @@ int ctp_render_check(ctp_report *rep, const char *name, FILE *out, int json)
 		json_decref(o);
 		return rc;
 	}
-	fprintf(out, "%s: %s\n", name, failed    ? "FAILED"
-				      : unknown ? "UNKNOWN"
-						: "passed");
+	size_t warned = 0;
+
+	for (size_t i = 0; i < ctp_report_check_count(rep); i++) {
+		const ctp_check *c = ctp_report_check_at(rep, i);
+
+		warned += c->warn && isfinite(c->value) &&
+			  !(c->below ? c->value <= c->limit
+				     : c->value >= c->limit);
+	}
+	fprintf(out, "%s: %s", name, failed    ? "FAILED"
+				     : unknown ? "UNKNOWN"
+					       : "passed");
+	if (warned)
+		fprintf(out, " (%zu warning%s)", warned, warned == 1 ? "" : "s");
+	fputc('\n', out);
 	for (size_t i = 0; i < ctp_report_check_count(rep); i++) {
 		const ctp_check *c = ctp_report_check_at(rep, i);
 		int ok = c->below ? c->value <= c->limit : c->value >= c->limit;

@@ -132,6 +132,8 @@ grep -q -- "--to-kernel" "$tmp/err" || fail "--to-kernel x1: names the option"
 expect 0 "$ctplan" check "$host"
 grep -qE '^  WARN long_chain_share_at_max ' "$tmp/out" ||
 	fail "5.14: long chains warn"
+grep -q "^$host: passed (1 warning)" "$tmp/out" ||
+	fail "5.14: the host line counts the warning"
 expect 1 "$ctplan" check --kernel 5.15.0-78-generic "$host"
 grep -qE '^  FAIL long_chain_share_at_max ' "$tmp/out" ||
 	fail "Ubuntu 5.15.0-78 (5.15.99, limit from 8): long chains fail"
