@@ -642,9 +642,28 @@ static void settings(FILE *out, json_t *root)
 	json_t *checks = json_object_get(root, "checks"), *v;
 	size_t i;
 
+	json_t *kp = json_object_get(rc, "kube_proxy");
+	/* a Kubernetes node: kube-proxy writes the max at every start, so
+	 * its configuration replaces the sysctl lines (as in the text) */
+	int kube = json_is_object(kp) && !strcmp(sval(kp, "node"), "yes") &&
+		   json_is_string(json_object_get(kp, "config")) &&
+		   !json_is_true(json_object_get(kp, "leaves_max"));
+
 	if (json_array_size(json_object_get(rc, "sysctl"))) {
 		fputs("<p>settings for the planned peak:</p>\n<pre>", out);
+		if (kube) {
+			fputs("# Kubernetes node (", out);
+			esc(out, sval(kp, "evidence"));
+			fputs("): kube-proxy writes nf_conntrack_max at every "
+			      "start; its KubeProxyConfiguration:\n", out);
+			esc(out, sval(kp, "config"));
+			fputs("\n# or its flags\n", out);
+			esc(out, sval(kp, "flags"));
+			fputc('\n', out);
+		}
 		json_array_foreach(json_object_get(rc, "sysctl"), i, v) {
+			if (kube)
+				break;
 			esc(out, json_string_value(v));
 			fputc('\n', out);
 		}

@@ -36,6 +36,10 @@ grep -q '^  Kubernetes node: ' "$tmp/a.txt" ||
 	fail "eks-node: no 'Kubernetes node' line"
 grep -q '^    maxPerCore: 32768$' "$tmp/a.txt" ||
 	fail "eks-node: today's maxPerCore not shown"
+run --format html $node >"$tmp/a.html" 2>/dev/null
+grep -q '^  maxPerCore: 32768$' "$tmp/a.html" &&
+	! grep -q '^net.netfilter.nf_conntrack_max = ' "$tmp/a.html" ||
+	fail "eks-node html: sysctl lines instead of kube-proxy's"
 
 # ---- a peak that needs more, on a node of 16 CPUs: maxPerCore =
 # ceil(max / 16), and nodes of other sizes scale with it
