@@ -77,12 +77,21 @@ int ctp_nat_pass_groups(model *m, ctp_nat_result *res)
 {
 	ctp_flow fl;
 	const ctp_flow *f = &fl;
+	unsigned part = 1;
 
+	/* pass 2's parts: equal runs of flows, each starting at a
+	 * multiple of 4 (a byte of its hit bits) */
+	for (unsigned w = 0; w < CTP_PAR_WORKERS; w++)
+		m->part_at[w] = m->nflows * w / CTP_PAR_WORKERS & ~(size_t)3;
+	m->part_at[CTP_PAR_WORKERS] = m->nflows;
 	for (size_t i = 0; i < m->nflows; i++) {
 		gkey k;
 		long g;
 		int remap;
 
+		/* where each part starts in sg */
+		while (part < CTP_PAR_WORKERS && i == m->part_at[part])
+			m->sg_at[part++] = m->nsg;
 		if (skip(m, i))
 			continue;
 		ctp_snapshot_flow_get(m->snap, i, &fl);
@@ -112,6 +121,8 @@ int ctp_nat_pass_groups(model *m, ctp_nat_result *res)
 		if (ctp_nat_remap_add(m, i, (size_t)g))
 			return CTP_ENOMEM;
 	}
+	while (part < CTP_PAR_WORKERS) /* parts past the last flow */
+		m->sg_at[part++] = m->nsg;
 	return 0;
 }
 
@@ -155,21 +166,35 @@ static void occ_sort(occ *o, size_t n, occ *tmp)
  * Counted first, so each group's occupants go straight to their own
  * slice of one array; which (flow, direction) found which group is
  * kept from the first walk to the second (a bit pair per flow and the
- * group of each hit), so each key is looked up once.
+ * group of each hit), so each key is looked up once.  Both walks run
+ * on two threads (par.h), each over its part of the flows (pass 1's
+ * part_at[]); a part's occupants of a group follow those of the parts
+ * before it, so every slice is in flow order, as one walk makes it.
+ * The lookups only read the group table.
  */
-int ctp_nat_pass_occupants(model *m)
+typedef struct occ_walk {
+	model *m;
+	uint8_t *hit;           /* 2 bits a flow: hits of dir 0 and 1 */
+	uint32_t *hg[CTP_PAR_WORKERS]; /* per part: the group of each hit */
+	size_t nh[CTP_PAR_WORKERS], hcap[CTP_PAR_WORKERS];
+	/* per part and group: entries (reply tuples), occupants; then
+	 * the next slot of the part's occupants in the group's slice */
+	size_t *ent[CTP_PAR_WORKERS], *cnt[CTP_PAR_WORKERS];
+	occ *tmp[CTP_PAR_WORKERS];
+	int err[CTP_PAR_WORKERS];
+} occ_walk;
+
+/* Walk 1 over part w: the groups each flow's tuples lie in. */
+static void walk_hits(void *ud, size_t w, unsigned worker)
 {
-	uint8_t *hit = calloc(m->nflows / 4 + 1, 1);
-	uint32_t *hg = NULL;
-	occ *tmp = NULL;
-	size_t nh = 0, hcap = 0, off = 0, h = 0, si = 0;
+	occ_walk *ow = ud;
+	model *m = ow->m;
+	size_t si = m->sg_at[w];
 	ctp_flow cur;
 	const ctp_flow *f = &cur;
-	int rc = CTP_ENOMEM;
 
-	if (!hit)
-		return CTP_ENOMEM;
-	for (size_t i = 0; i < m->nflows; i++) {
+	(void)worker;
+	for (size_t i = m->part_at[w]; i < m->part_at[w + 1]; i++) {
 		if (skip(m, i))
 			continue;
 		ctp_snapshot_flow_get(m->snap, i, &cur);
@@ -191,38 +216,42 @@ int ctp_nat_pass_occupants(model *m)
 					continue;
 			}
 			if (dir)
-				m->g[g].pub.entries++;
-			m->g[g].occ_n++;
-			hit[i >> 2] |= (uint8_t)(1u << ((i & 3) * 2 + dir));
-			if (ctp_grow((void **)&hg, &hcap, nh + 1,
-				     sizeof(*hg)))
-				goto done;
-			hg[nh++] = (uint32_t)g;
+				ow->ent[w][g]++;
+			ow->cnt[w][g]++;
+			ow->hit[i >> 2] |= (uint8_t)(1u << ((i & 3) * 2 + dir));
+			if (ctp_grow((void **)&ow->hg[w], &ow->hcap[w],
+				     ow->nh[w] + 1, sizeof(*ow->hg[w]))) {
+				ow->err[w] = CTP_ENOMEM;
+				return;
+			}
+			ow->hg[w][ow->nh[w]++] = (uint32_t)g;
 		}
 	}
-	m->o = malloc((nh ? nh : 1) * sizeof(*m->o));
-	if (!m->o)
-		goto done;
-	m->no = nh;
-	for (size_t g = 0; g < m->ng; g++) {
-		m->g[g].occ_off = off;
-		off += m->g[g].occ_n;
-		if (m->g[g].occ_n > m->max_occ)
-			m->max_occ = m->g[g].occ_n;
-		m->g[g].occ_n = 0; /* counts again as the slice fills */
-	}
-	for (size_t i = 0; i < m->nflows && h < nh; i++) {
-		unsigned bits = (hit[i >> 2] >> ((i & 3) * 2)) & 3;
+}
+
+/* Walk 2 over part w: each hit's occupant into its group's slice. */
+static void walk_occupants(void *ud, size_t w, unsigned worker)
+{
+	occ_walk *ow = ud;
+	model *m = ow->m;
+	size_t h = 0;
+	ctp_flow cur;
+	const ctp_flow *f = &cur;
+
+	(void)worker;
+	for (size_t i = m->part_at[w]; i < m->part_at[w + 1] && h < ow->nh[w];
+	     i++) {
+		unsigned bits = (ow->hit[i >> 2] >> ((i & 3) * 2)) & 3;
 
 		if (bits)
 			ctp_snapshot_flow_get(m->snap, i, &cur);
 		for (int dir = 1; bits && dir >= 0; dir--) {
-			grp *g;
+			uint32_t g;
 			unsigned fl = 0;
 
 			if (!(bits & (1u << dir)))
 				continue;
-			g = &m->g[hg[h++]];
+			g = ow->hg[w][h++];
 			if (dir) {
 				fl = OCC_REPLY;
 				if (is_snat(f))
@@ -233,19 +262,84 @@ int ctp_nat_pass_occupants(model *m)
 				if (evictable(f))
 					fl |= OCC_EVICT;
 			}
-			m->o[g->occ_off + g->occ_n++] =
+			m->o[ow->cnt[w][g]++] =
 				occ_make(port_of(f, dir), (uint32_t)i, fl);
 		}
 	}
-	tmp = malloc((m->max_occ ? m->max_occ : 1) * sizeof(*tmp));
-	if (!tmp)
+}
+
+/* Sort the slices of the groups of part w (the groups in
+ * CTP_PAR_WORKERS equal runs). */
+static void sort_slices(void *ud, size_t w, unsigned worker)
+{
+	occ_walk *ow = ud;
+	model *m = ow->m;
+	size_t from = m->ng * w / CTP_PAR_WORKERS,
+	       to = m->ng * (w + 1) / CTP_PAR_WORKERS;
+
+	for (size_t g = from; g < to; g++)
+		occ_sort(m->o + m->g[g].occ_off, m->g[g].occ_n,
+			 ow->tmp[worker]);
+}
+
+int ctp_nat_pass_occupants(model *m)
+{
+	occ_walk ow;
+	size_t off = 0, nh = 0;
+	int rc = CTP_ENOMEM;
+
+	memset(&ow, 0, sizeof(ow));
+	ow.m = m;
+	ow.hit = calloc(m->nflows / 4 + 1, 1);
+	if (!ow.hit)
 		goto done;
-	for (size_t g = 0; g < m->ng; g++)
-		occ_sort(m->o + m->g[g].occ_off, m->g[g].occ_n, tmp);
+	for (unsigned w = 0; w < CTP_PAR_WORKERS; w++) {
+		ow.ent[w] = calloc(m->ng ? m->ng : 1, sizeof(*ow.ent[w]));
+		ow.cnt[w] = calloc(m->ng ? m->ng : 1, sizeof(*ow.cnt[w]));
+		if (!ow.ent[w] || !ow.cnt[w])
+			goto done;
+	}
+	ctp_par_for(CTP_PAR_WORKERS, walk_hits, &ow);
+	for (unsigned w = 0; w < CTP_PAR_WORKERS; w++) {
+		if (ow.err[w])
+			goto done;
+		nh += ow.nh[w];
+	}
+	m->o = malloc((nh ? nh : 1) * sizeof(*m->o));
+	if (!m->o)
+		goto done;
+	m->no = nh;
+	/* each group's slice, and each part's place in it */
+	for (size_t g = 0; g < m->ng; g++) {
+		size_t n = 0;
+
+		m->g[g].occ_off = off;
+		for (unsigned w = 0; w < CTP_PAR_WORKERS; w++) {
+			size_t c = ow.cnt[w][g];
+
+			m->g[g].pub.entries += ow.ent[w][g];
+			ow.cnt[w][g] = off + n;
+			n += c;
+		}
+		m->g[g].occ_n = n;
+		off += n;
+		if (n > m->max_occ)
+			m->max_occ = n;
+	}
+	ctp_par_for(CTP_PAR_WORKERS, walk_occupants, &ow);
+	for (unsigned w = 0; w < CTP_PAR_WORKERS; w++)
+		if (!(ow.tmp[w] = malloc((m->max_occ ? m->max_occ : 1) *
+					 sizeof(*ow.tmp[w]))))
+			goto done;
+	ctp_par_for(CTP_PAR_WORKERS, sort_slices, &ow);
 	rc = 0;
 done:
-	free(hit);
-	free(hg);
-	free(tmp);
+	free(ow.hit);
+	for (unsigned w = 0; w < CTP_PAR_WORKERS; w++) {
+		free(ow.hg[w]);
+		free(ow.ent[w]);
+		free(ow.cnt[w]);
+		free(ow.tmp[w]);
+	}
 	return rc;
 }

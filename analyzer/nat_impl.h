@@ -30,6 +30,7 @@
 
 #include "ctplan/flow.h"
 #include "ctplan/nat.h"
+#include "par.h"
 
 /* ---- the port search (nat_search.c) ---- */
 
@@ -159,6 +160,9 @@ typedef struct model {
 	 * order, and the groups' NAT addresses (addr[], its own table) */
 	uint32_t *sg;
 	size_t nsg, sgcap;
+	/* pass 2 walks the flows in CTP_PAR_WORKERS parts (par.h) that
+	 * start at part_at[]; sg_at[] is nsg where each part starts */
+	size_t part_at[CTP_PAR_WORKERS + 1], sg_at[CTP_PAR_WORKERS];
 	uint8_t (*addr)[16];
 	size_t naddr, acap;
 	uint32_t *aslot; /* index + 1 into addr, 0: empty */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "nat_impl.h"
+#include "par.h"
 
 typedef struct tcfg {
 	unsigned lo, hi, clo, chi;
@@ -132,8 +133,12 @@ typedef struct tstate {
 	const tcfg *c;
 	const fill *fl;
 	unsigned nf;
-	uint64_t *w;  /* bitmap, (size + 63) / 64 words */
-	runs rs;
+	/* per worker of ctp_par_for(): a bitmap, (size + 63) / 64 words,
+	 * and the runs read off it */
+	uint64_t *w[CTP_PAR_WORKERS];
+	runs rs[CTP_PAR_WORKERS];
+	double *ps;   /* a fill's figure at the k asked for, per fill */
+	uint32_t k;   /* the k asked for */
 	struct {
 		uint32_t k;
 		double p;
@@ -141,37 +146,47 @@ typedef struct tstate {
 	unsigned nmemo;
 } tstate;
 
-/* p_fail_next averaged over the fills, each at its first k entries */
-static double fills_p(tstate *ts, uint32_t k)
+/* p_fail_next of fill s at its first ts->k entries, into ts->ps[s]
+ * (one iteration of ctp_par_for()) */
+static void fill_p(void *ud_, size_t s, unsigned worker)
 {
+	tstate *ts = ud_;
 	const tcfg *c = ts->c;
 	uint32_t size = c->hi - c->lo + 1, words = (size + 63) / 64;
+	const fill *f = &ts->fl[s];
+	uint32_t kk = ts->k < f->k ? ts->k : f->k;
+	uint64_t *w = ts->w[worker];
+	bits_ud ud = { w, c->lo, size };
+	ctp_nat_taken t = { NULL, NULL, 0, size };
+	double keep, ps = 0;
+
+	memset(w, 0, words * sizeof(*w));
+	for (uint32_t i = 0; i < kk; i++)
+		w[f->order[i] >> 6] |= (uint64_t)1 << (f->order[i] & 63);
+	/* p_search_fail() of the taken indices, the runs read off the
+	 * bitmap (thresholds() runs for first_round > 0 only) */
+	if (ctp_nat_runs_from_bits(w, size, &ts->rs[worker], &t.n))
+		ps = NAN;
+	else if (t.n)
+		ps = ctp_nat_p_rounds(&ts->m->algo, &t, 0, &ts->rs[worker]);
+	keep = ctp_nat_keep_share(c->random, c->src, c->lo, c->hi, c->clo,
+				  c->chi, bits_taken, &ud);
+	ts->ps[s] = (1 - keep) * ps;
+}
+
+/* p_fail_next averaged over the fills, each at its first k entries:
+ * the fills on two threads (par.c), summed in fill order */
+static double fills_p(tstate *ts, uint32_t k)
+{
 	double sum = 0;
 
 	for (unsigned i = 0; i < ts->nmemo; i++)
 		if (ts->memo[i].k == k)
 			return ts->memo[i].p;
-	for (unsigned s = 0; s < ts->nf; s++) {
-		const fill *f = &ts->fl[s];
-		uint32_t kk = k < f->k ? k : f->k;
-		bits_ud ud = { ts->w, c->lo, size };
-		ctp_nat_taken t = { NULL, NULL, 0, size };
-		double keep, ps = 0;
-
-		memset(ts->w, 0, words * sizeof(*ts->w));
-		for (uint32_t i = 0; i < kk; i++)
-			ts->w[f->order[i] >> 6] |= (uint64_t)1
-						   << (f->order[i] & 63);
-		/* p_search_fail() of the taken indices, the runs read off
-		 * the bitmap (thresholds() runs for first_round > 0 only) */
-		if (ctp_nat_runs_from_bits(ts->w, size, &ts->rs, &t.n))
-			ps = NAN;
-		else if (t.n)
-			ps = ctp_nat_p_rounds(&ts->m->algo, &t, 0, &ts->rs);
-		keep = ctp_nat_keep_share(c->random, c->src, c->lo, c->hi,
-					  c->clo, c->chi, bits_taken, &ud);
-		sum += (1 - keep) * ps;
-	}
+	ts->k = k;
+	ctp_par_for(ts->nf, fill_p, ts);
+	for (unsigned s = 0; s < ts->nf; s++)
+		sum += ts->ps[s];
 	sum /= ts->nf;
 	if (ts->nmemo < sizeof(ts->memo) / sizeof(ts->memo[0])) {
 		ts->memo[ts->nmemo].k = k;
@@ -206,11 +221,38 @@ static long fills_k(tstate *ts, uint32_t kmax, double target)
 	return lo;
 }
 
+/* What the fills of one range need, and their results */
+typedef struct fills_job {
+	const model *m;
+	const tcfg *c;
+	fill *fl;
+	int *rc; /* per fill */
+} fills_job;
+
+/* Fill s of a range (one iteration of ctp_par_for()) */
+static void fill_one(void *ud, size_t s, unsigned worker)
+{
+	const fills_job *j = ud;
+	const tcfg *c = j->c;
+	ctp_rng rng;
+
+	(void)worker;
+	/* a stream per range and sample: the figures do not depend on
+	 * which groups came first, nor on the thread that fills */
+	ctp_rng_init(&rng, j->m->opts->seed,
+		     ((uint64_t)c->lo << 40) ^ ((uint64_t)c->hi << 20) ^
+			     ((uint64_t)c->random << 19) ^
+			     ((uint64_t)c->src << 17) ^ s);
+	j->rc[s] = fill_run(j->m, c, &rng, &j->fl[s]);
+}
+
 static int thresholds(const model *m, tcfg *c)
 {
 	unsigned nf = m->opts->samples ? m->opts->samples : 1;
 	uint32_t size = c->hi - c->lo + 1, kmax = 0;
 	fill *fl = calloc(nf, sizeof(*fl));
+	int *frc = calloc(nf, sizeof(*frc));
+	fills_job job = { m, c, fl, frc };
 	tstate ts;
 	int rc = CTP_ENOMEM;
 	long k;
@@ -220,8 +262,11 @@ static int thresholds(const model *m, tcfg *c)
 	ts.c = c;
 	ts.fl = fl;
 	ts.nf = nf;
-	ts.w = calloc((size + 63) / 64, sizeof(*ts.w));
-	if (!fl || !ts.w)
+	ts.ps = calloc(nf, sizeof(*ts.ps));
+	for (unsigned w = 0; w < CTP_PAR_WORKERS; w++)
+		if (!(ts.w[w] = calloc((size + 63) / 64, sizeof(*ts.w[w]))))
+			goto done;
+	if (!fl || !frc || !ts.ps)
 		goto done;
 	if (!m->algo.first_round) {
 		/* the rover scan fails only when every port is taken, and then
@@ -230,16 +275,10 @@ static int thresholds(const model *m, tcfg *c)
 		rc = 0;
 		goto done;
 	}
+	/* the fills on two threads (par.c) */
+	ctp_par_for(nf, fill_one, &job);
 	for (unsigned s = 0; s < nf; s++) {
-		ctp_rng rng;
-
-		/* a stream per range and sample: the figures do not depend
-		 * on which groups came first */
-		ctp_rng_init(&rng, m->opts->seed,
-			     ((uint64_t)c->lo << 40) ^ ((uint64_t)c->hi << 20) ^
-				     ((uint64_t)c->random << 19) ^
-				     ((uint64_t)c->src << 17) ^ s);
-		if (fill_run(m, c, &rng, &fl[s]))
+		if (frc[s])
 			goto done;
 		if (fl[s].k > kmax)
 			kmax = fl[s].k;
@@ -255,8 +294,12 @@ done:
 	for (unsigned s = 0; fl && s < nf; s++)
 		free(fl[s].order);
 	free(fl);
-	free(ts.w);
-	ctp_nat_runs_release(&ts.rs);
+	free(frc);
+	free(ts.ps);
+	for (unsigned w = 0; w < CTP_PAR_WORKERS; w++) {
+		free(ts.w[w]);
+		ctp_nat_runs_release(&ts.rs[w]);
+	}
 	return rc;
 }
 
