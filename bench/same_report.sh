@@ -10,6 +10,11 @@
 #
 #   bench/same_report.sh [BUILD_DIR] [SIZES...]     default: build 100k 1M
 #   UPDATE=1 bench/same_report.sh build 1M          save new copies
+#   BASE=/tmp/base/build bench/same_report.sh build 1M
+#
+# With BASE, the copies are made first by that build (of the commit
+# before a speed change), so the comparison holds while main moves on
+# with changes that are meant to move the report.
 #
 # The dumps are bench/run.sh's: ct-SIZE.txt from gen_dump seed 1, made
 # here if missing, with the same sysctl and uname lines.
@@ -20,7 +25,7 @@ shift || true
 sizes=("$@")
 ((${#sizes[@]})) || sizes=(100k 1M)
 data=bench/data
-exp=bench/expected
+exp=$PWD/bench/expected
 mkdir -p "$data"
 count() {
 	case $1 in
@@ -47,6 +52,14 @@ for size in "${sizes[@]}"; do
 	text=$(cd "$data" && "$build/ctplan" analyze "${args[@]}") || [ $? -le 1 ]
 	sum=$(cd "$data" && "$build/ctplan" analyze --format json \
 		"${args[@]}" | sha256sum | cut -d' ' -f1)
+	if [ -n "${BASE:-}" ]; then
+		base=$(cd "$BASE" && pwd)
+		(cd "$data" && "$base/ctplan" analyze "${args[@]}" \
+			>"$exp/report-$size.txt") || [ $? -le 1 ]
+		(cd "$data" && "$base/ctplan" analyze --format json \
+			"${args[@]}" | sha256sum | cut -d' ' -f1 \
+			>"$exp/report-$size.json.sha256")
+	fi
 	if [ -n "${UPDATE:-}" ]; then
 		printf '%s\n' "$text" >"$exp/report-$size.txt"
 		echo "$sum" >"$exp/report-$size.json.sha256"
