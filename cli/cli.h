@@ -94,10 +94,20 @@ int cli_analyze_paths(const char *const *paths, int n,
 int cli_analyze_path(const char *path, const ctp_parse_opts *popts,
 		     const ctp_analyze_opts *aopts, ctp_snapshot **snap,
 		     ctp_report **rep);
-/* The host's name: sysctl kernel.hostname, else the bundle's file name
+/* The message for input that held nothing to analyze (what was read
+ * and skipped), on stderr; first is the first of npaths paths. */
+void cli_nothing_to_analyze(const ctp_snapshot *snap, const char *first,
+			    int npaths);
+/* The host's name: uname -a's nodename, sysctl kernel.hostname, else the bundle's file name
  * without "sosreport-" and archive suffixes.  Returns buf. */
 const char *cli_host_name(const ctp_snapshot *snap, const char *path,
 			  char *buf, size_t size);
+
+/* The report's "host": the name as cli_host_name gives it (uname -a's
+ * nodename first) and what gave it, and the capture time the input
+ * shows.  0 or CTP_ENOMEM. */
+int cli_name_report(ctp_report *rep, const ctp_snapshot *snap,
+		    const char *path);
 
 /* cli/progress.c: a status line on stderr for runs over a second, only
  * when stderr is a terminal (start returns NULL otherwise; every other

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 
 #include "ctplan/analyze.h"
 #include "ctplan/csv.h"
+#include "ctplan/host.h"
 #include "ctplan/parse.h"
 #include "ctplan/plan.h"
 #include "ctplan/render.h"
@@ -173,6 +175,33 @@ static int use_color(const char *when, FILE *out)
 	return strcmp(when, "always") == 0;
 }
 
+/* positional arguments that are paths, not "--ns LABEL" pairs */
+static int count_paths(const cli_args *a)
+{
+	int paths = 0;
+
+	for (int i = 0; i < a->npos; i++) {
+		if (strncmp(a->pos[i], "--ns", 4) == 0) {
+			i += a->pos[i][4] != '=';
+			continue;
+		}
+		paths++;
+	}
+	return paths;
+}
+
+static const char *first_path(const cli_args *a)
+{
+	for (int i = 0; i < a->npos; i++) {
+		if (strncmp(a->pos[i], "--ns", 4) == 0) {
+			i += a->pos[i][4] != '=';
+			continue;
+		}
+		return a->pos[i];
+	}
+	return "";
+}
+
 int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 {
 	cli_args a;
@@ -182,7 +211,10 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 	ctp_plan_opts po = CTP_PLAN_OPTS_INIT;
 	ctp_snapshot *snap = NULL;
 	ctp_report *rep = NULL;
+	ctp_analysis *an = NULL;
+	ctp_outfile of;
 	ctp_error err = CTP_ERROR_INIT;
+	int werr;
 	diag_state ds = { NULL, 20, 0, CTP_ERROR_INIT, 0, 0 };
 	char host[128];
 	const char *fmt, *outpath, *color;
@@ -229,22 +261,10 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		return CTP_EXIT_INPUT;
 	if (rc)
 		aopts.burst_gap = (unsigned)v;
-	{
-		/* "--ns LABEL" pairs are not paths */
-		int paths = 0;
-
-		for (int i = 0; i < a.npos; i++) {
-			if (strncmp(a.pos[i], "--ns", 4) == 0) {
-				i += a.pos[i][4] != '=';
-				continue;
-			}
-			paths++;
-		}
-		if (!paths) {
-			fprintf(stderr, "ctplan analyze: no input given\n"
-					"Try 'ctplan analyze --help'.\n");
-			return CTP_EXIT_INPUT;
-		}
+	if (!count_paths(&a)) {
+		fprintf(stderr, "ctplan analyze: no input given\n"
+				"Try 'ctplan analyze --help'.\n");
+		return CTP_EXIT_INPUT;
 	}
 	popts.strict = a.val[cli_opt_index(cmd, "strict")] != NULL;
 	popts.diag = on_diag;
@@ -281,7 +301,17 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		goto done;
 	}
 	cli_progress_phase(ds.progress, "analyzing");
-	rc = ctp_analyze_run(snap, &aopts, rep, &err);
+	if ((rc = ctp_analysis_new(snap, &aopts, &an, &err)) == 0 &&
+	    !ctp_host_has_data(ctp_analysis_host(an))) {
+		/* an empty folder, an empty file, an unknown archive: an
+		 * empty report with exit 0 would pass a pipeline silently */
+		cli_progress_stop(ds.progress);
+		ds.progress = NULL;
+		cli_nothing_to_analyze(snap, first_path(&a), count_paths(&a));
+		goto done;
+	}
+	for (size_t i = 0; !rc && i < ctp_analyze_model_count(); i++)
+		rc = ctp_analyze_model(i, an, rep, &err);
 	cli_progress_stop(ds.progress);
 	ds.progress = NULL;
 	if (rc) {
@@ -289,10 +319,17 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "%s\n", buf);
 		goto done;
 	}
-	if (outpath && !(out = fopen(outpath, "w"))) {
-		perror(outpath);
-		out = stdout;
-		goto done;
+	cli_name_report(rep, snap, first_path(&a));
+	/* -o: a temporary file renamed over outpath once whole, so a
+	 * reader (node_exporter's textfile collector) never sees half a
+	 * report; /dev/stdout and the like are written in place */
+	if (outpath) {
+		if (ctp_outfile_open(&of, outpath,
+				     CTP_OUTFILE_SPECIAL_IN_PLACE, &err)) {
+			fprintf(stderr, "ctplan analyze: %s\n", err.msg);
+			goto done;
+		}
+		out = of.fp;
 	}
 	ropts.color = strcmp(fmt, "text") == 0 && use_color(color, out);
 	if (find_format(fmt)->render)
@@ -300,16 +337,23 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 	else
 		rc = ctp_render_csv_summary(
 			rep, out, 1,
-			cli_host_name(snap, a.pos[0], host, sizeof(host)),
+			cli_host_name(snap, first_path(&a), host, sizeof(host)),
 			ctp_snapshot_kernel(snap)
 				? ctp_snapshot_kernel(snap)->release
 				: "");
-	if (rc || (out != stdout && fclose(out) != 0)) {
-		fprintf(stderr, "ctplan: error writing the report\n");
+	werr = rc ? errno : 0;
+	if (out != stdout) {
 		out = stdout;
+		if (ctp_outfile_close(&of, rc != 0, werr, &err)) {
+			fprintf(stderr, "ctplan analyze: %s\n", err.msg);
+			goto done;
+		}
+	} else if (rc || fflush(stdout) == EOF) {
+		fprintf(stderr, "ctplan analyze: cannot write the report to "
+				"stdout: %s\n",
+			strerror(werr ? werr : errno));
 		goto done;
 	}
-	out = stdout;
 	if (cli_get(cmd, &a, "csv-dir") &&
 	    (ctp_render_csv_dir(rep, cli_get(cmd, &a, "csv-dir"), &err) ||
 	     ctp_render_csv_tables(rep, snap, cli_get(cmd, &a, "csv-dir"),
@@ -323,7 +367,8 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 done:
 	cli_progress_stop(ds.progress);
 	if (out != stdout)
-		fclose(out);
+		ctp_outfile_abort(&of);
+	ctp_analysis_free(an);
 	ctp_report_free(rep);
 	ctp_snapshot_free(snap);
 	return ret;

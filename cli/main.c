@@ -367,7 +367,7 @@ int main(int argc, char **argv)
 		return CTP_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("ctplan 0.1.0\n");
+		printf("ctplan %s\n", CTPLAN_VERSION);
 		return CTP_EXIT_OK;
 	}
 	for (size_t i = 0; i < NCOMMANDS; i++) {

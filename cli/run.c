@@ -45,14 +45,13 @@ int cli_analyze_paths(const char *const *paths, int n,
 	if (ctp_analysis_new(*snap, aopts, &an, &err))
 		goto fail_err;
 	if (!ctp_host_has_data(ctp_analysis_host(an))) {
-		fprintf(stderr, "%s%s: nothing to analyze: no table listing, "
-				"count, conntrack setting, counters or kernel "
-				"log message of conntrack was found\n",
-			paths[0], n > 1 ? " (and the paths after it)" : "");
+		cli_nothing_to_analyze(*snap, paths[0], n);
 		goto fail;
 	}
 	for (size_t i = 0; !rc && i < ctp_analyze_model_count(); i++)
 		rc = ctp_analyze_model(i, an, *rep, &err);
+	if (!rc)
+		rc = cli_name_report(*rep, *snap, paths[0]);
 	if (rc)
 		goto fail_err;
 	ctp_analysis_free(an);
@@ -69,6 +68,27 @@ fail:
 	return CTP_EXIT_INPUT;
 }
 
+void cli_nothing_to_analyze(const ctp_snapshot *snap, const char *first,
+			    int npaths)
+{
+	size_t n = ctp_snapshot_input_count(snap), skipped = 0, empty = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const ctp_input_info *in = ctp_snapshot_input(snap, i);
+		if (in->skipped)
+			skipped++;
+		else if (!in->records)
+			empty++;
+	}
+	fprintf(stderr,
+		"%s%s: nothing to analyze: %zu file(s) found, %zu not in a "
+		"known format, %zu with no record; no table listing, "
+		"count, conntrack setting, counters or kernel log message of "
+		"conntrack was found\n",
+		first, npaths > 1 ? " (and the paths after it)" : "", n,
+		skipped, empty);
+}
+
 int cli_analyze_path(const char *path, const ctp_parse_opts *popts,
 		     const ctp_analyze_opts *aopts, ctp_snapshot **snap,
 		     ctp_report **rep)
@@ -82,18 +102,27 @@ static const char *const suffixes[] = {
 	".tar", ".gz", ".xz",
 };
 
-const char *cli_host_name(const ctp_snapshot *snap, const char *path,
-			  char *buf, size_t size)
+/* the name, and what gave it ("uname", "sysctl", "path") */
+static const char *host_name(const ctp_snapshot *snap, const char *path,
+			     char *buf, size_t size, const char **from)
 {
 	const char *h = ctp_snapshot_sysctl(snap, "kernel.hostname");
+	const ctp_kernel_info *k = ctp_snapshot_kernel(snap);
 	const char *base;
 	size_t n;
 
-	/* the host's own name when sysctl -a was read */
+	/* the host's own name: uname -a's nodename, else sysctl -a's */
+	*from = "uname";
+	if (k && k->nodename[0] && strcmp(k->nodename, "(none)") != 0) {
+		snprintf(buf, size, "%s", k->nodename);
+		return buf;
+	}
+	*from = "sysctl";
 	if (h && *h && strcmp(h, "(none)") != 0) {
 		snprintf(buf, size, "%s", h);
 		return buf;
 	}
+	*from = "path";
 	/* else the bundle's name, without "sosreport-" and suffixes */
 	n = strlen(path);
 	while (n > 1 && path[n - 1] == '/')
@@ -116,4 +145,24 @@ const char *cli_host_name(const ctp_snapshot *snap, const char *path,
 	}
 	snprintf(buf, size, "%.*s", (int)n, base);
 	return buf;
+}
+
+const char *cli_host_name(const ctp_snapshot *snap, const char *path,
+			  char *buf, size_t size)
+{
+	const char *from;
+
+	return host_name(snap, path, buf, size, &from);
+}
+
+int cli_name_report(ctp_report *rep, const ctp_snapshot *snap,
+		    const char *path)
+{
+	char name[128];
+	const char *from;
+
+	host_name(snap, path, name, sizeof(name), &from);
+	return ctp_report_set_host(rep, name, from,
+				   ctp_snapshot_captured_at(snap),
+				   ctp_snapshot_captured_from(snap));
 }

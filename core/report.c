@@ -28,6 +28,7 @@ struct ctp_report {
 	int has_checks;
 	section *sections;
 	size_t nsections, cap_sections;
+	char *host[4]; /* name, name_from, captured_at, captured_from */
 	void *tree;
 	void (*tree_free)(void *);
 	unsigned long gen; /* changes with every addition */
@@ -65,6 +66,8 @@ void ctp_report_free(ctp_report *r)
 	for (size_t i = 0; i < r->nsections; i++)
 		section_free(&r->sections[i]);
 	free(r->sections);
+	for (size_t i = 0; i < 4; i++)
+		free(r->host[i]);
 	if (r->tree_free)
 		r->tree_free(r->tree);
 	free(r);
@@ -80,6 +83,15 @@ const char *ctp_finding_sev_name(ctp_finding_sev sev)
 	default:
 		return "info";
 	}
+}
+
+/* The one order of findings (report.h): critical first, then by code;
+ * a tie keeps the order added. */
+static int finding_cmp(const ctp_finding *a, const ctp_finding *b)
+{
+	if (a->sev != b->sev)
+		return a->sev > b->sev ? -1 : 1;
+	return strcmp(a->code, b->code);
 }
 
 static char *dup_or_null(const char *s)
@@ -105,6 +117,7 @@ static int finding(ctp_report *r, ctp_finding_sev sev, const char *code,
 		return CTP_ENOMEM;
 	f = &r->findings[r->nfindings];
 	r->gen++;
+	/* f is filled at the end, then moved to its place below */
 	f->sev = sev;
 	f->figure = figure;
 	f->limit = limit;
@@ -116,6 +129,17 @@ static int finding(ctp_report *r, ctp_finding_sev sev, const char *code,
 		free((char *)f->advice);
 		free((char *)f->action);
 		return CTP_ENOMEM;
+	}
+	{
+		/* after every finding that sorts before or with it: stable */
+		ctp_finding nf = *f;
+		size_t at = r->nfindings;
+
+		while (at > 0 && finding_cmp(&nf, &r->findings[at - 1]) < 0)
+			at--;
+		memmove(&r->findings[at + 1], &r->findings[at],
+			(r->nfindings - at) * sizeof(*r->findings));
+		r->findings[at] = nf;
 	}
 	r->nfindings++;
 	return 0;
@@ -323,4 +347,40 @@ void ctp_report_set_tree_slot(ctp_report *r, void *tree,
 {
 	r->tree = tree;
 	r->tree_free = free_fn;
+}
+
+int ctp_report_set_host(ctp_report *r, const char *name,
+			const char *name_from, const char *captured_at,
+			const char *captured_from)
+{
+	const char *v[4] = { name, name_from, captured_at, captured_from };
+
+	r->gen++;
+	for (size_t i = 0; i < 4; i++) {
+		free(r->host[i]);
+		r->host[i] = NULL;
+		if (v[i] && !(r->host[i] = strdup(v[i])))
+			return CTP_ENOMEM;
+	}
+	return 0;
+}
+
+const char *ctp_report_host_name(const ctp_report *r)
+{
+	return r->host[0];
+}
+
+const char *ctp_report_host_name_from(const ctp_report *r)
+{
+	return r->host[1];
+}
+
+const char *ctp_report_host_captured_at(const ctp_report *r)
+{
+	return r->host[2];
+}
+
+const char *ctp_report_host_captured_from(const ctp_report *r)
+{
+	return r->host[3];
 }

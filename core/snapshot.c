@@ -566,12 +566,23 @@ void ctp_snapshot_set_count(ctp_snapshot *s, uint64_t count)
 
 void ctp_snapshot_set_kernel(ctp_snapshot *s, const ctp_kernel_info *k)
 {
+	char node[sizeof(k->nodename)];
+
+	/* uname -r after uname -a: the release again, the name kept */
+	memcpy(node, s->kernel.nodename, sizeof(node));
 	s->kernel = *k;
 	/* the release and machine are text from the input */
 	ctp_escape(s->kernel.release, sizeof(s->kernel.release), k->release,
 		   strnlen(k->release, sizeof(k->release)));
 	ctp_escape(s->kernel.machine, sizeof(s->kernel.machine), k->machine,
 		   strnlen(k->machine, sizeof(k->machine)));
+	/* so is the nodename; uname -r has none and keeps the one read */
+	if (k->nodename[0])
+		ctp_escape(s->kernel.nodename, sizeof(s->kernel.nodename),
+			   k->nodename,
+			   strnlen(k->nodename, sizeof(k->nodename)));
+	else
+		memcpy(s->kernel.nodename, node, sizeof(node));
 	s->has_kernel = 1;
 }
 
@@ -1029,4 +1040,21 @@ size_t ctp_snapshot_kevent_count(const ctp_snapshot *s)
 const ctp_kevent *ctp_snapshot_kevents(const ctp_snapshot *s)
 {
 	return s->kevents;
+}
+
+void ctp_snapshot_set_captured(ctp_snapshot *s, const char *when,
+			       const char *from)
+{
+	snprintf(s->captured_at, sizeof(s->captured_at), "%s", when);
+	snprintf(s->captured_from, sizeof(s->captured_from), "%s", from);
+}
+
+const char *ctp_snapshot_captured_at(const ctp_snapshot *s)
+{
+	return s->captured_at[0] ? s->captured_at : NULL;
+}
+
+const char *ctp_snapshot_captured_from(const ctp_snapshot *s)
+{
+	return s->captured_at[0] ? s->captured_from : NULL;
 }

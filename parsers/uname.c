@@ -257,6 +257,10 @@ int ctp_uname_line(ctp_pctx *ctx, const char *s, size_t len)
 		if (m)
 			(void)copy_tok(k.machine, sizeof(k.machine), m);
 		debian_version(t, n, ri + 1, &k);
+		/* "Linux NODENAME RELEASE ...": a name too long for the
+		 * kernel's 64 bytes is not a nodename, left "" */
+		if (ri == 2)
+			(void)copy_tok(k.nodename, sizeof(k.nodename), &t[1]);
 	}
 	ctp_snapshot_set_kernel(ctx->snap, &k);
 	return CTP_LINE_RECORD;

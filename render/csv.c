@@ -13,6 +13,7 @@
 #include <csv.h>
 
 #include "ctplan/csv.h"
+#include "ctplan/render.h"
 
 static const char *const nat_group_cols[] = {
 	"protocol", "family", "namespace", "nat_addr", "peer_addr",
@@ -101,7 +102,7 @@ int ctp_render_csv_dir(ctp_report *rep, const char *dir, ctp_error *err)
 			json_object_get(root, files[f].section),
 			files[f].array);
 		char path[4096];
-		FILE *out;
+		ctp_outfile of;
 		int rc;
 
 		if (!json_is_array(arr))
@@ -112,17 +113,15 @@ int ctp_render_csv_dir(ctp_report *rep, const char *dir, ctp_error *err)
 					     "cannot write '%s/%s': path too "
 					     "long",
 					     dir, files[f].name);
-		if (!(out = fopen(path, "w")))
-			return ctp_error_set(err, CTP_EFAIL, NULL, 0, 0,
-					     "cannot write '%s': %s", path,
-					     strerror(errno));
-		rc = ctp_csv_write_rows(out, arr, files[f].cols,
+		/* a temporary file renamed over the name: a symlink
+		 * planted there is replaced, never followed */
+		if (ctp_outfile_open(&of, path, 0, err))
+			return CTP_EFAIL;
+		errno = 0;
+		rc = ctp_csv_write_rows(of.fp, arr, files[f].cols,
 					files[f].ncols);
-		if (fclose(out) || rc)
-			return ctp_error_set(err, CTP_EFAIL, NULL, 0, 0,
-					     "cannot write '%s': %s", path,
-					     errno ? strerror(errno)
-						   : "write error");
+		if (ctp_outfile_close(&of, rc != 0, rc ? errno : 0, err))
+			return CTP_EFAIL;
 	}
 	return 0;
 }

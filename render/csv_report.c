@@ -169,28 +169,25 @@ static int write_flows(FILE *out, const ctp_snapshot *snap)
 
 /* ---- the directory ---- */
 
-static int open_in(const char *dir, const char *name, FILE **out,
-		   char *path, size_t size, ctp_error *err)
+/* dir/name as a temporary file renamed over the name when closed: a
+ * symlink planted there is replaced, never followed */
+static int open_in(const char *dir, const char *name, ctp_outfile *of,
+		   ctp_error *err)
 {
-	if (snprintf(path, size, "%s/%s", dir, name) >= (int)size)
+	char path[4096];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    (int)sizeof(path))
 		return ctp_error_set(err, CTP_EFAIL, NULL, 0, 0,
 				     "cannot write '%s/%s': path too long",
 				     dir, name);
-	if (!(*out = fopen(path, "w")))
-		return ctp_error_set(err, CTP_EFAIL, NULL, 0, 0,
-				     "cannot write '%s': %s", path,
-				     strerror(errno));
-	return 0;
+	errno = 0;
+	return ctp_outfile_open(of, path, 0, err);
 }
 
-static int close_checked(FILE *out, int rc, const char *path,
-			 ctp_error *err)
+static int close_checked(ctp_outfile *of, int rc, ctp_error *err)
 {
-	if (fclose(out) || rc)
-		return ctp_error_set(err, CTP_EFAIL, NULL, 0, 0,
-				     "cannot write '%s': %s", path,
-				     errno ? strerror(errno) : "write error");
-	return 0;
+	return ctp_outfile_close(of, rc != 0, rc ? errno : 0, err);
 }
 
 int ctp_render_csv_tables(ctp_report *rep, const ctp_snapshot *snap,
@@ -198,8 +195,7 @@ int ctp_render_csv_tables(ctp_report *rep, const ctp_snapshot *snap,
 {
 	json_t *root = ctp_report_root(rep);
 	json_t *hash = json_object_get(root, "hash");
-	char path[4096];
-	FILE *out;
+	ctp_outfile of;
 	int rc;
 
 	if (mkdir(dir, 0777) && errno != EEXIST)
@@ -207,25 +203,24 @@ int ctp_render_csv_tables(ctp_report *rep, const ctp_snapshot *snap,
 				     "cannot create directory '%s': %s", dir,
 				     strerror(errno));
 	if (json_is_array(json_object_get(hash, "histogram"))) {
-		if (open_in(dir, "histogram.csv", &out, path, sizeof(path),
-			    err))
+		if (open_in(dir, "histogram.csv", &of, err))
 			return CTP_EFAIL;
-		rc = write_histogram(out, hash);
-		if (close_checked(out, rc, path, err))
+		rc = write_histogram(of.fp, hash);
+		if (close_checked(&of, rc, err))
 			return CTP_EFAIL;
 	}
-	if (open_in(dir, "findings.csv", &out, path, sizeof(path), err))
+	if (open_in(dir, "findings.csv", &of, err))
 		return CTP_EFAIL;
-	rc = ctp_csv_write_rows(out, json_object_get(root, "findings"),
+	rc = ctp_csv_write_rows(of.fp, json_object_get(root, "findings"),
 				finding_cols,
 				sizeof(finding_cols) / sizeof(finding_cols[0]));
-	if (close_checked(out, rc, path, err))
+	if (close_checked(&of, rc, err))
 		return CTP_EFAIL;
 	if (snap) {
-		if (open_in(dir, "flows.csv", &out, path, sizeof(path), err))
+		if (open_in(dir, "flows.csv", &of, err))
 			return CTP_EFAIL;
-		rc = write_flows(out, snap);
-		if (close_checked(out, rc, path, err))
+		rc = write_flows(of.fp, snap);
+		if (close_checked(&of, rc, err))
 			return CTP_EFAIL;
 	}
 	return 0;

@@ -26,7 +26,12 @@ static double num(json_t *o, const char *k1, const char *k2)
 
 void ctp_headline_get(ctp_report *rep, ctp_headline *h)
 {
-	json_t *root = ctp_report_root(rep);
+	ctp_headline_from_tree(ctp_report_root(rep), h);
+}
+
+void ctp_headline_from_tree(json_t *root, ctp_headline *h)
+{
+	json_t *rec = json_object_get(root, "recommendation");
 	json_t *tab = json_object_get(root, "table");
 	json_t *hash = json_object_get(root, "hash");
 	json_t *nat = json_object_get(root, "nat");
@@ -46,6 +51,9 @@ void ctp_headline_get(ctp_report *rep, ctp_headline *h)
 	h->over8_at_max = num(hash, "at_max", "share_over8");
 	h->chaintoolong_p = num(hash, "chaintoolong_p_next", NULL);
 	h->chaintoolong_p_at_max = num(hash, "at_max", "chaintoolong_p_next");
+	/* null when the planner had nothing to plan from */
+	h->rec_max = num(rec, "max", NULL);
+	h->rec_buckets = num(rec, "buckets", NULL);
 	h->checks_failed = NAN;
 	if (json_is_array(json_object_get(root, "checks"))) {
 		json_t *c;

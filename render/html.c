@@ -758,8 +758,21 @@ int ctp_render_html(ctp_report *rep, FILE *out, const ctp_render_opts *o)
 	      "<title>ctplan report</title>\n<style>",
 	      out);
 	fputs(style, out);
-	fputs("</style></head>\n<body>\n<h1>ctplan report</h1>\n<p>", out);
+	fputs("</style></head>\n<body>\n<h1>ctplan report", out);
+	if (json_is_string(json_object_get(json_object_get(root, "host"),
+					   "name"))) {
+		fputs(" of ", out);
+		esc(out, json_string_value(json_object_get(
+				 json_object_get(root, "host"), "name")));
+	}
+	fputs("</h1>\n<p>", out);
 	esc(out, sval(root, "schema"));
+	if (json_is_string(json_object_get(json_object_get(root, "host"),
+					   "captured_at"))) {
+		fputs(" &middot; captured ", out);
+		esc(out, json_string_value(json_object_get(
+				 json_object_get(root, "host"), "captured_at")));
+	}
 	if (h.kernel) {
 		fputs(" &middot; kernel ", out);
 		esc(out, h.kernel);

@@ -124,6 +124,14 @@ int ctp_render_prom(ctp_report *rep, FILE *out, const ctp_render_opts *o)
 	      "Headroom as a share of max, 0 to 1 (table.headroom_pct / "
 	      "100).",
 	      isnan(h.headroom_pct) ? NAN : h.headroom_pct / 100);
+	/* the advice itself, so a fleet scraping textfiles sees it */
+	gauge(out, "ctplan_recommended_nf_conntrack_max",
+	      "The nf_conntrack_max ctplan recommends (recommendation.max).",
+	      h.rec_max);
+	gauge(out, "ctplan_recommended_nf_conntrack_buckets",
+	      "The nf_conntrack_buckets ctplan recommends "
+	      "(recommendation.buckets).",
+	      h.rec_buckets);
 	now_and_max(out, "ctplan_hash_chain_p99",
 		    "99th percentile of the hash chain a stored entry's "
 		    "lookup walks, nodes (hash.p99, hash.at_max.p99).",

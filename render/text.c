@@ -310,7 +310,7 @@ static void figure(char *buf, size_t size, json_t *v)
 }
 
 /* severity, code, figure and limit on one line, the advice below it;
- * critical first */
+ * in the report's one order (critical first, then by code) */
 static void findings(tctx *t, json_t *arr)
 {
 	size_t i;
@@ -323,31 +323,27 @@ static void findings(tctx *t, json_t *arr)
 	}
 	fprintf(t->out, "  %-9s %-44s %12s %12s\n", "severity", "code",
 		"figure", "limit");
-	for (int want = CTP_FINDING_CRIT; want >= CTP_FINDING_INFO; want--) {
-		json_array_foreach(arr, i, f) {
-			const char *sev = json_string_value(
-				json_object_get(f, "severity"));
-			const char *on = "", *off = "";
-			char fig[32], lim[32];
+	json_array_foreach(arr, i, f) {
+		const char *sev =
+			json_string_value(json_object_get(f, "severity"));
+		const char *on = "", *off = "";
+		char fig[32], lim[32];
 
-			if (!sev || strcmp(sev, ctp_finding_sev_name(
-						       (ctp_finding_sev)want)))
-				continue;
-			if (t->color) {
-				on = want == CTP_FINDING_CRIT	? "\033[31m"
-				     : want == CTP_FINDING_WARN ? "\033[33m"
-								: "\033[36m";
-				off = "\033[0m";
-			}
-			figure(fig, sizeof(fig), json_object_get(f, "figure"));
-			figure(lim, sizeof(lim), json_object_get(f, "limit"));
-			fprintf(t->out, "  %s%-9s%s %-44s %12s %12s\n%12s", on,
-				sev, off,
-				json_string_value(json_object_get(f, "code")),
-				fig, lim, "");
-			wrap(t, json_string_value(json_object_get(f, "advice")),
-			     12, 12);
+		if (!sev)
+			continue;
+		if (t->color) {
+			on = strcmp(sev, "critical") == 0  ? "\033[31m"
+			     : strcmp(sev, "warning") == 0 ? "\033[33m"
+							   : "\033[36m";
+			off = "\033[0m";
 		}
+		figure(fig, sizeof(fig), json_object_get(f, "figure"));
+		figure(lim, sizeof(lim), json_object_get(f, "limit"));
+		fprintf(t->out, "  %s%-9s%s %-44s %12s %12s\n%12s", on, sev,
+			off, json_string_value(json_object_get(f, "code")),
+			fig, lim, "");
+		wrap(t, json_string_value(json_object_get(f, "advice")), 12,
+		     12);
 	}
 }
 
@@ -430,14 +426,45 @@ static const struct section {
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
+/* the rest of the title line: the program, the host and, when the input
+ * says, when it was captured */
+static void host_line(tctx *t, json_t *root)
+{
+	json_t *tool = json_object_get(root, "tool");
+	json_t *host = json_object_get(root, "host");
+	const char *name = json_string_value(json_object_get(host, "name"));
+	const char *from =
+		json_string_value(json_object_get(host, "name_from"));
+	const char *at =
+		json_string_value(json_object_get(host, "captured_at"));
+
+	if (json_is_string(json_object_get(tool, "version")))
+		fprintf(t->out, " by ctplan %s",
+			json_string_value(json_object_get(tool, "version")));
+	fputc('\n', t->out);
+	if (!name)
+		return;
+	fprintf(t->out, "host %s (%s)", name,
+		!from				   ? "named by the caller"
+		: strcmp(from, "uname") == 0	   ? "uname -a nodename"
+		: strcmp(from, "sysctl") == 0	   ? "sysctl kernel.hostname"
+						   : "named after the input");
+	if (at)
+		fprintf(t->out, ", captured %s (%s)", at,
+			json_string_value(
+				json_object_get(host, "captured_from")));
+	fputc('\n', t->out);
+}
+
 int ctp_render_text(ctp_report *rep, FILE *out, const ctp_render_opts *o)
 {
 	json_t *root = ctp_report_root(rep), *v;
 	tctx t = { out, o ? o->color : 0, root };
 	const char *k;
 
-	fprintf(out, "ctplan report (%s)\n",
+	fprintf(out, "ctplan report (%s)",
 		json_string_value(json_object_get(root, "schema")));
+	host_line(&t, root);
 	for (size_t i = 0; i < NSECTIONS; i++)
 		if (sections[i].fn &&
 		    (v = json_object_get(root, sections[i].key)))
@@ -448,6 +475,7 @@ int ctp_render_text(ctp_report *rep, FILE *out, const ctp_render_opts *o)
 			if (strcmp(k, sections[i].key) == 0)
 				break;
 		if (i < NSECTIONS || strcmp(k, "schema") == 0 ||
+		    strcmp(k, "tool") == 0 || strcmp(k, "host") == 0 ||
 		    strcmp(k, "findings") == 0 || !json_is_object(v))
 			continue;
 		char title[64];

@@ -113,6 +113,24 @@ static void cache_free(void *p)
 	free(c);
 }
 
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* "host": who the report is of and when the input says it was taken */
+static json_t *host_json(const ctp_report *rep)
+{
+	/* json_pack "o" steals each value's reference */
+	return json_pack("{s:o, s:o, s:o, s:o}", "name",
+			 str_or_null(ctp_report_host_name(rep)), "name_from",
+			 str_or_null(ctp_report_host_name_from(rep)),
+			 "captured_at",
+			 str_or_null(ctp_report_host_captured_at(rep)),
+			 "captured_from",
+			 str_or_null(ctp_report_host_captured_from(rep)));
+}
+
 static json_t *build(const ctp_report *rep)
 {
 	json_t *root = json_object();
@@ -124,6 +142,10 @@ static json_t *build(const ctp_report *rep)
 	if (!root ||
 	    json_object_set_new(root, "schema",
 				json_string(CTP_REPORT_SCHEMA)) ||
+	    json_object_set_new(root, "tool",
+				json_pack("{s:s, s:s}", "name", "ctplan",
+					  "version", CTPLAN_VERSION)) ||
+	    json_object_set_new(root, "host", host_json(rep)) ||
 	    json_object_set_new(root, "findings", findings_json(rep)))
 		goto oom;
 	for (size_t i = 0;

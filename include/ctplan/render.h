@@ -46,6 +46,29 @@ int ctp_render_csv_summary(ctp_report *rep, FILE *out, int header,
 			   const char *host, const char *kernel);
 
 /*
+ * An output file written whole or not at all: _open creates a temporary
+ * file next to path (mode: the replaced file's, else 0666 less the
+ * umask) and _close renames it over path, so a reader never sees half a
+ * report and a symlink named path is replaced, not followed.  With
+ * CTP_OUTFILE_SPECIAL_IN_PLACE a path that is a symlink or no regular
+ * file (/dev/stdout, /dev/full, a FIFO) is written through, in place.
+ * _close(o, failed, werrno): failed (the writer's error, with its errno
+ * or 0) drops the temporary file.  Both return 0, or CTP_EFAIL with err
+ * "cannot write 'PATH': REASON".  _abort drops the file without a word.
+ */
+enum { CTP_OUTFILE_SPECIAL_IN_PLACE = 1 };
+typedef struct ctp_outfile {
+	FILE *fp;       /* write here */
+	char path[4096];
+	char tmp[4096]; /* "" when written in place */
+} ctp_outfile;
+int ctp_outfile_open(ctp_outfile *o, const char *path, int flags,
+		     ctp_error *err);
+int ctp_outfile_close(ctp_outfile *o, int failed, int werrno,
+		      ctp_error *err);
+void ctp_outfile_abort(ctp_outfile *o);
+
+/*
  * --csv-dir: histogram.csv (the "hash" section's chain lengths, when it
  * ran), findings.csv, and flows.csv (one row per entry, both tuples;
  * only with snap) into dir, created if missing; render/csv.c writes the
@@ -70,11 +93,15 @@ typedef struct ctp_headline {
 	double full_drop_p;                 /* table.full_drop_p */
 	double nat_util, nat_p_fail;        /* the worst NAT group */
 	double checks_failed;               /* checks[] not ok */
+	double rec_max, rec_buckets;        /* recommendation.max, .buckets */
 	unsigned findings[3];               /* by ctp_finding_sev */
 	const char *kernel;                 /* the version modelled */
 } ctp_headline;
 
 void ctp_headline_get(ctp_report *rep, ctp_headline *h);
+/* The same from a report's JSON tree: one built by render/tree.c or a
+ * saved --format json report read back (ctplan fleet's reduce step). */
+void ctp_headline_from_tree(json_t *root, ctp_headline *h);
 
 /* One host of ctplan fleet: its name, its uname release, its headline
  * (h.kernel unused). */

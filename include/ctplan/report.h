@@ -85,6 +85,9 @@ int ctp_report_finding_act(ctp_report *rep, ctp_finding_sev sev,
 			   const char *code, double figure, double limit,
 			   const char *action, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
+/* Findings are kept in the one order every format shows: critical,
+ * warning, info, then by code, then as added; so text, JSON, CSV, HTML
+ * and prom never disagree.  Index i is in that order. */
 size_t ctp_report_finding_count(const ctp_report *rep);
 const ctp_finding *ctp_report_finding_at(const ctp_report *rep, size_t i);
 
@@ -120,6 +123,21 @@ const void *ctp_report_get(const ctp_report *rep, const char *key,
 			   ctp_section_kind kind);
 void *ctp_report_get_mut(ctp_report *rep, const char *key,
 			 ctp_section_kind kind);
+
+/*
+ * The host the report is of (the "host" object of docs/report.md): its
+ * name and what gave it ("uname", "sysctl", "path"), and the time the
+ * input says it was captured with what says so (NULL: it does not say;
+ * a file's mtime is no capture time).  Copied; 0 or CTP_ENOMEM.
+ */
+int ctp_report_set_host(ctp_report *rep, const char *name,
+			const char *name_from, const char *captured_at,
+			const char *captured_from);
+/* The strings set, or NULL. */
+const char *ctp_report_host_name(const ctp_report *rep);
+const char *ctp_report_host_name_from(const ctp_report *rep);
+const char *ctp_report_host_captured_at(const ctp_report *rep);
+const char *ctp_report_host_captured_from(const ctp_report *rep);
 
 /* Changes whenever something is added: a renderer's cache is stale
  * when it differs. */

@@ -299,7 +299,7 @@ static void test_no_buckets(void **state)
 static void test_kernel_choice(void **state)
 {
 	ctp_analyze_opts o = CTP_ANALYZE_OPTS_INIT;
-	ctp_kernel_info k = { "6.1.0-18-amd64", "x86_64", 6, 1, 0 };
+	ctp_kernel_info k = { "6.1.0-18-amd64", "x86_64", 6, 1, 0, "" };
 	fixture fx;
 	ctp_report *rep;
 	json_t *h;

@@ -65,10 +65,39 @@ for f in random nuls; do
 	case $rc in 0 | 2) ;; *) fail "$f: exit $rc, want 0 or 2" ;; esac
 	grep -q "^$tmp/$f:" "$tmp/err" || fail "$f: message names no file"
 done
-"$ctplan" analyze -q --no-hash --format json "$tmp/empty" >"$tmp/out" \
-	2>"$tmp/err"
-[ $? = 0 ] || fail "empty file: exit"
-[ "$(field 0 lines <"$tmp/out")" = 0 ] || fail "empty file: lines"
+# nothing to analyze (an empty file, an empty folder, an unknown .gz)
+# stops automation: exit 2, no report, what was found and skipped
+mkdir "$tmp/emptydir"
+echo 'not a capture' | gzip >"$tmp/unknown.gz"
+for f in empty emptydir unknown.gz; do
+	"$ctplan" analyze -q --no-hash --format json "$tmp/$f" >"$tmp/out" \
+		2>"$tmp/err"
+	rc=$?
+	[ $rc = 2 ] || fail "$f: nothing to analyze: exit $rc, want 2"
+	[ -s "$tmp/out" ] && fail "$f: nothing to analyze: a report on stdout"
+	grep -q "^$tmp/$f: nothing to analyze: [0-9]* file(s) found" \
+		"$tmp/err" || fail "$f: message: $(cat "$tmp/err")"
+done
+grep -q "1 not in a known format" "$tmp/err" ||
+	fail "unknown.gz: the skipped file is not counted: $(cat "$tmp/err")"
+
+# --csv-dir: a symlink planted under an output's name (issue 18) is
+# replaced by the file, never followed: its target keeps its content
+mkdir "$tmp/csvd"
+echo precious >"$tmp/precious"
+for f in findings.csv nat_groups.csv flows.csv histogram.csv; do
+	ln -s "$tmp/precious" "$tmp/csvd/$f"
+done
+"$ctplan" analyze -q --keys 2 --csv-dir "$tmp/csvd" "$src/samples/lab-6.18" \
+	>/dev/null 2>"$tmp/err" || fail "--csv-dir over symlinks: exit $?"
+[ "$(cat "$tmp/precious")" = precious ] ||
+	fail "--csv-dir followed a symlink and overwrote its target"
+for f in findings.csv nat_groups.csv flows.csv histogram.csv; do
+	[ -L "$tmp/csvd/$f" ] && fail "--csv-dir: $f is still a symlink"
+	[ -s "$tmp/csvd/$f" ] || fail "--csv-dir: $f not written"
+done
+[ -z "$(ls -A "$tmp/csvd" | grep -v '\.csv$')" ] ||
+	fail "--csv-dir left temporary files: $(ls -A "$tmp/csvd")"
 
 # the exit codes are documented where a user looks: --help, each
 # command's --help, README.md

@@ -63,19 +63,44 @@ static void test_findings(void **state)
 	/* the report keeps its own copies */
 	strcpy(action, "changed");
 	assert_int_equal(ctp_report_finding_count(rep), 3);
-	f = ctp_report_finding_at(rep, 0);
+	/* kept in the one order of every format: critical, warning, info */
+	f = ctp_report_finding_at(rep, 2);
 	assert_int_equal(f->sev, CTP_FINDING_INFO);
 	assert_string_equal(f->code, "a.info");
 	assert_true(isnan(f->figure) && isnan(f->limit));
 	assert_string_equal(f->advice, "3 entries of tcp");
 	assert_null(f->action);
-	f = ctp_report_finding_at(rep, 1);
+	f = ctp_report_finding_at(rep, 0);
 	assert_int_equal(f->sev, CTP_FINDING_CRIT);
 	assert_true(f->figure == 100 && f->limit == 100.5);
 	assert_string_equal(f->advice, "full at 99.5%");
 	assert_string_equal(f->action, "raise nf_conntrack_max");
-	assert_null(ctp_report_finding_at(rep, 2)->action);
+	assert_string_equal(ctp_report_finding_at(rep, 1)->code, "b");
+	assert_null(ctp_report_finding_at(rep, 1)->action);
 	assert_null(ctp_report_finding_at(rep, 3));
+	ctp_report_free(rep);
+
+	/* same severity: by code; same code: as added */
+	assert_int_equal(ctp_report_new(&rep), 0);
+	static const struct {
+		ctp_finding_sev sev;
+		const char *code, *advice;
+	} add[] = {
+		{ CTP_FINDING_WARN, "z.last", "1" },
+		{ CTP_FINDING_INFO, "a.first", "2" },
+		{ CTP_FINDING_WARN, "m.mid", "3" },
+		{ CTP_FINDING_CRIT, "zz", "4" },
+		{ CTP_FINDING_WARN, "m.mid", "5" },
+	};
+	static const char *const want[] = { "4", "3", "5", "1", "2" };
+	for (size_t i = 0; i < sizeof(add) / sizeof(add[0]); i++)
+		assert_int_equal(ctp_report_finding(rep, add[i].sev,
+						    add[i].code, NAN, NAN,
+						    "%s", add[i].advice),
+				 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_string_equal(ctp_report_finding_at(rep, i)->advice,
+				    want[i]);
 	assert_string_equal(ctp_finding_sev_name(CTP_FINDING_INFO), "info");
 	assert_string_equal(ctp_finding_sev_name(CTP_FINDING_WARN), "warning");
 	assert_string_equal(ctp_finding_sev_name(CTP_FINDING_CRIT),
@@ -253,11 +278,29 @@ static void test_tree(void **state)
 	assert_int_equal(ctp_report_new(&rep), 0);
 	/* an empty report: the schema and no finding */
 	root = ctp_report_root(rep);
-	keys_are(root, "schema", "findings", NULL);
+	keys_are(root, "schema", "tool", "host", "findings", NULL);
 	assert_string_equal(json_string_value(json_object_get(root, "schema")),
 			    CTP_REPORT_SCHEMA);
 	assert_int_equal(json_array_size(json_object_get(root, "findings")),
 			 0);
+	/* the program that wrote it, and the host: unnamed until set */
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(root, "tool"), "version")),
+			    CTPLAN_VERSION);
+	assert_true(json_is_null(
+		json_object_get(json_object_get(root, "host"), "name")));
+	assert_int_equal(ctp_report_set_host(rep, "db1", "uname",
+					     "2026-12-07T20:38:01Z",
+					     "MANIFEST"),
+			 0);
+	root = ctp_report_root(rep);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(root, "host"), "name")),
+			    "db1");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(root, "host"), "captured_at")),
+		"2026-12-07T20:38:01Z");
 	/* the inventory's four sections of one listing */
 	assert_int_equal(ctp_snapshot_new(&s), 0);
 	assert_int_equal(
@@ -267,7 +310,7 @@ static void test_tree(void **state)
 	assert_int_equal(ctp_inventory_report(a, rep, &err), 0);
 	n = ctp_report_finding_count(rep);
 	root = ctp_report_root(rep);
-	keys_are(root, "schema", "findings", "inputs", "entries", "table",
+	keys_are(root, "schema", "tool", "host", "findings", "inputs", "entries", "table",
 		 "stats", NULL);
 	e = json_object_get(root, "entries");
 	assert_int_equal(json_integer_value(json_object_get(e, "total")), 1);
@@ -281,7 +324,7 @@ static void test_tree(void **state)
 	assert_int_equal(ctp_report_checks_begin(rep), 0);
 	assert_int_equal(ctp_report_add_check(rep, &c), 0);
 	root = ctp_report_root(rep);
-	keys_are(root, "schema", "findings", "inputs", "entries", "table",
+	keys_are(root, "schema", "tool", "host", "findings", "inputs", "entries", "table",
 		 "stats", "checks", NULL);
 	f = json_array_get(json_object_get(root, "findings"), n);
 	assert_string_equal(json_string_value(json_object_get(f, "code")),
@@ -303,7 +346,7 @@ static void test_tree(void **state)
 				 NULL),
 			 0);
 	root = ctp_report_root(rep);
-	keys_are(root, "schema", "findings", "inputs", "entries", "table",
+	keys_are(root, "schema", "tool", "host", "findings", "inputs", "entries", "table",
 		 "stats", "again", "checks", NULL);
 	assert_true(json_equal(json_object_get(root, "again"),
 			       json_object_get(root, "entries")));
