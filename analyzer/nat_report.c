@@ -27,19 +27,26 @@ static void group_name(const ctp_nat_group *g, int multi_ns, char *buf,
 		       size_t size)
 {
 	char nat[64], peer[64], where[96] = "";
+	char zone[24] = "";
 	size_t n;
 
 	ctp_addr_format(g->family, g->nat_addr, nat, sizeof(nat));
 	ctp_addr_format(g->family, g->peer_addr, peer, sizeof(peer));
+	/* a group is also its zone: two findings of one destination in
+	 * different zones must not read alike */
+	if (g->zone)
+		snprintf(zone, sizeof(zone), " in zone %u", (unsigned)g->zone);
 	if (ctp_proto_is_icmp(g->proto))
-		snprintf(buf, size, "%s %s via %s", ctp_proto_name(g->proto),
-			 peer, nat);
+		snprintf(buf, size, "%s %s via %s%s",
+			 ctp_proto_name(g->proto), peer, nat, zone);
 	else if (g->family == CTP_AF_INET6)
-		snprintf(buf, size, "%s [%s]:%u via %s",
-			 ctp_proto_name(g->proto), peer, g->peer_port, nat);
+		snprintf(buf, size, "%s [%s]:%u via %s%s",
+			 ctp_proto_name(g->proto), peer, g->peer_port, nat,
+			 zone);
 	else
-		snprintf(buf, size, "%s %s:%u via %s",
-			 ctp_proto_name(g->proto), peer, g->peer_port, nat);
+		snprintf(buf, size, "%s %s:%u via %s%s",
+			 ctp_proto_name(g->proto), peer, g->peer_port, nat,
+			 zone);
 	if (multi_ns)
 		snprintf(where, sizeof(where), " in %s%s%s",
 			 g->ns && *g->ns ? "namespace '" : "the host's own "

@@ -103,6 +103,10 @@ void cli_nothing_to_analyze(const ctp_snapshot *snap, const char *first,
 const char *cli_host_name(const ctp_snapshot *snap, const char *path,
 			  char *buf, size_t size);
 
+/* The bundle's or file's name of path, without "sosreport-" and archive
+ * suffixes.  Returns buf. */
+const char *cli_host_name_of_path(const char *path, char *buf,
+				  size_t size);
 /* The report's "host": the name as cli_host_name gives it (uname -a's
  * nodename first) and what gave it, and the capture time the input
  * shows.  0 or CTP_ENOMEM. */

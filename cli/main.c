@@ -102,6 +102,8 @@ static const cli_opt fleet_opts[] = {
 	{ "format", 'f', CLI_VALUE, "FMT", "csv (default: one row per host) "
 					   "or text (the worst hosts)" },
 	{ "top", 0, CLI_VALUE, "N", "text: hosts listed (default 10)" },
+	{ "jobs", 'j', CLI_VALUE, "N", "analyze N hosts at a time, each on "
+				       "one core (default 1)" },
 	{ "no-hash", 0, CLI_FLAG, NULL, "skip the hash chain model (no "
 				       "chain p99)" },
 	{ "help", 'h', CLI_FLAG, NULL, "show this help" },
@@ -175,8 +177,8 @@ static const cli_cmd commands[] = {
 	  "key, as CSV",
 	  buckets_opts, cmd_buckets },
 	{ "fleet", "PATH...",
-	  "analyze one host per PATH (bundles, directories, dumps) and "
-	  "print a CSV row per host",
+	  "one CSV row per host: PATHs are bundles, directories, dumps or "
+	  "saved JSON reports",
 	  fleet_opts, cmd_fleet },
 	{ "diff", "OLD NEW",
 	  "compare two snapshots of one host: growth by protocol and "
@@ -311,7 +313,15 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *a)
 			if (eq)
 				val = eq + 1;
 		} else {
-			idx = arg[2] ? -1 : find_opt(cmd, arg + 1, 1, 0);
+			idx = find_opt(cmd, arg + 1, 1, 0);
+			/* "-j2": a short option's value may follow it, as
+			 * getopt allows; a flag takes none */
+			if (idx >= 0 && arg[2]) {
+				if (cmd->opts[idx].type == CLI_VALUE)
+					val = arg + 2;
+				else
+					idx = -1;
+			}
 		}
 		if (idx < 0) {
 			fprintf(stderr, "ctplan %s: unknown option '%s'\n"

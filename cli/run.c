@@ -108,8 +108,6 @@ static const char *host_name(const ctp_snapshot *snap, const char *path,
 {
 	const char *h = ctp_snapshot_sysctl(snap, "kernel.hostname");
 	const ctp_kernel_info *k = ctp_snapshot_kernel(snap);
-	const char *base;
-	size_t n;
 
 	/* the host's own name: uname -a's nodename, else sysctl -a's */
 	*from = "uname";
@@ -123,6 +121,14 @@ static const char *host_name(const ctp_snapshot *snap, const char *path,
 		return buf;
 	}
 	*from = "path";
+	return cli_host_name_of_path(path, buf, size);
+}
+
+const char *cli_host_name_of_path(const char *path, char *buf, size_t size)
+{
+	const char *base;
+	size_t n;
+
 	/* else the bundle's name, without "sosreport-" and suffixes */
 	n = strlen(path);
 	while (n > 1 && path[n - 1] == '/')
@@ -161,8 +167,11 @@ int cli_name_report(ctp_report *rep, const ctp_snapshot *snap,
 	char name[128];
 	const char *from;
 
+	const ctp_kernel_info *k = ctp_snapshot_kernel(snap);
+
 	host_name(snap, path, name, sizeof(name), &from);
 	return ctp_report_set_host(rep, name, from,
+				   k && k->release[0] ? k->release : NULL,
 				   ctp_snapshot_captured_at(snap),
 				   ctp_snapshot_captured_from(snap));
 }

@@ -28,7 +28,8 @@ struct ctp_report {
 	int has_checks;
 	section *sections;
 	size_t nsections, cap_sections;
-	char *host[4]; /* name, name_from, captured_at, captured_from */
+	/* name, name_from, release, captured_at, captured_from */
+	char *host[5];
 	void *tree;
 	void (*tree_free)(void *);
 	unsigned long gen; /* changes with every addition */
@@ -66,7 +67,7 @@ void ctp_report_free(ctp_report *r)
 	for (size_t i = 0; i < r->nsections; i++)
 		section_free(&r->sections[i]);
 	free(r->sections);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < 5; i++)
 		free(r->host[i]);
 	if (r->tree_free)
 		r->tree_free(r->tree);
@@ -350,13 +351,14 @@ void ctp_report_set_tree_slot(ctp_report *r, void *tree,
 }
 
 int ctp_report_set_host(ctp_report *r, const char *name,
-			const char *name_from, const char *captured_at,
-			const char *captured_from)
+			const char *name_from, const char *release,
+			const char *captured_at, const char *captured_from)
 {
-	const char *v[4] = { name, name_from, captured_at, captured_from };
+	const char *v[5] = { name, name_from, release, captured_at,
+			     captured_from };
 
 	r->gen++;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		free(r->host[i]);
 		r->host[i] = NULL;
 		if (v[i] && !(r->host[i] = strdup(v[i])))
@@ -375,12 +377,17 @@ const char *ctp_report_host_name_from(const ctp_report *r)
 	return r->host[1];
 }
 
-const char *ctp_report_host_captured_at(const ctp_report *r)
+const char *ctp_report_host_release(const ctp_report *r)
 {
 	return r->host[2];
 }
 
-const char *ctp_report_host_captured_from(const ctp_report *r)
+const char *ctp_report_host_captured_at(const ctp_report *r)
 {
 	return r->host[3];
+}
+
+const char *ctp_report_host_captured_from(const ctp_report *r)
+{
+	return r->host[4];
 }

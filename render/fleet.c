@@ -10,6 +10,7 @@
 
 #include "ctplan/error.h"
 #include "ctplan/render.h"
+#include "text_sections.h"
 
 /* worst first: critical findings, warnings, then the least headroom */
 static int host_cmp(const void *pa, const void *pb)
@@ -68,15 +69,18 @@ int ctp_render_fleet_text(ctp_fleet_row *hs, size_t n, size_t top,
 	       "crit", "warn");
 	for (size_t i = 0; i < top; i++) {
 		const ctp_headline *h = &hs[i].h;
-		char c[6][24];
+		char c[6][24], name[32];
 		cell(c[0], sizeof(c[0]), h->count, 0, "");
 		cell(c[1], sizeof(c[1]), h->max, 0, "");
 		cell(c[2], sizeof(c[2]), h->headroom_pct, 1, "%");
 		cell(c[3], sizeof(c[3]), h->p99, 0, "");
 		cell(c[4], sizeof(c[4]), h->p99_at_max, 0, "");
 		cell(c[5], sizeof(c[5]), 100 * h->nat_util, 2, "%");
-		fprintf(out, "  %-21.21s %-16.16s %9s %9s %8s %5s %5s %8s %4u %4u\n",
-		       hs[i].name, hs[i].kernel, c[0], c[1], c[2], c[3], c[4],
+		/* cut in the middle: "vm (bundles/a)" and "vm (bundles/b)"
+		 * stay apart */
+		ctp_text_shorten(name, sizeof(name), hs[i].name, 21);
+		fprintf(out, "  %-21s %-16.16s %9s %9s %8s %5s %5s %8s %4u %4u\n",
+		       name, hs[i].kernel, c[0], c[1], c[2], c[3], c[4],
 		       c[5], h->findings[CTP_FINDING_CRIT],
 		       h->findings[CTP_FINDING_WARN]);
 	}

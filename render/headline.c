@@ -113,8 +113,6 @@ int ctp_render_csv_summary(ctp_report *rep, FILE *out, int header,
 			   const char *host, const char *kernel)
 {
 	ctp_headline h;
-	char cells[10][64];
-	double v[10];
 	size_t ncols = sizeof(summary_cols) / sizeof(summary_cols[0]);
 
 	if (header) {
@@ -127,6 +125,16 @@ int ctp_render_csv_summary(ctp_report *rep, FILE *out, int header,
 	if (!rep)
 		return ferror(out) ? CTP_EFAIL : 0;
 	ctp_headline_get(rep, &h);
+	return ctp_render_csv_row(&h, out, host, kernel);
+}
+
+int ctp_render_csv_row(const ctp_headline *hp, FILE *out, const char *host,
+		       const char *kernel)
+{
+	ctp_headline h = *hp;
+	char cells[10][64];
+	double v[10];
+
 	v[0] = h.count;
 	v[1] = h.max;
 	v[2] = h.buckets;

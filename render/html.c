@@ -496,18 +496,28 @@ static void group_label(char *buf, size_t size, json_t *g)
 	const char *peer = sval(g, "peer_addr");
 	json_t *port = json_object_get(g, "peer_port");
 	int v6 = peer && strchr(peer, ':');
+	long long zone = json_integer_value(json_object_get(g, "zone"));
+	const char *ns = sval(g, "namespace");
+	char where[96] = "";
 
+	/* groups of other zones or namespaces would look alike */
+	if (zone && ns && *ns)
+		snprintf(where, sizeof(where), " (zone %lld, %s)", zone, ns);
+	else if (zone)
+		snprintf(where, sizeof(where), " (zone %lld)", zone);
+	else if (ns && *ns)
+		snprintf(where, sizeof(where), " (%s)", ns);
 	if (json_is_integer(port))
-		snprintf(buf, size, "%s %s \xe2\x86\x92 %s%s%s:%lld",
+		snprintf(buf, size, "%s %s \xe2\x86\x92 %s%s%s:%lld%s",
 			 sval(g, "protocol") ? sval(g, "protocol") : "",
 			 sval(g, "nat_addr") ? sval(g, "nat_addr") : "",
 			 v6 ? "[" : "", peer ? peer : "", v6 ? "]" : "",
-			 (long long)json_integer_value(port));
+			 (long long)json_integer_value(port), where);
 	else
-		snprintf(buf, size, "%s %s \xe2\x86\x92 %s",
+		snprintf(buf, size, "%s %s \xe2\x86\x92 %s%s",
 			 sval(g, "protocol") ? sval(g, "protocol") : "",
 			 sval(g, "nat_addr") ? sval(g, "nat_addr") : "",
-			 peer ? peer : "");
+			 peer ? peer : "", where);
 }
 
 static void nat(FILE *out, json_t *n)

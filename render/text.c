@@ -38,6 +38,56 @@ void ctp_text_scalar(FILE *out, json_t *v)
 		fprintf(out, "(%s)", json_is_array(v) ? "list" : "object");
 }
 
+const char *ctp_text_shorten(char *buf, size_t size, const char *s,
+			     size_t w)
+{
+	size_t l = strlen(s), tl, keep, al = 0;
+	const char *file = s, *bang = strrchr(s, '!'), *arch = s;
+
+	if (w >= size)
+		w = size - 1;
+	if (l <= w) {
+		snprintf(buf, size, "%s", s);
+		return buf;
+	}
+	for (const char *p = s; *p; p++)
+		if (*p == '/' || *p == '!')
+			file = p; /* with its separator */
+	tl = strlen(file);
+	if (tl + 3 + 1 > w) {
+		/* even the file name is too long: its tail */
+		snprintf(buf, size, "...%s", s + l - (w - 3));
+		return buf;
+	}
+	keep = w - 3 - tl;
+	if (bang && bang < file) {
+		/* the archive's own name, up to and with the '!' */
+		for (const char *p = s; p < bang; p++)
+			if (*p == '/')
+				arch = p + 1;
+		al = (size_t)(bang - arch) + 1;
+		if (al > keep)
+			al = keep;
+		/* and what room is left goes to the archive path's start */
+		if (keep > al && arch > s) {
+			size_t head = keep - al;
+			if (head > 3 + 1) {
+				size_t hl = (size_t)(arch - s);
+				if (hl > head - 3)
+					hl = head - 3;
+				snprintf(buf, size, "%.*s...%.*s...%s",
+					 (int)hl, s, (int)al, arch, file);
+				if (strlen(buf) <= w)
+					return buf;
+			}
+		}
+		snprintf(buf, size, "%.*s...%s", (int)al, arch, file);
+		return buf;
+	}
+	snprintf(buf, size, "%.*s...%s", (int)keep, s, file);
+	return buf;
+}
+
 static long long ival(json_t *o, const char *k)
 {
 	return (long long)json_integer_value(json_object_get(o, k));
@@ -45,9 +95,37 @@ static long long ival(json_t *o, const char *k)
 
 static void inputs_more(tctx *t, json_t *e);
 
+/* Length of the longest prefix, ending in '/' or '!', that every read
+ * (not skipped) input's path shares. */
+static size_t common_dir(json_t *arr)
+{
+	const char *first = NULL;
+	size_t n = 0, i;
+	json_t *in;
+
+	json_array_foreach(arr, i, in) {
+		const char *p = json_string_value(json_object_get(in, "path"));
+		size_t k = 0;
+
+		if (!p || json_is_true(json_object_get(in, "skipped")))
+			continue;
+		if (!first) {
+			first = p;
+			n = strlen(p);
+			continue;
+		}
+		while (k < n && p[k] && p[k] == first[k])
+			k++;
+		n = k;
+	}
+	while (n > 0 && first[n - 1] != '/' && first[n - 1] != '!')
+		n--;
+	return n;
+}
+
 static void inputs(tctx *t, json_t *arr)
 {
-	size_t i, w = 4, skipped = 0;
+	size_t i, w = 4, skipped = 0, cut = 0, longest = 0;
 	json_t *in;
 
 	ctp_text_heading(t, "Inputs");
@@ -56,25 +134,45 @@ static void inputs(tctx *t, json_t *arr)
 		if (json_is_true(json_object_get(in, "skipped")) &&
 		    !json_is_string(json_object_get(in, "error")))
 			skipped++;
-		else if (pl > w)
-			w = pl;
+		else if (pl > longest)
+			longest = pl;
 	}
-	/* 100 columns: path 40, format 22, four counts */
+	/* 100 columns: path 40, format 22, four counts.  Paths too long
+	 * for that are listed under the folder or archive they share,
+	 * named once above the table */
+	if (longest > 40 && (cut = common_dir(arr)) > 0) {
+		char sp[100], full[4096];
+		const char *p0 = "";
+		json_array_foreach(arr, i, in)
+			if (!json_is_true(json_object_get(in, "skipped"))) {
+				p0 = json_string_value(
+					json_object_get(in, "path"));
+				break;
+			}
+		snprintf(full, sizeof(full), "%.*s",
+			 (int)(cut < sizeof(full) ? cut : sizeof(full) - 1),
+			 p0);
+		ctp_text_shorten(sp, sizeof(sp), full, 88);
+		fprintf(t->out, "  under %s\n", sp);
+	}
+	w = longest > cut ? longest - cut : 4;
+	if (w < 4)
+		w = 4;
 	if (w > 40)
 		w = 40;
 	fprintf(t->out, "  %-*s %-22s %8s %8s %6s %6s\n", (int)w, "path",
 		"format", "lines", "records", "rej", "other");
 	json_array_foreach(arr, i, in) {
 		const char *path = json_string_value(json_object_get(in, "path"));
-		size_t pl = strlen(path);
 		json_t *ov = json_object_get(in, "overlaps");
+		char sp[64];
 
 		if (json_is_true(json_object_get(in, "skipped")) &&
 		    !json_is_string(json_object_get(in, "error")))
 			continue;
-		/* keep the tail of long paths: it names the file */
+		/* cut in the middle: the archive and the file name stay */
 		fprintf(t->out, "  %-*s %-22s %8lld %8lld %6lld %6lld\n",
-			(int)w, pl > w ? path + pl - w : path,
+			(int)w, ctp_text_shorten(sp, sizeof(sp), path + cut, w),
 			json_string_value(json_object_get(in, "format")),
 			ival(in, "lines"), ival(in, "records"),
 			ival(in, "rejected"), ival(in, "other"));
@@ -92,12 +190,28 @@ static void inputs(tctx *t, json_t *arr)
 				(int)w, "", json_array_size(ov));
 	}
 	if (skipped) {
+		/* wrapped at 100 columns, each path cut to fit a line */
+		size_t col = 0;
+
 		fprintf(t->out, "  skipped (not a known format):");
-		json_array_foreach(arr, i, in)
-			if (json_is_true(json_object_get(in, "skipped")) &&
-			    !json_is_string(json_object_get(in, "error")))
-				fprintf(t->out, " %s", json_string_value(
-					json_object_get(in, "path")));
+		col = 31;
+		json_array_foreach(arr, i, in) {
+			char sp[100];
+
+			if (!json_is_true(json_object_get(in, "skipped")) ||
+			    json_is_string(json_object_get(in, "error")))
+				continue;
+			ctp_text_shorten(sp, sizeof(sp),
+					 json_string_value(
+						 json_object_get(in, "path")),
+					 92);
+			if (col + 1 + strlen(sp) > 100) {
+				fprintf(t->out, "\n   ");
+				col = 3;
+			}
+			fprintf(t->out, " %s", sp);
+			col += 1 + strlen(sp);
+		}
 		fputc('\n', t->out);
 	}
 	inputs_more(t, json_object_get(t->root, "entries"));
@@ -273,9 +387,15 @@ static void stats(tctx *t, json_t *s)
 		fprintf(t->out, "  %s", cell);
 		col += (int)strlen(cell) + 2;
 	}
-	fprintf(t->out, "\n  (%lld CPU rows from %s)\n",
-		(long long)json_integer_value(json_object_get(s, "cpus")),
-		json_string_value(json_object_get(s, "source")));
+	{
+		char sp[100];
+		const char *src =
+			json_string_value(json_object_get(s, "source"));
+		fprintf(t->out, "\n  (%lld CPU rows from %s)\n",
+			(long long)json_integer_value(
+				json_object_get(s, "cpus")),
+			ctp_text_shorten(sp, sizeof(sp), src ? src : "", 75));
+	}
 }
 
 /* Words of s from column indent, wrapped before column 100. */

@@ -90,11 +90,10 @@ void ctp_text_history(tctx *t, json_t *h)
 			"bursts", json_array_size(json_object_get(h, "bursts")),
 			ival(l, "bursts"), ival(l, "messages"));
 	json_array_foreach(json_object_get(h, "logs"), i, l) {
-		const char *path = sval(l, "path");
-		size_t pl = strlen(path);
-		/* the tail of a long path names the file */
-		fprintf(t->out, "  %-14s %s%s\n", i ? "" : "logs",
-			pl > 80 ? "..." : "", pl > 80 ? path + pl - 77 : path);
+		char sp[96];
+		/* cut in the middle: the archive and the file name stay */
+		fprintf(t->out, "  %-14s %s\n", i ? "" : "logs",
+			ctp_text_shorten(sp, sizeof(sp), sval(l, "path"), 83));
 		fprintf(t->out, "  %14s   %lld lines, %lld conntrack messages, "
 				"%s clock, %s\n",
 			"", ival(l, "lines"), ival(l, "messages"),

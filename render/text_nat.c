@@ -81,7 +81,7 @@ static const char *tail(const char *s, size_t w)
 
 static void groups(tctx *t, json_t *arr)
 {
-	size_t i, w = 4;
+	size_t i, w = 4, zw = 0, peer_w = PEER_W;
 	json_t *g;
 	/* groups are per namespace: with several, a last column says
 	 * which (the same peer can be exhausted in two) */
@@ -91,6 +91,23 @@ static void groups(tctx *t, json_t *arr)
 		multi |= strcmp(sval(g, "namespace"),
 				sval(json_array_get(arr, 0), "namespace")) != 0;
 
+	/* groups differ by zone too (nf_nat_used_tuple() looks a tuple up
+	 * in its zone): a zone column when any listed group is not in
+	 * zone 0, or two would look alike; the peer gives it the room */
+	json_array_foreach(arr, i, g) {
+		char z[16];
+		if (i == TEXT_GROUPS)
+			break;
+		if (ival(g, "zone") == 0)
+			continue;
+		snprintf(z, sizeof(z), "%lld", ival(g, "zone"));
+		if (strlen(z) > zw)
+			zw = strlen(z);
+	}
+	if (zw) {
+		zw = zw < 4 ? 4 : zw;
+		peer_w -= zw + 1;
+	}
 	json_array_foreach(arr, i, g) {
 		char peer[80];
 
@@ -101,10 +118,13 @@ static void groups(tctx *t, json_t *arr)
 		if (strlen(peer) > w)
 			w = strlen(peer);
 	}
-	if (w > PEER_W)
-		w = PEER_W;
-	fprintf(t->out, "  %-6s %-*s %-*s %-13s %6s %7s %9s %6s %6s%s\n",
-		"proto", (int)w, "peer", NAT_W, "nat address", "range", "used",
+	if (w > peer_w)
+		w = peer_w;
+	fprintf(t->out, "  %-6s ", "proto");
+	if (zw)
+		fprintf(t->out, "%*s ", (int)zw, "zone");
+	fprintf(t->out, "%-*s %-*s %-13s %6s %7s %9s %6s %6s%s\n",
+		(int)w, "peer", NAT_W, "nat address", "range", "used",
 		"util", "p_fail", "1%", "50%", multi ? "  namespace" : "");
 	json_array_foreach(arr, i, g) {
 		char peer[80], range[24];
@@ -119,8 +139,11 @@ static void groups(tctx *t, json_t *arr)
 			 strcmp(src, "default") == 0	? ""
 			 : strcmp(src, "option") == 0 ? " o"
 						      : " i");
-		fprintf(t->out, "  %-6s %-*s %-*s %-13s %6lld",
-			sval(g, "protocol"), (int)w, tail(peer, w), NAT_W,
+		fprintf(t->out, "  %-6s ", sval(g, "protocol"));
+		if (zw)
+			fprintf(t->out, "%*lld ", (int)zw, ival(g, "zone"));
+		fprintf(t->out, "%-*s %-*s %-13s %6lld",
+			(int)w, tail(peer, w), NAT_W,
 			tail(sval(g, "nat_addr"), NAT_W), range,
 			ival(g, "used"));
 		pct(t->out, json_object_get(g, "utilization"), 7);
@@ -188,8 +211,13 @@ static void remaps(tctx *t, json_t *nat)
 			 json_object_get(r, "sport"));
 		endpoint(dst, sizeof(dst), sval(r, "dst"),
 			 json_object_get(r, "dport"));
-		snprintf(left, sizeof(left), "  %-6s %s -> %s, %lld:",
-			 sval(r, "protocol"), src, dst, ival(r, "nat_port"));
+		char z[24] = "";
+		/* the same tuple in another zone is another entry */
+		if (ival(r, "zone"))
+			snprintf(z, sizeof(z), " zone %lld", ival(r, "zone"));
+		snprintf(left, sizeof(left), "  %-6s %s -> %s%s, %lld:",
+			 sval(r, "protocol"), src, dst, z,
+			 ival(r, "nat_port"));
 		why(r, reason, sizeof(reason));
 		/* 100 columns: the reason goes on a line of its own */
 		if (strlen(left) + 1 + strlen(reason) > 100)

@@ -21,6 +21,16 @@ void ctp_text_heading(tctx *t, const char *title);
 /* A JSON scalar as text: integers plain, reals %.4g, null as "-". */
 void ctp_text_scalar(FILE *out, json_t *v);
 
+/*
+ * s in at most w columns (w >= 8) into buf: whole when it fits, else cut
+ * in the middle with "...".  A path keeps its file name (after the last
+ * '/' or '!') and, inside an archive ("a/b.tar.gz!dir/file"), the
+ * archive's name; the rest of the width goes to the path's start.
+ * Returns buf.
+ */
+const char *ctp_text_shorten(char *buf, size_t size, const char *s,
+			     size_t w);
+
 /* Section layouts, one file each. */
 void ctp_text_hash(tctx *t, json_t *h); /* render/text_hash.c */
 void ctp_text_history(tctx *t, json_t *h); /* render/text_history.c */

@@ -122,9 +122,10 @@ static json_t *str_or_null(const char *s)
 static json_t *host_json(const ctp_report *rep)
 {
 	/* json_pack "o" steals each value's reference */
-	return json_pack("{s:o, s:o, s:o, s:o}", "name",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "name",
 			 str_or_null(ctp_report_host_name(rep)), "name_from",
 			 str_or_null(ctp_report_host_name_from(rep)),
+			 "kernel", str_or_null(ctp_report_host_release(rep)),
 			 "captured_at",
 			 str_or_null(ctp_report_host_captured_at(rep)),
 			 "captured_from",

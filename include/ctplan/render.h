@@ -102,11 +102,15 @@ void ctp_headline_get(ctp_report *rep, ctp_headline *h);
 /* The same from a report's JSON tree: one built by render/tree.c or a
  * saved --format json report read back (ctplan fleet's reduce step). */
 void ctp_headline_from_tree(json_t *root, ctp_headline *h);
+/* One row of ctp_render_csv_summary from a headline (kernel NULL:
+ * h->kernel).  0 or CTP_EFAIL. */
+int ctp_render_csv_row(const ctp_headline *h, FILE *out, const char *host,
+		       const char *kernel);
 
 /* One host of ctplan fleet: its name, its uname release, its headline
  * (h.kernel unused). */
 typedef struct ctp_fleet_row {
-	char name[128];
+	char name[256];
 	char kernel[128];
 	ctp_headline h;
 } ctp_fleet_row;

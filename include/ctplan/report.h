@@ -126,16 +126,18 @@ void *ctp_report_get_mut(ctp_report *rep, const char *key,
 
 /*
  * The host the report is of (the "host" object of docs/report.md): its
- * name and what gave it ("uname", "sysctl", "path"), and the time the
- * input says it was captured with what says so (NULL: it does not say;
- * a file's mtime is no capture time).  Copied; 0 or CTP_ENOMEM.
+ * name and what gave it ("uname", "sysctl", "path"), its uname release
+ * (NULL: not read), and the time the input says it was captured with
+ * what says so (NULL: it does not say; a file's mtime is no capture
+ * time).  Copied; 0 or CTP_ENOMEM.
  */
 int ctp_report_set_host(ctp_report *rep, const char *name,
-			const char *name_from, const char *captured_at,
-			const char *captured_from);
+			const char *name_from, const char *release,
+			const char *captured_at, const char *captured_from);
 /* The strings set, or NULL. */
 const char *ctp_report_host_name(const ctp_report *rep);
 const char *ctp_report_host_name_from(const ctp_report *rep);
+const char *ctp_report_host_release(const ctp_report *rep);
 const char *ctp_report_host_captured_at(const ctp_report *rep);
 const char *ctp_report_host_captured_from(const ctp_report *rep);
 

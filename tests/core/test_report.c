@@ -290,6 +290,7 @@ static void test_tree(void **state)
 	assert_true(json_is_null(
 		json_object_get(json_object_get(root, "host"), "name")));
 	assert_int_equal(ctp_report_set_host(rep, "db1", "uname",
+					     "6.1.0-18-amd64",
 					     "2026-12-07T20:38:01Z",
 					     "MANIFEST"),
 			 0);
