@@ -161,17 +161,62 @@ const char *cli_host_name(const ctp_snapshot *snap, const char *path,
 	return host_name(snap, path, buf, size, &from);
 }
 
+static int digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * When the bundle says it was captured: ctplan-collect names its folder
+ * "ctplan-HOST-YYYYMMDDTHHMMSSZ" (date -u when it ran), and every input
+ * path read from its bundle holds that folder.  Only what a bundle
+ * states counts: a file's mtime says when it was copied, not captured.
+ * 1 with when ("2026-12-07T20:38:01Z") and from (the folder) filled.
+ */
+static int capture_time(const ctp_snapshot *snap, char *when, size_t wsize,
+			char *from, size_t fsize)
+{
+	for (size_t i = 0; i < ctp_snapshot_input_count(snap); i++) {
+		const char *p = ctp_snapshot_input(snap, i)->path;
+
+		while (p && *p) {
+			size_t n = strcspn(p, "/!");
+			const char *t = p + n - 16; /* YYYYMMDDTHHMMSSZ */
+
+			if (n > 7 + 17 && strncmp(p, "ctplan-", 7) == 0 &&
+			    t[-1] == '-' && digits(t, 8) && t[8] == 'T' &&
+			    digits(t + 9, 6) && t[15] == 'Z') {
+				snprintf(when, wsize,
+					 "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", t,
+					 t + 4, t + 6, t + 9, t + 11, t + 13);
+				snprintf(from, fsize, "%.*s", (int)n, p);
+				return 1;
+			}
+			p += n;
+			p += *p != '\0';
+		}
+	}
+	return 0;
+}
+
 int cli_name_report(ctp_report *rep, const ctp_snapshot *snap,
 		    const char *path)
 {
+	char when[40], from_dir[256];
+	int has_time;
 	char name[128];
 	const char *from;
 
 	const ctp_kernel_info *k = ctp_snapshot_kernel(snap);
 
 	host_name(snap, path, name, sizeof(name), &from);
+	has_time = capture_time(snap, when, sizeof(when), from_dir,
+				sizeof(from_dir));
 	return ctp_report_set_host(rep, name, from,
 				   k && k->release[0] ? k->release : NULL,
-				   ctp_snapshot_captured_at(snap),
-				   ctp_snapshot_captured_from(snap));
+				   has_time ? when : NULL,
+				   has_time ? from_dir : NULL);
 }

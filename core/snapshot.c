@@ -1041,20 +1041,3 @@ const ctp_kevent *ctp_snapshot_kevents(const ctp_snapshot *s)
 {
 	return s->kevents;
 }
-
-void ctp_snapshot_set_captured(ctp_snapshot *s, const char *when,
-			       const char *from)
-{
-	snprintf(s->captured_at, sizeof(s->captured_at), "%s", when);
-	snprintf(s->captured_from, sizeof(s->captured_from), "%s", from);
-}
-
-const char *ctp_snapshot_captured_at(const ctp_snapshot *s)
-{
-	return s->captured_at[0] ? s->captured_at : NULL;
-}
-
-const char *ctp_snapshot_captured_from(const ctp_snapshot *s)
-{
-	return s->captured_at[0] ? s->captured_from : NULL;
-}

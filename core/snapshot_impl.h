@@ -95,10 +95,6 @@ struct ctp_snapshot {
 	ctp_slab_info slab;
 	int has_slab;
 	ctp_kube_proxy kube_proxy;
-	/* when the bundle says it was captured ("" : it does not), and
-	 * the file that says so */
-	char captured_at[40];
-	char captured_from[256];
 };
 
 #endif

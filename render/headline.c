@@ -98,7 +98,9 @@ static int field(FILE *out, const char *s, int first)
 	return csv_fwrite(out, s ? s : "", s ? strlen(s) : 0) ? CTP_EFAIL : 0;
 }
 
-/* whole numbers plainly, others to the 15 digits a double holds */
+/* whole numbers plainly, others to 10 significant digits: what a JSON
+ * report keeps (JSON_REAL_PRECISION(10)), so a row from a saved report
+ * and a row from its bundle are the same text */
 static void fmt_num(char *buf, size_t size, double v)
 {
 	if (isnan(v))
@@ -106,7 +108,7 @@ static void fmt_num(char *buf, size_t size, double v)
 	else if (v == floor(v) && fabs(v) < 1e15)
 		snprintf(buf, size, "%.0f", v);
 	else
-		snprintf(buf, size, "%.15g", v);
+		snprintf(buf, size, "%.10g", v);
 }
 
 int ctp_render_csv_summary(ctp_report *rep, FILE *out, int header,

@@ -281,16 +281,6 @@ int ctp_snapshot_count(const ctp_snapshot *snap, uint64_t *out);
 /* NULL if no uname input */
 const ctp_kernel_info *ctp_snapshot_kernel(const ctp_snapshot *snap);
 
-/*
- * When the input says it was captured: an ISO 8601 UTC time
- * ("2026-12-07T20:38:01Z") and the file that says so (a bundle's
- * manifest, sosreport's date).  A file's mtime is no capture time.
- * A later input wins; the getters return NULL when none said.
- */
-void ctp_snapshot_set_captured(ctp_snapshot *snap, const char *when,
-			       const char *from);
-const char *ctp_snapshot_captured_at(const ctp_snapshot *snap);
-const char *ctp_snapshot_captured_from(const ctp_snapshot *snap);
 /* /proc/meminfo value in kB; 1 if present */
 int ctp_snapshot_meminfo(const ctp_snapshot *snap, const char *key,
 			 uint64_t *out);
