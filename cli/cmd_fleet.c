@@ -22,6 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -299,6 +302,13 @@ static int worker_start(const fleet *f, worker *w, worker *all, size_t nw)
 		return -1;
 	}
 	if (w->pid == 0) {
+#ifdef __linux__
+		/* a worker stuck on an input (a FIFO, a hung NFS mount)
+		 * must not outlive a killed parent */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(3);
+#endif
 		/* the other workers' pipes are not this one's */
 		for (size_t k = 0; k < nw; k++)
 			if (&all[k] != w && all[k].pid > 0) {

@@ -120,6 +120,35 @@ grep -q "broken.json:1:.*cannot read the JSON report" "$tmp/b4.err" ||
 [ "$(sed -n 1p "$tmp/b4.err" | cut -d: -f1)" = /nonexistent ] ||
 	fail "bad paths: messages out of input order"
 
+# ---- a worker that dies (here: killed while it waits on a FIFO) costs
+# its row only, and says why
+mkfifo "$tmp/fifo"
+exec 7<>"$tmp/fifo" # a writer that never writes: the reader waits
+"$ctplan" fleet --no-hash -j 2 "${B[@]:0:3}" "$tmp/fifo" "${B[@]:3:3}" 7>&- \
+	>"$tmp/k.csv" 2>"$tmp/k.err" &
+fleet=$!
+victim=""
+for _ in $(seq 1 100); do
+	for c in $(pgrep -P "$fleet"); do
+		ls -l "/proc/$c/fd" 2>/dev/null | grep -q "$tmp/fifo" && victim=$c
+	done
+	[ -n "$victim" ] && break
+	sleep 0.1
+done
+if [ -n "$victim" ]; then
+	kill -9 "$victim"
+	wait "$fleet"
+	rc=$?
+	[ $rc = 2 ] || fail "killed worker: exit $rc, want 2"
+	[ "$(wc -l <"$tmp/k.csv")" = 7 ] || fail "killed worker: rows $(wc -l <"$tmp/k.csv")"
+	grep -q "^$tmp/fifo: the analysis died of signal 9" "$tmp/k.err" ||
+		fail "killed worker: message: $(cat "$tmp/k.err")"
+else
+	kill "$fleet"
+	fail "no worker opened the FIFO"
+fi
+exec 7>&-
+
 # ---- progress: on a terminal only
 if command -v script >/dev/null; then
 	script -qec "'$ctplan' fleet --no-hash -j 2 $tmp/bundles/host1* >/dev/null" \
