@@ -81,7 +81,8 @@ static const char *tail(const char *s, size_t w)
 
 static void groups(tctx *t, json_t *arr)
 {
-	size_t i, w = 4, zw = 0, peer_w = PEER_W;
+	size_t i, w = 4, zw = 0, peer_w = PEER_W, nat_w = 11, nsw = 0;
+	size_t used;
 	json_t *g;
 	/* groups are per namespace: with several, a last column says
 	 * which (the same peer can be exhausted in two) */
@@ -117,15 +118,36 @@ static void groups(tctx *t, json_t *arr)
 			 json_object_get(g, "peer_port"));
 		if (strlen(peer) > w)
 			w = strlen(peer);
+		if (strlen(sval(g, "nat_addr")) > nat_w)
+			nat_w = strlen(sval(g, "nat_addr"));
+		if (multi && strlen(sval(g, "namespace")) > nsw)
+			nsw = strlen(sval(g, "namespace"));
 	}
 	if (w > peer_w)
 		w = peer_w;
+	if (nat_w > NAT_W)
+		nat_w = NAT_W;
+	/* 100 columns: the namespace gets what is left, at least 9, the
+	 * peer giving up to 6 of its own (the tail, with the port, stays) */
+	if (multi) {
+		nsw = nsw < 6 ? 6 : nsw; /* "(host)" */
+		used = 2 + 7 + (zw ? zw + 1 : 0) + w + 1 + nat_w +
+		       (1 + 13 + 1 + 6 + 1 + 7 + 1 + 9 + 1 + 6 + 1 + 6) + 2;
+		if (used + 9 > 100 && w > 14) {
+			size_t give = used + 9 - 100;
+			give = give > w - 14 ? w - 14 : give;
+			w -= give;
+			used -= give;
+		}
+		nsw = used < 100 ? (nsw < 100 - used ? nsw : 100 - used) : 1;
+	}
 	fprintf(t->out, "  %-6s ", "proto");
 	if (zw)
 		fprintf(t->out, "%*s ", (int)zw, "zone");
-	fprintf(t->out, "%-*s %-*s %-13s %6s %7s %9s %6s %6s%s\n",
-		(int)w, "peer", NAT_W, "nat address", "range", "used",
-		"util", "p_fail", "1%", "50%", multi ? "  namespace" : "");
+	fprintf(t->out, "%-*s %-*s %-13s %6s %7s %9s %6s %6s%s%.*s\n",
+		(int)w, "peer", (int)nat_w, "nat address", "range", "used",
+		"util", "p_fail", "1%", "50%", multi ? "  " : "", (int)nsw,
+		multi ? "namespace" : "");
 	json_array_foreach(arr, i, g) {
 		char peer[80], range[24];
 		const char *src = sval(g, "range_source");
@@ -143,8 +165,8 @@ static void groups(tctx *t, json_t *arr)
 		if (zw)
 			fprintf(t->out, "%*lld ", (int)zw, ival(g, "zone"));
 		fprintf(t->out, "%-*s %-*s %-13s %6lld",
-			(int)w, tail(peer, w), NAT_W,
-			tail(sval(g, "nat_addr"), NAT_W), range,
+			(int)w, tail(peer, w), (int)nat_w,
+			tail(sval(g, "nat_addr"), nat_w), range,
 			ival(g, "used"));
 		pct(t->out, json_object_get(g, "utilization"), 7);
 		fprintf(t->out, " %9.3g",
@@ -152,10 +174,15 @@ static void groups(tctx *t, json_t *arr)
 		pct(t->out, json_object_get(g, "utilization_p_fail_1pct"), 6);
 		pct(t->out, json_object_get(g, "utilization_p_fail_50pct"),
 		    6);
-		if (multi)
-			fprintf(t->out, "  %s", *sval(g, "namespace")
-							? sval(g, "namespace")
-							: "(host)");
+		if (multi) {
+			char ns[100];
+			ctp_text_shorten(ns, sizeof(ns),
+					 *sval(g, "namespace")
+						 ? sval(g, "namespace")
+						 : "(host)",
+					 nsw < 8 ? 8 : nsw);
+			fprintf(t->out, "  %s", ns);
+		}
 		fputc('\n', t->out);
 	}
 	if (json_array_size(arr) > TEXT_GROUPS)
