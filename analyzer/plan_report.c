@@ -437,6 +437,9 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 		in->ext_mask |= CTP_EXT_ECACHE;
 	in->evictable = m->total ? (double)m->evictable / (double)m->total
 				 : o->evictable;
+	in->gc_evictable = m->total ? (double)m->gc_evictable /
+					      (double)m->total
+				    : NAN;
 	in->cur_max = ctp_host_max(host)->value;
 	in->cur_buckets = ctp_host_buckets(host)->value;
 	in->peak = ctp_host_peak(host, &win);

@@ -228,6 +228,43 @@ static double headroom_pct(uint64_t max, uint64_t peak)
 	return 100.0 * ((double)max - (double)peak) / (double)max;
 }
 
+/* What the gc worker does after the first full-table drop, as the
+ * end of the eviction reason (kernel.h ctp_kernel_gc_evict). */
+static const char *gc_clause(const ctp_plan_input *in)
+{
+	if (ctp_kernel_gc_evict(&in->kernel)->known != CTP_GC_EVICT_YES)
+		return "; this kernel's gc worker evicts nothing but expired "
+		       "entries, so a full table drops until entries expire";
+	if (in->gc_evictable == 0)
+		return "; the gc worker that evicts after a drop (4.14+) "
+		       "finds nothing to evict here (no entry unassured or "
+		       "TCP closing), so a full table drops until entries "
+		       "expire";
+	return "; after the first drop the gc worker (4.14+) also evicts "
+	       "assured TCP entries in closing states, down to 95% of max, "
+	       "so the drops last until its next pass";
+}
+
+/* Why a rule has no figures here: each rule lacks its own input. */
+static void unknown_rule(ctp_plan_rule *r, const ctp_plan_input *in,
+			 const ctp_plan_result *out)
+{
+	const char *why;
+
+	r->known = 0;
+	if (!strcmp(r->name, "kube-proxy") && in->cores == 0)
+		why = "needs the CPU count (conntrack -S rows or --cores)";
+	else if (!strcmp(r->name, "kube-proxy") && !in->mem_kb)
+		why = "needs nf_conntrack_buckets in force, or MemTotal";
+	else if (!in->mem_kb)
+		why = "needs MemTotal (/proc/meminfo or --mem)";
+	else if (!out->has_default)
+		why = "no default known for this kernel";
+	else
+		why = "needs the settings in force (sysctl -a)";
+	snprintf(r->note, sizeof(r->note), "unknown here: %s", why);
+}
+
 static void judge_rule(ctp_plan_rule *r, const ctp_plan_input *in,
 		       const ctp_plan_opts *o, const ctp_evict_rule *ev)
 {
@@ -408,7 +445,7 @@ int ctp_plan_compute(const ctp_plan_input *in, const ctp_plan_opts *o,
 		    out->rules[i].max)
 			judge_rule(&out->rules[i], in, o, ev);
 		else
-			out->rules[i].known = 0;
+			unknown_rule(&out->rules[i], in, out);
 	kube_advice(in, out, step);
 	return 0;
 }
@@ -581,15 +618,7 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 		       100 * res->full_drop_p, ev->name, 100 * in->evictable,
 		       (unsigned long long)res->buckets_chain,
 		       100 * res->full_drop_p_chain,
-		       ctp_kernel_gc_evict(&in->kernel)->known ==
-				       CTP_GC_EVICT_YES
-			       ? "; after the first drop the gc worker (4.14+) "
-				 "also evicts assured TCP entries in closing "
-				 "states, down to 95% of max, so the drops last "
-				 "until its next pass"
-			       : "; this kernel's gc worker evicts nothing "
-				 "but expired entries, so a full table drops "
-				 "until entries expire"))
+		       gc_clause(in)))
 		return CTP_EFAIL;
 	if (in->has_from && upgrade_reason(arr, in))
 		return CTP_EFAIL;

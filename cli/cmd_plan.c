@@ -299,6 +299,7 @@ int cmd_plan(const cli_cmd *cmd, int argc, char **argv)
 	in.peak = (uint64_t)ceil((double)entries * po.growth);
 	in.peak_source = po.growth != 1 ? "--entries x --growth" : "--entries";
 	in.evictable = po.evictable;
+	in.gc_evictable = NAN; /* no listing: the share is not known */
 	/* without a dump: conntrack events on (the kernel's default) */
 	in.ext_mask = CTP_EXT_ECACHE;
 	in.mem_kb = po.mem_kb;

@@ -107,9 +107,7 @@ static json_t *rules_json(const ctp_plan_result *res)
 				    "name", r->name, "max", "buckets",
 				    "headroom_pct_at_peak",
 				    "long_chain_share_at_max", "full_drop_p",
-				    "note",
-				    "unknown here (needs --cores, or "
-				    "MemTotal)");
+				    "note", r->note);
 		/* append_new steals j */
 		if (!j || json_array_append_new(rules, j)) {
 			json_decref(rules);

@@ -82,6 +82,9 @@ typedef struct ctp_plan_input {
 	 * "assumed: the newest known"; NULL: not said */
 	const char *kernel_source;
 	double evictable;     /* share of entries a full table may evict */
+	/* share of entries the gc worker of a nearly full table may kill
+	 * (not assured, or TCP closing); NAN: no listing */
+	double gc_evictable;
 	unsigned ext_mask;    /* CTP_EXT_* the entries carry */
 	uint64_t mem_kb;      /* MemTotal, 0 unknown */
 	unsigned bits;        /* 32 or 64 */
