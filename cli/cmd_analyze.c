@@ -296,6 +296,17 @@ int cmd_analyze(const cli_cmd *cmd, int argc, char **argv)
 		}
 	}
 	flush_suppressed(&ds);
+	if (ctp_snapshot_read_errors(snap)) {
+		/* every path failed: no report of nothing, the errors
+		 * above say why (exit 2) */
+		size_t ok = 0;
+		for (size_t i = 0; i < ctp_snapshot_input_count(snap); i++) {
+			const ctp_input_info *in = ctp_snapshot_input(snap, i);
+			ok += !in->error && !in->skipped;
+		}
+		if (!ok)
+			goto done;
+	}
 	if (ctp_snapshot_finalize(snap)) {
 		fprintf(stderr, "ctplan: out of memory\n");
 		goto done;

@@ -43,6 +43,24 @@ int ctp_pctx_fail(ctp_pctx *ctx, size_t col, const char *fmt, ...)
 	return CTP_EINPUT;
 }
 
+void ctp_pctx_warn(ctp_pctx *ctx, size_t col, const char *fmt, ...)
+{
+	ctp_error e = CTP_ERROR_INIT;
+	va_list ap;
+
+	if (!ctx->diag)
+		return;
+	e.code = 0;
+	ctp_error_set_file(&e, ctx->file);
+	e.line = ctx->line;
+	e.col = col == SIZE_MAX ? 0 : col + 1;
+	memcpy(e.msg, "warning: ", 9);
+	va_start(ap, fmt);
+	vsnprintf(e.msg + 9, sizeof(e.msg) - 9, fmt, ap);
+	va_end(ap);
+	ctx->diag(ctx->diag_ud, CTP_SEV_WARN, &e);
+}
+
 /* Tried in this order; the format of the section we are in goes first. */
 static const struct format {
 	unsigned fmt;
@@ -211,6 +229,9 @@ typedef struct reader {
 	size_t start, fill, cap;
 	int eof;
 	prefetch *pf;    /* file mode with spare CPUs, or NULL */
+	/* the line end: '\n', or '\r' for an input with CR-only line ends
+	 * (old Mac, some exports), found by parse_reader's probe */
+	char eol;
 } reader;
 
 static void *pf_main(void *arg)
@@ -413,7 +434,7 @@ static int next_line(reader *r, size_t max, const char **line, size_t *len,
 		const char *nl;
 		if (p >= end)
 			return 0;
-		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = memchr(p, r->eol, (size_t)(end - p));
 		*line = p;
 		*len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		*nonl = !nl;
@@ -430,7 +451,7 @@ static int next_line(reader *r, size_t max, const char **line, size_t *len,
 		char *nl;
 		if (r->pf && !r->pf->armed)
 			pf_arm(r, max);
-		nl = memchr(p, '\n', avail);
+		nl = memchr(p, r->eol, avail);
 		if (nl || (r->eof && avail)) {
 			if (r->pf)
 				*pre = pf_take(r->pf, r->start);
@@ -454,7 +475,7 @@ static int next_line(reader *r, size_t max, const char **line, size_t *len,
 		if (avail > max) {
 			/* overlong: drop what we have, then skip to '\n' */
 			int c;
-			while ((c = getc(r->fp)) != EOF && c != '\n')
+			while ((c = getc(r->fp)) != EOF && c != r->eol)
 				;
 			r->start = r->fill = 0;
 			if (c == EOF)
@@ -490,7 +511,7 @@ static size_t skip_newlines(reader *r)
 		p = r->chunk + r->start;
 		end = r->chunk + r->fill;
 	}
-	for (n = 0; p + n < end && p[n] == '\n'; n++)
+	for (n = 0; p + n < end && p[n] == r->eol; n++)
 		;
 	if (r->buf)
 		r->bufpos += n;
@@ -754,15 +775,47 @@ static int parse_reader(run *rn, reader *r, const char *name,
 		reader probe = *r;
 		ctp_pctx pctx = ctx;
 		probe.pf = NULL; /* the workers start with parse_lines */
+		const char *head;
+		size_t hlen;
 		if (r->fp) {
 			/* fill the first chunk; the probe reads only it */
 			size_t got = fread(r->chunk, 1, r->cap, r->fp);
 			r->fill = got;
 			r->eof = got < r->cap;
-			probe = *r;
-			probe.eof = 1;
-			probe.pf = NULL;
 		}
+		head = r->fp ? r->chunk : r->buf;
+		hlen = r->fp ? r->fill : r->buflen;
+		if (hlen > CTP_READ_CHUNK)
+			hlen = CTP_READ_CHUNK;
+		/* an archive on stdin: libarchive reads archives by path,
+		 * whose size bounds what they may expand to (bundle.c) */
+		if (r->fp == stdin && ctp_bundle_is_archive(
+					      (const unsigned char *)head,
+					      hlen))
+			return ctp_error_set(
+				rn->err, CTP_EINPUT, name, 0, 0,
+				"an archive or compressed file on stdin: not "
+				"read; give its path instead (ctplan reads "
+				"archives by path, their size bounds what "
+				"they may expand to)");
+		/* CR-only line ends (no LF in the first 2 MiB, a CR in
+		 * it): read CR as the line end, and say so */
+		if (hlen && !memchr(head, '\n', hlen) &&
+		    memchr(head, '\r', hlen)) {
+			ctp_error e = CTP_ERROR_INIT;
+			r->eol = '\r';
+			/* the read-ahead workers split at LF */
+			pf_free(r->pf);
+			r->pf = NULL;
+			ctp_error_set(&e, 0, name, 0, 0,
+				      "lines end in CR only: read as line "
+				      "ends");
+			diag(rn, CTP_SEV_NOTE, &e);
+		}
+		probe = *r;
+		if (r->fp)
+			probe.eof = 1;
+		probe.pf = NULL;
 		known = looks_known(&pctx, &probe, rn->opts->max_line);
 	}
 	if (!known && rn->in_dir) {
@@ -791,6 +844,8 @@ static int parse_reader(run *rn, reader *r, const char *name,
 	ctx.snap = rn->snap;
 	ctx.input = idx;
 	ctx.file = ctp_snapshot_input(rn->snap, idx)->path;
+	ctx.diag = rn->opts->diag;
+	ctx.diag_ud = rn->opts->diag_ud;
 	if (!known) {
 		ctp_snapshot_input_mut(rn->snap, idx)->skipped = 1;
 		return ctp_error_set(rn->err, CTP_EINPUT, ctx.file, 0, 0,
@@ -831,6 +886,7 @@ static int parse_file_as(run *rn, const char *path, const char *ppath,
 	int rc;
 
 	memset(&r, 0, sizeof(r));
+	r.eol = '\n';
 	r.fp = fp;
 	/* room for the longest line, and big reads */
 	r.cap = rn->opts->max_line + 4096;
@@ -1027,6 +1083,7 @@ int ctp_parse_buffer(ctp_snapshot *snap, const char *name, const char *buf,
 	reader r;
 
 	memset(&r, 0, sizeof(r));
+	r.eol = '\n';
 	r.buf = buf;
 	r.buflen = len;
 	return parse_reader(&rn, &r, name, name);

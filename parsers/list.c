@@ -260,6 +260,7 @@ typedef struct line_state {
 	int dir;
 	int family_seen;
 	int proc_hint; /* printed as only /proc/net/nf_conntrack does */
+	unsigned kseen; /* the entry's keys outside the tuples, by key_id */
 	/* unknown tokens, copied for the "other" string: the caller's
 	 * buffer of CTP_LIST_OTHER_MAX bytes, never cleared (other_len) */
 	char *other;
@@ -436,6 +437,23 @@ static int kv_token(line_state *st, const char *tok, size_t n,
 	k = find_key(tok, (size_t)(eq - tok));
 	if (!k)
 		return keep_other(st, tok, n);
+	/* a key of the entry (not of a tuple) given twice: the last value
+	 * is used, and that is said at commit */
+	switch (k->id) {
+	case K_DELTA: case K_HELPER: case K_LABELS: case K_MARK:
+	case K_SECCTX: case K_SECMARK: case K_USE: case K_ZONE:
+	case K_ZONE_ORIG: case K_ZONE_REPLY:
+		if ((st->kseen & (1u << k->id)) && !st->r->warn) {
+			st->r->warn = LIST_W_REPEAT;
+			st->r->warn_col = (uint32_t)(tok - st->line);
+			st->r->warn_at = tok;
+			st->r->warn_len = (uint32_t)(eq - tok);
+		}
+		st->kseen |= 1u << k->id;
+		break;
+	default:
+		break;
+	}
 	v = eq + 1;
 	if (k->id == K_SRC && (st->have[0] & H_SRC))
 		st->dir = 1;
@@ -785,6 +803,16 @@ static int parse_header(line_state *st, const char **pp, const char *end)
 		st->r->f.flags |= CTP_F_HAS_TIMEOUT;
 		p += nn;
 		skip_blank(&p, end);
+	} else if (end - p > 1 && *p == '-' && p[1] >= '0' && p[1] <= '9') {
+		/* a negative timeout: no kernel prints one (an unsigned
+		 * in ctnetlink); read as none, and said at commit */
+		size_t nn = tok_len(p, end);
+		st->r->warn = LIST_W_NEG_TIMEOUT;
+		st->r->warn_col = (uint32_t)(p - st->line);
+		st->r->warn_at = p;
+		st->r->warn_len = (uint32_t)nn;
+		p += nn;
+		skip_blank(&p, end);
 	}
 	/* state: an upper-case word (the tuple starts with "src=") */
 	n = tok_len(p, end);
@@ -822,6 +850,7 @@ int ctp_list_parse(ctp_pctx *ctx, const char *s, size_t len,
 	memset(rec->str_len, 0, sizeof(rec->str_len));
 	rec->fmt = 0;
 	rec->free_text = 0;
+	rec->warn = LIST_W_NONE;
 	rec->f.extra = CTP_NO_EXTRA;
 	rec->f.input = ctx->input;
 	memset(&st, 0, sizeof(st));
@@ -889,6 +918,18 @@ int ctp_list_commit(ctp_pctx *ctx, const ctp_list_rec *rec)
 	ctp_flow_extra x;
 	const ctp_flow_extra *xp = NULL;
 
+	if (rec->warn == LIST_W_NEG_TIMEOUT)
+		ctp_pctx_warn(ctx, rec->warn_col,
+			      "negative timeout '%.*s': read as none (the "
+			      "kernel's timeout is unsigned)",
+			      (int)(rec->warn_len > 20 ? 20 : rec->warn_len),
+			      rec->warn_at);
+	else if (rec->warn == LIST_W_REPEAT)
+		ctp_pctx_warn(ctx, rec->warn_col,
+			      "'%.*s=' given twice in one entry: the last "
+			      "value is used",
+			      (int)(rec->warn_len > 20 ? 20 : rec->warn_len),
+			      rec->warn_at);
 	if (rec->x.present) {
 		uint32_t *field[CTP_LIST_S_COUNT] = { &x.helper, &x.secctx,
 						      &x.labels, &x.other };

@@ -38,7 +38,18 @@ typedef struct ctp_list_rec {
 	/* the line holds text other than numbers, addresses and known
 	 * tags, where a conntrack message could hide */
 	int free_text;
+	/* a value read but said (ctp_pctx_warn at commit): LIST_W_*, the
+	 * column and text of the token (borrowed from the line) */
+	unsigned char warn;
+	uint32_t warn_col, warn_len;
+	const char *warn_at;
 } ctp_list_rec;
+
+enum {
+	LIST_W_NONE = 0,
+	LIST_W_NEG_TIMEOUT, /* "-5" where the timeout goes */
+	LIST_W_REPEAT,      /* a key given twice in the entry */
+};
 
 /*
  * Parse a line into rec.  other is the caller's buffer of

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "ctplan/error.h"
+#include "ctplan/parse.h"
 #include "ctplan/snapshot.h"
 
 /* line results (>= 0), or a negative ctp_errcode with ctx->err filled */
@@ -50,6 +51,12 @@ typedef struct ctp_pctx {
 	 * conntrack line; ctp_kmsg_release() frees them */
 	void *kmsg_re;
 
+	/* warnings (ctp_pctx_warn) go here; NULL: dropped */
+	ctp_diag_fn diag;
+	void *diag_ud;
+	/* -S: the CPU numbers seen in this input (a repeated row is said) */
+	uint64_t stats_cpus[1024];
+
 	/* kube-proxy configuration: 1 + the indent of its "conntrack:"
 	 * key while inside that block, else 0 */
 	size_t kp_block;
@@ -60,6 +67,15 @@ typedef struct ctp_pctx {
  * where the problem is (printed 1-based).  Returns CTP_EINPUT.
  */
 int ctp_pctx_fail(ctp_pctx *ctx, size_t col, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * A value that is read but looks wrong (a negative timeout, a key given
+ * twice in one entry, a CPU row repeated, a setting that conflicts with
+ * an earlier one): a warning naming FILE:LINE(:COL), the line still
+ * counts.  col as for ctp_pctx_fail; SIZE_MAX leaves the column out.
+ */
+void ctp_pctx_warn(ctp_pctx *ctx, size_t col, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*

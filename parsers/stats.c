@@ -26,6 +26,7 @@
  * conntrack -S prints no global line: CTA_STATS_GLOBAL_ENTRIES is asked
  * for only by -C, which prints a bare number (see count.c).
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include "cursor.h"
@@ -127,8 +128,23 @@ int ctp_stats_line(ctp_pctx *ctx, const char *s, size_t len)
 	 * same CPU again, so it adds no CPU row; any other line, even one
 	 * with no known key, is one CPU.
 	 */
-	if (cpu_row || !seen)
+	if (cpu_row || !seen) {
+		/* a CPU's row twice in one input (an expect-only row is the
+		 * same CPU again, by design): its counters add up twice */
+		uint64_t *w = NULL, bit = 1ull << (cpu % 64);
+		if (cpu / 64 < sizeof(ctx->stats_cpus) /
+				       sizeof(ctx->stats_cpus[0]))
+			w = &ctx->stats_cpus[cpu / 64];
+		if (w && (*w & bit))
+			ctp_pctx_warn(ctx, 0,
+				      "cpu=%" PRIu64 " again in this input: its "
+				      "counters are added twice (two -S "
+				      "outputs in one file?)",
+				      cpu);
+		if (w)
+			*w |= bit;
 		ctp_snapshot_stat_row(ctx->snap, ctx->input);
+	}
 	for (int id = 0; id < CTP_STAT_COUNT; id++)
 		if (seen & (1u << id))
 			ctp_snapshot_add_stat(ctx->snap, ctx->input,

@@ -32,6 +32,7 @@
  *
  * Every key is kept (the snapshot keeps them sorted), not only conntrack's.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -190,6 +191,24 @@ int ctp_sysctl_sniff(const ctp_pctx *ctx, const char *s, size_t len)
 static int set(ctp_pctx *ctx, const char *key, size_t klen, const char *val,
 	       size_t vlen)
 {
+	char k[256];
+	const char *old;
+
+	/* a conntrack setting read twice with two values (two inputs of
+	 * one host, or one input): the later wins, and that is said; the
+	 * count moves, it is no setting */
+	if (klen < sizeof(k) && memmem(key, klen, "nf_conntrack", 12) &&
+	    !memmem(key, klen, "_count", 6)) {
+		memcpy(k, key, klen);
+		k[klen] = '\0';
+		old = ctp_snapshot_sysctl(ctx->snap, k);
+		if (old && (strlen(old) != vlen || memcmp(old, val, vlen)))
+			ctp_pctx_warn(ctx, SIZE_MAX,
+				      "%s = %.*s here, %s in an input read "
+				      "before: the value here is used",
+				      k, (int)(vlen > 40 ? 40 : vlen), val,
+				      old);
+	}
 	if (ctp_snapshot_set_sysctl(ctx->snap, key, klen, val, vlen))
 		return ctp_pctx_fail(ctx, 0, "out of memory");
 	return CTP_LINE_RECORD;

@@ -341,4 +341,44 @@ for i in range(20000):
 	fail "20k bursts: the text report does not say what is left out"
 rm -f "$tmp/full.log"
 
+# ---- issue 18: clear errors ----
+# CR-only line ends: read as line ends, said in a note
+head -5 "$s" | tr '\n' '\r' >"$tmp/cr"
+"$ctplan" analyze --no-hash --format json "$tmp/cr" >"$tmp/out" 2>"$tmp/err"
+[ $? = 0 ] || fail "CR-only: exit"
+grep -q "cr: lines end in CR only: read as line ends" "$tmp/err" ||
+	fail "CR-only: no note"
+[ "$(jfield "$tmp/out" 'd["inputs"][0]["records"]')" = 5 ] ||
+	fail "CR-only: entries lost"
+# an archive on stdin: said what it is and what to do, exit 2, no report
+tar -C "$src/samples/lab-6.18" -czf - conntrack_-L |
+	"$ctplan" analyze -q --no-hash - >"$tmp/out" 2>"$tmp/err"
+[ $? = 2 ] || fail "archive on stdin: not exit 2"
+grep -q "^-: an archive or compressed file on stdin: not read; give its path" \
+	"$tmp/err" || fail "archive on stdin: message"
+[ -s "$tmp/out" ] && fail "archive on stdin: a report of nothing"
+
+# ---- issue 18: values are checked ----
+# said with FILE:LINE(:COL), the lines still count: a negative timeout, a
+# key twice in one entry, a CPU row twice in one -S output, a conntrack
+# setting with two values across the inputs of one host
+e='src=198.51.100.1 dst=203.0.113.8 sport=1 dport=443 src=203.0.113.8 dst=198.51.100.1 sport=443 dport=1 [ASSURED]'
+{ echo "tcp      6 -5 ESTABLISHED $e mark=0 use=1"
+  echo "tcp      6 30 ESTABLISHED $e mark=0 use=1 use=2"; } >"$tmp/vals"
+printf 'cpu=0 found=1 invalid=2 insert=0\ncpu=1 found=1\ncpu=0 found=1\n' \
+	>"$tmp/stats"
+printf 'net.netfilter.nf_conntrack_max = 262144\n' >"$tmp/sys1"
+printf 'net.netfilter.nf_conntrack_max = 65536\n' >"$tmp/sys2"
+"$ctplan" analyze -q --no-hash --format json "$tmp/vals" "$tmp/stats" \
+	"$tmp/sys1" "$tmp/sys2" >"$tmp/out" 2>"$tmp/err"
+[ $? = 0 ] || fail "values: exit"
+for w in "vals:1:12: warning: negative timeout '-5'" \
+	"vals:2:[0-9]*: warning: 'use=' given twice in one entry" \
+	"stats:3:1: warning: cpu=0 again in this input" \
+	"sys2:1: warning: net.netfilter.nf_conntrack_max = 65536 here, 262144 in an input read before"; do
+	grep -q "$w" "$tmp/err" || fail "values: no '$w'"
+done
+[ "$(jfield "$tmp/out" '(d["inputs"][0]["records"], d["table"]["max"])')" = \
+	"(2, 65536)" ] || fail "values: the lines do not count"
+
 finish "hostile: all checks passed"

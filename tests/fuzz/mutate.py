@@ -225,10 +225,11 @@ def run(ctplan, paths):
 
 
 def error_lines(stderr):
-    """{path: [(line, col)]} of the FILE:LINE:COL: reports."""
+    """{path: [(line, col)]} of the FILE:LINE:COL: error reports (a
+    warning names a line that still counts)."""
     out = {}
     for l in stderr.decode("utf-8", "replace").splitlines():
-        m = re.match(r"^(.*?):(\d+):(\d+): ", l)
+        m = re.match(r"^(.*?):(\d+):(\d+): (?!warning: )", l)
         if m:
             out.setdefault(m.group(1), []).append(
                 (int(m.group(2)), int(m.group(3))))
