@@ -32,6 +32,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <zlib.h>
 
 #include "bundle.h"
 #include "grow.h"
@@ -488,6 +489,71 @@ static const char *entry_kind(mode_t type)
 	}
 }
 
+/*
+ * A gzip file's trailers: libarchive reads gzip without checking each
+ * member's CRC-32 and length (RFC 1952 section 2.3.1: CRC32, ISIZE), so a
+ * damaged or altered .tgz passed silently.  zlib's inflate checks both
+ * (windowBits 15 + 16: gzip only); members are read one after another.
+ * Returns NULL when they match (or the file is cut short, which the
+ * archive read reports), else what is wrong.
+ */
+static const char *gzip_trailer_error(FILE *fp)
+{
+	unsigned char in[65536], out[65536];
+	z_stream z;
+	const char *why = NULL;
+	int rc = Z_OK;
+	size_t n = 0;
+
+	memset(&z, 0, sizeof(z));
+	if (fseek(fp, 0, SEEK_SET) != 0 || inflateInit2(&z, 15 + 16) != Z_OK)
+		return NULL;
+	for (;;) {
+		if (z.avail_in == 0) {
+			n = fread(in, 1, sizeof(in), fp);
+			if (n == 0)
+				break;
+			z.next_in = in;
+			z.avail_in = (uInt)n;
+		}
+		z.next_out = out;
+		z.avail_out = sizeof(out);
+		rc = inflate(&z, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END) {
+			/* another member may follow; trailing zeros are
+			 * padding some tools leave */
+			size_t i;
+			for (i = 0; i < z.avail_in && z.next_in[i] == 0; i++)
+				;
+			if (i == z.avail_in) {
+				int c;
+				while ((c = getc(fp)) == 0)
+					;
+				if (c == EOF)
+					break;
+				ungetc(c, fp);
+				z.avail_in = 0;
+			}
+			if (inflateReset(&z) != Z_OK)
+				break;
+			continue;
+		}
+		if (rc == Z_DATA_ERROR) {
+			why = z.msg && (strstr(z.msg, "check") ||
+					strstr(z.msg, "length"))
+				      ? "the gzip trailer's CRC or length does "
+					"not match the data: the file is damaged "
+					"or was altered (what it held is used)"
+				      : NULL;
+			break;
+		}
+		if (rc != Z_OK && rc != Z_BUF_ERROR)
+			break;
+	}
+	inflateEnd(&z);
+	return why;
+}
+
 int ctp_bundle_read_archive(ctp_snapshot *snap, const char *path, FILE *fp,
 			    uint64_t size, const ctp_parse_opts *opts,
 			    ctp_error *err)
@@ -621,6 +687,15 @@ skip:
 						    last, x.why);
 			goto done;
 		}
+	}
+	{
+		/* read to the end: check the gzip trailers too */
+		unsigned char mg[2] = { 0, 0 };
+		const char *bad;
+		if (fseek(fp, 0, SEEK_SET) == 0 &&
+		    fread(mg, 1, 2, fp) == 2 && mg[0] == 0x1f && mg[1] == 0x8b &&
+		    (bad = gzip_trailer_error(fp)))
+			note(opts, CTP_SEV_WARN, path, "warning: %s", bad);
 	}
 	if (raw)
 		goto done;

@@ -22,10 +22,11 @@ shift || true
 
 # Build and run: the compiler and CMake, and the libraries ctplan links:
 # PCRE2, jansson (the JSON report), libcsv (CSV quoting), libarchive
-# (support bundles: tar, gzip, xz).  libc6-dev and make come with
+# (support bundles: tar, gzip, xz), zlib (the gzip trailer's check,
+# parsers/bundle.c).  libc6-dev and make come with
 # build-essential only as recommends of gcc, so they are named.
 pkgs=(gcc libc6-dev make cmake pkg-config libpcre2-dev libjansson-dev
-      libcsv-dev libarchive-dev)
+      libcsv-dev libarchive-dev zlib1g-dev)
 # Tests: cmocka (unit tests).  The lab tests (tests/lab) drive the real
 # kernel with conntrack, iptables/nft and iproute2; python3 reads the
 # reference counts out of conntrack's -o xml and makes the traffic.  The

@@ -381,4 +381,20 @@ done
 [ "$(jfield "$tmp/out" '(d["inputs"][0]["records"], d["table"]["max"])')" = \
 	"(2, 65536)" ] || fail "values: the lines do not count"
 
+# a .tgz whose gzip CRC or length trailer is wrong: read, and warned
+tar -C "$src/samples/lab-6.18" -czf "$tmp/crc.tgz" conntrack_-L
+python3 -c 'import sys
+d = bytearray(open(sys.argv[1], "rb").read()); d[-6] ^= 0xff
+open(sys.argv[1], "wb").write(d)' "$tmp/crc.tgz"
+"$ctplan" analyze -q --no-hash --format json "$tmp/crc.tgz" >"$tmp/out" \
+	2>"$tmp/err"
+[ $? = 0 ] || fail "bad gzip CRC: exit"
+grep -q "crc.tgz: warning: the gzip trailer's CRC or length does not match" \
+	"$tmp/err" || fail "bad gzip CRC: no warning"
+[ "$(jfield "$tmp/out" 'd["entries"]["total"]')" = 35 ] ||
+	fail "bad gzip CRC: the entries are lost"
+tar -C "$src/samples/lab-6.18" -czf "$tmp/crc.tgz" conntrack_-L
+"$ctplan" analyze -q --no-hash "$tmp/crc.tgz" >/dev/null 2>"$tmp/err"
+grep -q "warning" "$tmp/err" && fail "a sound .tgz is warned about"
+
 finish "hostile: all checks passed"
