@@ -9,6 +9,7 @@
 
 #include "analysis_impl.h"
 #include "ctplan/hash.h"
+#include "ctplan/history.h"
 #include "ctplan/nat.h"
 #include "ctplan/plan.h"
 
@@ -71,6 +72,7 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 	uint64_t peak = ctp_host_peak(a->host, NULL);
 	ctp_kver kv;
 	int refuses;
+	const ctp_history_section *hist;
 
 	if (ctp_report_checks_begin(rep))
 		goto oom;
@@ -132,6 +134,25 @@ int ctp_checks_report(const ctp_analysis *a, ctp_report *rep,
 	if (add_check(rep, "nat_utilization", v, o->max_nat_util, 1, src,
 		      "port range use of the busiest NAT group "
 		      "(--max-nat-util)", 0))
+		goto oom;
+
+	/* the kernel log's "table full" messages: each stands for a packet
+	 * the kernel dropped because the table was full (at least; the
+	 * ratelimit suppresses the rest, counted in "callbacks
+	 * suppressed").  A logged overflow fails the gate on what the log
+	 * proves, whatever else the input lacks (a host that saved only
+	 * its kernel log).  Only with a kernel log read: without one there
+	 * is nothing to judge and no reason to hold the gate shut. */
+	hist = ctp_report_get(rep, "history", CTP_SEC_HISTORY);
+	if (hist &&
+	    add_check(rep, "table_full_logged",
+		      (double)(hist->printed[CTP_HIST_TABLE] +
+			       hist->suppressed[CTP_HIST_TABLE]),
+		      0, 1, "history.table_full",
+		      "packets the kernel log says a full table dropped "
+		      "(\"table full\" messages, suppressed ones included): "
+		      "any means the table overflowed",
+		      0))
 		goto oom;
 	return 0;
 oom:

@@ -108,6 +108,12 @@ grep -qE '^  FAIL long_chain_share_at_max ' "$tmp/out" ||
 	fail "check: chain failure on 5.15.0"
 expect 1 "$ctplan" check --max-nat-util 0.00001 --no-hash "$sample"
 grep -qE '^  FAIL nat_utilization ' "$tmp/out" || fail "check: nat failure"
+# a host that saved only its kernel log (no table, no max): the logged
+# overflow fails the gate, not UNKNOWN (exit 2)
+expect 1 "$ctplan" check samples/kmsg/lab-6.18/before-flush
+grep -qE '^  FAIL table_full_logged +307 +<= 0 +history\.table_full' \
+	"$tmp/out" || fail "check: logged overflow fails"
+grep -q ": FAILED" "$tmp/out" || fail "check: logged overflow FAILED line"
 # one bad host fails the gate even when the other passes
 expect 1 "$ctplan" check --peak 300000 "$sample" "$sample"
 
