@@ -42,18 +42,24 @@ for i in $(seq 1 200); do
 done
 
 now() { date +%s.%N; }
-run() { # run J: seconds of one fleet -j J over the bundles
+run() { # run J: wall seconds of one fleet -j J over the bundles; the CPU
+	# seconds (user + system, workers included) go to $tmp/cpu-J
 	local t0 t1
 	t0=$(now)
-	"$ctplan" fleet -j "$1" "$tmp"/b/* >"$tmp/out-$1.csv"
+	/usr/bin/time -f '%U %S' -o "$tmp/time-$1" \
+		"$ctplan" fleet -j "$1" "$tmp"/b/* >"$tmp/out-$1.csv"
 	t1=$(now)
+	awk '{ print $1 + $2 }' "$tmp/time-$1" >"$tmp/cpu-$1"
 	echo "$t1 - $t0" | bc -l
 }
 
 echo "ctplan fleet over 200 bundles: -j 1 against -j 2, $runs paired runs"
 echo "machine: $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 run 1 >/dev/null # warm-up: page cache, binary
-printf '%-4s %10s %10s %8s\n' run "-j 1 s" "-j 2 s" speed-up
+# cores used = CPU s / wall s: a -j 2 run that got less than 2 shared
+# the machine with other work
+printf '%-4s %10s %10s %8s %11s %11s\n' run "-j 1 s" "-j 2 s" speed-up \
+	"cores -j 1" "cores -j 2"
 : >"$tmp/t"
 for r in $(seq 1 "$runs"); do
 	if [ $((r % 2)) = 1 ]; then
@@ -62,7 +68,10 @@ for r in $(seq 1 "$runs"); do
 		b=$(run 2); a=$(run 1)
 	fi
 	s=$(echo "$a / $b" | bc -l)
-	printf '%-4s %10.2f %10.2f %8.2f\n' "$r" "$a" "$b" "$s"
+	c1=$(echo "$(cat "$tmp/cpu-1") / $a" | bc -l)
+	c2=$(echo "$(cat "$tmp/cpu-2") / $b" | bc -l)
+	printf '%-4s %10.2f %10.2f %8.2f %11.2f %11.2f\n' "$r" "$a" "$b" "$s" \
+		"$c1" "$c2"
 	echo "$a $b $s" >>"$tmp/t"
 done
 cmp -s "$tmp/out-1.csv" "$tmp/out-2.csv" ||
