@@ -99,6 +99,37 @@ time_cmd() {
 		'NR == int((n + 1) / 2) { print $1, $2, $3 }'
 }
 
+# paired A B: RUNS pairs, A then B then A..., alternating which goes
+# first; prints the median of the per-pair ratios B/A and their range.
+# A pair shares the machine's state (load, frequency, cache), so the
+# ratio holds better than a ratio of medians taken apart.
+paired() {
+	local i t0 t1 t2 a b
+	: >"$tmp/pairs"
+	for ((i = 0; i < runs; i++)); do
+		if ((i % 2)); then
+			t0=$EPOCHREALTIME; "${pb[@]}" >/dev/null 2>&1 || true
+			t1=$EPOCHREALTIME; "${pa[@]}" >/dev/null 2>&1
+			t2=$EPOCHREALTIME
+			b=$(awk -v x="$t0" -v y="$t1" 'BEGIN { print y - x }')
+			a=$(awk -v x="$t1" -v y="$t2" 'BEGIN { print y - x }')
+		else
+			t0=$EPOCHREALTIME; "${pa[@]}" >/dev/null 2>&1
+			t1=$EPOCHREALTIME; "${pb[@]}" >/dev/null 2>&1 || true
+			t2=$EPOCHREALTIME
+			a=$(awk -v x="$t0" -v y="$t1" 'BEGIN { print y - x }')
+			b=$(awk -v x="$t1" -v y="$t2" 'BEGIN { print y - x }')
+		fi
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f %.4f %.4f\n",
+			b / a, a, b }' >>"$tmp/pairs"
+	done
+	sort -n "$tmp/pairs" | awk -v n="$runs" '
+		NR == 1 { lo = $1 } { hi = $1 }
+		NR == int((n + 1) / 2) { m = $1; ma = $2; mb = $3 }
+		END { printf "%.3f (range %.3f - %.3f; that pair %.3f s / %.3f s)\n",
+			m, lo, hi, mb, ma }'
+}
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -178,13 +209,23 @@ for size in "${sizes[@]}"; do
 		printf "\n"
 	}'
 	echo "$size $full_s" >>"$tmp/full.sizes"
+	# the target's own figure (issue 19): ctplan analyze over the first
+	# awk's one-liner, paired runs, alternating
+	pa=("${awks[0]}" "$awk_prog" "$dump")
+	pb=("$ctplan" analyze -q -o /dev/null "$dump" "${ctx[@]}")
+	echo "paired, ctplan analyze / ${awks[0]} one-liner, $runs pairs," \
+		"median: $(paired)"
+	echo "load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 	# where the full analysis spends it: one run of bench_parts
 	echo "parts of the full analysis (bench_parts, one run):"
 	"$parts" "$dump" "${ctx[@]}" | sed 's/^/  /'
 done
-if grep -q '^1M ' "$tmp/full.sizes" && grep -q '^4M ' "$tmp/full.sizes"; then
-	awk '{ t[$1] = $2 } END {
+# growth: each size over the one a quarter of it (linear: 4)
+awk '{ t[$1] = $2 } END {
+	if ("1M" in t && "4M" in t)
 		printf "\n4M / 1M full analysis time: %.2f (linear: 4)\n",
-			t["4M"] / t["1M"] }' "$tmp/full.sizes"
-fi
+			t["4M"] / t["1M"]
+	if ("4M" in t && "16M" in t)
+		printf "16M / 4M full analysis time: %.2f (linear: 4)\n",
+			t["16M"] / t["4M"] }' "$tmp/full.sizes"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
