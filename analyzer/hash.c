@@ -41,6 +41,7 @@
 #include "hash_lanes.h"
 #include "hash_pool.h"
 #include "hash_stats.h"
+#include "par.h"
 
 static void state_release(ctp_hash_state *st)
 {
@@ -132,6 +133,49 @@ static int analytic_state(const model *m, const double *per_table,
 	return 0;
 }
 
+/* What the pass over the snapshot finds of each flow */
+enum { K_SKIP, K_INEXACT, K_BASE, K_OTHER };
+
+typedef struct kinds_job {
+	const tsrc *src;
+	size_t nflows;
+	uint8_t *kind; /* per flow */
+	uint8_t *desc; /* per flow, for K_BASE */
+} kinds_job;
+
+/* The kinds of part w of the flows (one iteration of ctp_par_for()):
+ * not placed, an ICMP entry without its id, a base of resampled
+ * entries (with its description), or neither. */
+static void flow_kinds(void *ud, size_t w, unsigned wk)
+{
+	const kinds_job *kj = ud;
+	size_t from = kj->nflows * w / CTP_PAR_WORKERS,
+	       to = kj->nflows * (w + 1) / CTP_PAR_WORKERS;
+
+	(void)wk;
+	for (size_t i = from; i < to; i++) {
+		ctp_flow fl;
+		const ctp_flow *f = &fl;
+
+		if (!placed(kj->src, i)) {
+			kj->kind[i] = K_SKIP;
+			continue;
+		}
+		ctp_snapshot_flow_get(kj->src->snap, i, &fl);
+		if (ctp_proto_is_icmp(f->proto) && (f->flags & CTP_F_NO_ICMP)) {
+			kj->kind[i] = K_INEXACT;
+		} else if (proto_has_u(f->proto)) {
+			hrec o, r;
+
+			entry_recs(kj->src, f, &o, &r);
+			kj->desc[i] = base_desc(&o, &r);
+			kj->kind[i] = K_BASE;
+		} else {
+			kj->kind[i] = K_OTHER;
+		}
+	}
+}
+
 /* keys whose counters are held at once: LANES per thread (hash_lanes.c) */
 static uint64_t keys_at_once(unsigned keys, unsigned threads)
 {
@@ -147,7 +191,7 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 	const ctp_hash_era_info *info = ctp_kernel_hash_era_info(opts->era);
 	uint16_t *nsidx = NULL;
 	uint32_t *bases = NULL;
-	uint8_t *desc = NULL;
+	uint8_t *desc = NULL, *kind = NULL;
 	keyrun *runs = NULL;
 	double *per_table = NULL;
 	unsigned nthreads, nns;
@@ -176,31 +220,34 @@ int ctp_hash_model_run(const ctp_snapshot *snap, const ctp_hash_opts *opts,
 		nflows = UINT32_MAX;
 	bases = malloc((nflows ? nflows : 1) * sizeof(*bases));
 	desc = malloc(nflows ? nflows : 1);
-	if (!bases || !desc)
+	kind = malloc(nflows ? nflows : 1);
+	if (!bases || !desc || !kind)
 		goto oom;
-	for (size_t i = 0; i < nflows; i++) {
-		ctp_flow fl;
-		const ctp_flow *f = &fl;
+	/* what each flow is, on two threads (par.h), then counted in
+	 * flow order here */
+	{
+		kinds_job kj = { &src, nflows, kind, desc };
 
-		if (!placed(&src, i)) {
+		ctp_par_for(CTP_PAR_WORKERS, flow_kinds, &kj);
+	}
+	for (size_t i = 0; i < nflows; i++) {
+		if (kind[i] == K_SKIP) {
 			out->skipped++;
 			continue;
 		}
 		if (ne >= UINT32_MAX)
 			break;
 		nscan = i + 1;
-		ctp_snapshot_flow_get(snap, i, &fl);
-		if (ctp_proto_is_icmp(f->proto) && (f->flags & CTP_F_NO_ICMP)) {
+		if (kind[i] == K_INEXACT) {
 			out->inexact++;
-		} else if (proto_has_u(f->proto)) {
-			hrec o, r;
-
-			entry_recs(&src, f, &o, &r);
-			desc[nb] = base_desc(&o, &r);
+		} else if (kind[i] == K_BASE) {
+			desc[nb] = desc[i]; /* nb <= i: in place */
 			bases[nb++] = (uint32_t)i;
 		}
 		ne++;
 	}
+	free(kind);
+	kind = NULL;
 	/* every flow a base: the index is the flow (the usual case) */
 	if (nb == nscan) {
 		free(bases);
@@ -412,6 +459,7 @@ oom:
 			free(runs[k].st[ph].per_table);
 		}
 	free(desc);
+	free(kind);
 	free(runs);
 	free(per_table);
 	free(bases);
