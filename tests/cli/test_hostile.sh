@@ -397,4 +397,12 @@ tar -C "$src/samples/lab-6.18" -czf "$tmp/crc.tgz" conntrack_-L
 "$ctplan" analyze -q --no-hash "$tmp/crc.tgz" >/dev/null 2>"$tmp/err"
 grep -q "warning" "$tmp/err" && fail "a sound .tgz is warned about"
 
+# NAT that rewrites an ICMP echo id is a remap, like a port: conntrack -L
+# prints the id per direction (orig id=1234, reply id=5555)
+printf 'icmp     1 29 src=10.0.0.5 dst=203.0.113.8 type=8 code=0 id=1234 src=203.0.113.8 dst=198.51.100.1 type=0 code=0 id=5555 mark=0 use=1\nicmp     1 29 src=10.0.0.6 dst=203.0.113.8 type=8 code=0 id=1234 src=203.0.113.8 dst=198.51.100.1 type=0 code=0 id=1234 mark=0 use=1\n' \
+	>"$tmp/icmpnat"
+"$ctplan" analyze -q --no-hash --format json "$tmp/icmpnat" >"$tmp/out"
+[ "$(jfield "$tmp/out" '(d["nat"]["snat"], d["nat"]["port_remapped"], d["nat"]["remaps"][0]["nat_port"], d["nat"]["remaps"][0]["holder"]["src"])')" = \
+	"(2, 1, 5555, '10.0.0.6')" ] || fail "ICMP id remap: not counted"
+
 finish "hostile: all checks passed"
