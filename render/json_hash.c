@@ -153,9 +153,10 @@ static int at_max_json(json_t *h, const ctp_hash_section *s)
 
 /* What the model's budget changed (ctplan/hash.h CTP_HASH_MEM_BUDGET),
  * or null: keys cut, states estimated instead of replayed, and why. */
-static json_t *budget_json(const ctp_hash_result *res)
+static json_t *budget_json(const ctp_hash_result *res,
+			   const ctp_chain_limit *limit)
 {
-	char why[400];
+	char why[512];
 	size_t n = 0;
 
 	if (!res->now_estimated && !res->at_max_estimated &&
@@ -172,6 +173,12 @@ static json_t *budget_json(const ctp_hash_result *res)
 					   : "the table at max",
 			(double)res->need_bytes / 1048576.0,
 			(double)CTP_HASH_MEM_BUDGET / 1048576.0);
+	if ((res->now_estimated || res->at_max_estimated) && limit->enabled &&
+	    n < sizeof(why))
+		n += (size_t)snprintf(why + n, sizeof(why) - n,
+				      "; an estimate places every entry: "
+				      "chain-limit refusals are not modelled, "
+				      "p(next) says how likely one is");
 	if (!res->now_estimated && res->keys < res->keys_asked &&
 	    n < sizeof(why))
 		snprintf(why + n, sizeof(why) - n,
@@ -217,7 +224,7 @@ json_t *ctp_json_hash(const ctp_hash_section *s)
 			goto oom;
 		return h;
 	}
-	if (put(h, "budget", budget_json(res)) ||
+	if (put(h, "budget", budget_json(res, &s->limit)) ||
 	    put(h, "skipped", json_null()) ||
 	    put(h, "namespaces", json_integer(res->namespaces)) ||
 	    put(h, "tables", json_integer(res->tables)) ||
