@@ -58,31 +58,55 @@ void ctp_hash_result_release(ctp_hash_result *res)
 	state_release(&res->at_max);
 }
 
-/* Namespace index of every input: equal labels share one index. */
+/* Namespace index of every input: equal labels share one index,
+ * numbered in the order of first appearance.  By a sort, not a pairwise
+ * comparison: thousands of namespace labels (an sosreport's per-namespace
+ * dumps) made that quadratic. */
+typedef struct ns_ref {
+	const char *ns;
+	size_t i;
+} ns_ref;
+
+static int ns_ref_cmp(const void *pa, const void *pb)
+{
+	const ns_ref *a = pa, *b = pb;
+	int c = strcmp(a->ns, b->ns);
+
+	if (c)
+		return c;
+	return (a->i > b->i) - (a->i < b->i);
+}
+
 static int ns_indexes(const ctp_snapshot *snap, uint16_t **out,
 		      unsigned *count)
 {
 	size_t n = ctp_snapshot_input_count(snap);
 	uint16_t *idx = malloc((n ? n : 1) * sizeof(*idx));
+	ns_ref *refs = malloc((n ? n : 1) * sizeof(*refs));
+	size_t *rep = malloc((n ? n : 1) * sizeof(*rep));
 	unsigned distinct = 0;
 
-	if (!idx)
+	if (!idx || !refs || !rep) {
+		free(idx);
+		free(refs);
+		free(rep);
 		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *ns = ctp_snapshot_input(snap, i)->ns;
-
-		idx[i] = (uint16_t)distinct;
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(ns ? ns : "",
-				    ctp_snapshot_input(snap, j)->ns ?
-					    ctp_snapshot_input(snap, j)->ns :
-					    "")) {
-				idx[i] = idx[j];
-				break;
-			}
-		if (idx[i] == distinct)
-			distinct++;
+		refs[i].ns = ns ? ns : "";
+		refs[i].i = i;
 	}
+	qsort(refs, n, sizeof(*refs), ns_ref_cmp);
+	/* each input's representative: the first input of its label */
+	for (size_t k = 0; k < n; k++)
+		rep[refs[k].i] = k && !strcmp(refs[k].ns, refs[k - 1].ns)
+					 ? rep[refs[k - 1].i]
+					 : refs[k].i;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = rep[i] == i ? (uint16_t)distinct++ : idx[rep[i]];
+	free(refs);
+	free(rep);
 	*out = idx;
 	*count = distinct ? distinct : 1;
 	return 0;
