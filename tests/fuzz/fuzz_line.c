@@ -74,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += (nl ? (size_t)(nl - p) + 1 : (size_t)(end - p));
 	}
 	ctp_snapshot_finalize(snap);
+	ctp_kmsg_release(&ctx); /* what the kmsg parser keeps in ctx */
 	ctp_snapshot_free(snap);
 	return 0;
 }

@@ -49,6 +49,7 @@ static void fx_open(fixture *fx)
 
 static void fx_close(fixture *fx)
 {
+	ctp_kmsg_release(&fx->ctx); /* the compiled patterns */
 	ctp_snapshot_free(fx->snap);
 	fx->snap = NULL;
 }
