@@ -534,22 +534,37 @@ static void detect_k8s(ctp_host *h)
 	uint64_t hits = 0;
 
 	h->k8s.kp = kp;
+	/* each file once, named for what it is */
 	if (kp->seen & CTP_KP_CONFIG)
 		k8s_say(h, "a kube-proxy configuration",
 			ctp_snapshot_input(s, kp->config_input)->path);
-	if (kp->seen & CTP_KP_FLAGS)
-		k8s_say(h, "kube-proxy flags",
-			ctp_snapshot_input(s, kp->flags_input)->path);
-	if (kp->seen & CTP_KP_LOG)
-		k8s_say(h, "a kube-proxy log",
+	if ((kp->seen & CTP_KP_LOG) && (kp->seen & CTP_KP_FLAGS) &&
+	    kp->flags_input == kp->log_input)
+		k8s_say(h, "a kube-proxy log with its flags",
 			ctp_snapshot_input(s, kp->log_input)->path);
-	else if (kp->seen & CTP_KP_FILE)
+	else {
+		if ((kp->seen & CTP_KP_FLAGS) &&
+		    !((kp->seen & CTP_KP_CONFIG) &&
+		      kp->flags_input == kp->config_input))
+			k8s_say(h, "kube-proxy flags",
+				ctp_snapshot_input(s, kp->flags_input)->path);
+		if (kp->seen & CTP_KP_LOG)
+			k8s_say(h, "a kube-proxy log",
+				ctp_snapshot_input(s, kp->log_input)->path);
+	}
+	if (!(kp->seen & (CTP_KP_LOG | CTP_KP_FLAGS | CTP_KP_CONFIG)) &&
+	    (kp->seen & CTP_KP_FILE))
 		k8s_say(h, "kube-proxy files", NULL);
 	for (size_t i = 0; i < ni; i++) {
 		const char *p = ctp_snapshot_input(s, i)->path;
+		size_t pl = strlen(p);
 		if (!kubelet && path_component(p, "kubelet")) {
 			kubelet = 1;
-			k8s_say(h, "kubelet files", p);
+			k8s_say(h,
+				pl > 4 && !strcmp(p + pl - 4, ".log")
+					? "a kubelet log"
+					: "kubelet files",
+				p);
 		}
 		/* eks-log-collector.sh: networking/conntrack.txt and
 		 * sysctls/sysctl_all.txt */

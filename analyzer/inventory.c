@@ -185,6 +185,11 @@ static int table_section(const ctp_analysis *a, ctp_inventory *inv,
 	inv->count = *ctp_host_count(a->host);
 	inv->max = *ctp_host_max(a->host);
 	inv->buckets = *ctp_host_buckets(a->host);
+	if (ctp_host_upgrade_get(a->host)) {
+		inv->max_projected = ctp_host_upgrade_get(a->host)->max_moved;
+		inv->buckets_projected =
+			ctp_host_upgrade_get(a->host)->buckets_moved;
+	}
 	inv->has_full_drop_p = a->plan_ran;
 	inv->full_drop_p = a->table_full_drop_p;
 	if (!inv->count.known || !inv->max.known)

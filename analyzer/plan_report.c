@@ -383,6 +383,9 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 	    ctp_host_upgrade_get(host)->from.upstream.major >= 2) {
 		in->has_from = 1;
 		in->from = ctp_host_upgrade_get(host)->from.upstream;
+		in->cur_max_projected = ctp_host_upgrade_get(host)->max_moved;
+		in->cur_buckets_projected =
+			ctp_host_upgrade_get(host)->buckets_moved;
 	}
 	in->bits = ctp_host_bits(host);
 	in->mem_kb = ctp_host_mem_kb(host)->value;
@@ -413,19 +416,45 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 			 k->evidence);
 		if (kp && kp->has_per_core) {
 			in->kp_per_core = kp->per_core;
-			in->kp_per_core_src = kp->per_core_from == CTP_KP_CONFIG
-						      ? "configuration"
-						      : "flags";
+			in->kp_per_core_src =
+				kp->per_core_from == CTP_KP_CONFIG ? "configuration"
+				: kp->config_flag
+					? "flag defaults in its log, which its "
+					  "--config file may override"
+					: "flags";
 		}
 		if (kp && kp->has_min) {
 			in->kp_min = kp->min;
-			in->kp_min_src = kp->min_from == CTP_KP_CONFIG
-						 ? "configuration"
-						 : "flags";
+			in->kp_min_src =
+				kp->min_from == CTP_KP_CONFIG ? "configuration"
+				: kp->config_flag
+					? "flag defaults in its log, which its "
+					  "--config file may override"
+					: "flags";
 		}
 		if (kp && kp->has_set_max) {
 			in->kp_has_set_max = 1;
 			in->kp_set_max = kp->set_max;
+		}
+		if (kp && kp->has_version) {
+			snprintf(in->kp_version, sizeof(in->kp_version), "%s",
+				 kp->version);
+			in->kp_major = kp->ver_major;
+			in->kp_minor = kp->ver_minor;
+		}
+		if (kp && kp->config_flag) {
+			in->kp_config_flag = 1;
+			snprintf(in->kp_config_path,
+				 sizeof(in->kp_config_path), "%s",
+				 kp->config_path);
+		}
+		if (kp && kp->has_tcp_established) {
+			in->kp_has_tcp_est = 1;
+			in->kp_tcp_est = kp->tcp_established_s;
+			in->kp_tcp_est_src =
+				kp->tcp_established_from == CTP_KP_CONFIG
+					? "configuration"
+					: "flags";
 		}
 	}
 	in->ext_mask = m->ext;
@@ -593,6 +622,17 @@ int ctp_plan_report(const ctp_analysis *a, ctp_report *rep, ctp_error *err)
 			  d->tcp_established, &from_in);
 	idle_of(&hr->tcp_established, mm->est_left, m->nest, t_est, from_in,
 		est_whatif, 2);
+	/* kube-proxy sets it at every start (analyzer/planner.c, near
+	 * KUBE_PER_CORE); 0 leaves it as it is.  The sysctl read is what
+	 * was in force at capture time, and stays the figure. */
+	if (in->k8s_level == CTP_K8S_NODE &&
+	    (!in->kp_has_tcp_est || in->kp_tcp_est)) {
+		hr->tcp_established.owner = "kube-proxy";
+		hr->tcp_established.owner_timeout_s =
+			in->kp_has_tcp_est ? in->kp_tcp_est : KUBE_ESTABLISHED;
+		hr->tcp_established.owner_source =
+			in->kp_has_tcp_est ? in->kp_tcp_est_src : "default";
+	}
 	t_udp = sysctl_or(snap, "net.netfilter.nf_conntrack_udp_timeout_stream",
 			  d->udp_stream, &from_udp);
 	idle_of(&hr->udp_stream, mm->udp_left, m->nudp, t_udp, from_udp,

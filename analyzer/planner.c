@@ -35,12 +35,25 @@
  * nothing ("max > 0" guard): maxPerCore 0 leaves nf_conntrack_max as
  * it is.  Defaults pkg/proxy/apis/config/v1alpha1/defaults.go:
  * conntrack.maxPerCore 32768, conntrack.min 131072.
- * cmd/kube-proxy/app/conntrack.go (blob at commit 03c60748) SetMax():
- * setIntSysCtl writes only "if val != value && val < value": it raises
- * the max, never lowers it; then "if hashsize >= (max / 4) return nil",
- * else writes max/4 to /sys/module/nf_conntrack/parameters/hashsize;
- * tcp_timeout_established is set to 86400 (24h) the same way.  It runs
- * at every start of kube-proxy, long after sysctl.d ran at boot.
+ * cmd/kube-proxy/app/conntrack.go SetMax() then writes the max and, "if
+ * hashsize >= (max / 4) return nil", else max/4 to /sys/module/
+ * nf_conntrack/parameters/hashsize; tcp_timeout_established (86400 s,
+ * conntrack.tcpEstablishedTimeout) and tcp_timeout_close_wait (3600 s)
+ * are set there too.  It runs at every start of kube-proxy, long after
+ * sysctl.d ran at boot.  Whether it lowers a larger max depends on the
+ * version (setIntSysCtl's test; ctp_plan_kube_write):
+ *   - up to 1.21: "val != value": it sets the exact value, lowering too;
+ *   - 1.22 - 1.28: kubernetes PR #103174 (merged 2021, v1.22; blob
+ *     03c60748 of conntrack.go: "val != value && val < value"): it only
+ *     raises (every sysctl it sets, timeouts too);
+ *   - 1.29 - 1.37: PR #120448 (Sep 2023, v1.29) reverted it: "val !=
+ *     value" again, so each start LOWERS a larger nf_conntrack_max to
+ *     its own value (PR #137002, v1.36, caps what it computes on
+ *     many-core machines; issue #141943);
+ *   - PR #142035 (merged Sep 2026, so 1.38+) makes nf_conntrack_max alone
+ *     raise-only again; its cherry-picks #142198 (release-1.37) and
+ *     #142199 (release-1.36) reach some 1.36/1.37 patch releases: there
+ *     the patch release decides, and the report says both.
  */
 #define KUBE_PER_CORE 32768
 #define KUBE_MIN 131072
@@ -52,6 +65,31 @@ uint64_t ctp_plan_kube_max(uint64_t per_core, uint64_t min, unsigned cores)
 	if (!per_core)
 		return 0;
 	return scaled > min ? scaled : min;
+}
+
+ctp_kube_write ctp_plan_kube_write(unsigned major, unsigned minor)
+{
+	if (major != 1)
+		return major ? CTP_KUBE_WRITE_RAISE /* 2.x: after #142035 */
+			     : CTP_KUBE_WRITE_UNKNOWN;
+	if (minor <= 21)
+		return CTP_KUBE_WRITE_EXACT;
+	if (minor <= 28)
+		return CTP_KUBE_WRITE_RAISE; /* #103174 */
+	if (minor <= 35)
+		return CTP_KUBE_WRITE_EXACT; /* #120448 */
+	if (minor <= 37)
+		return CTP_KUBE_WRITE_PATCH; /* #142198, #142199 */
+	return CTP_KUBE_WRITE_RAISE;	     /* #142035 */
+}
+
+const char *ctp_plan_kube_write_name(ctp_kube_write w)
+{
+	static const char *const names[] = { "unknown", "raise-only", "exact",
+					     "depends-on-patch" };
+
+	return (unsigned)w < sizeof(names) / sizeof(names[0]) ? names[w]
+							       : "unknown";
 }
 
 static uint64_t round_up(uint64_t v, uint64_t step)
@@ -279,7 +317,15 @@ static void judge_rule(ctp_plan_rule *r, const ctp_plan_input *in,
 					      (double)r->max,
 					      in->evictable * (double)r->max);
 	p[0] = '\0';
-	if (r->headroom_pct < 100 * o->margin) {
+	if (r->headroom_pct < 0) {
+		/* over max: how full, not a negative headroom */
+		n = snprintf(p, left, "the peak is %.0f%% of this max, over "
+			     "it; ", 100 - r->headroom_pct);
+		if (n > 0 && (size_t)n < left) {
+			p += n;
+			left -= (size_t)n;
+		}
+	} else if (r->headroom_pct < 100 * o->margin) {
 		n = snprintf(p, left, "%.1f%% headroom at the peak, under the "
 			     "%.0f%% margin; ", r->headroom_pct,
 			     100 * o->margin);
@@ -540,6 +586,12 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 	const ctp_evict_rule *ev = ctp_kernel_early_drop(&in->kernel);
 	const ctp_conn_size *cs = ctp_kernel_conn_size(&in->kernel);
 	char mem[32], slab[160];
+	int changes = res->max_move != CTP_PLAN_KEEP ||
+		      res->buckets_move != CTP_PLAN_KEEP;
+	/* kube-proxy writes the max (render/text_plan.c prints no sysctl.d
+	 * file then): a sure node, the CPUs known, maxPerCore not 0 */
+	int kube_owns = in->k8s_level == CTP_K8S_NODE && res->kube_known &&
+			!res->kube_leaves;
 
 	fmt_bytes(mem, sizeof(mem), (double)res->memory_bytes);
 	if (!strcmp(res->max_floor, "in force")) {
@@ -622,22 +674,53 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 		return CTP_EFAIL;
 	if (in->has_from && upgrade_reason(arr, in))
 		return CTP_EFAIL;
-	if (add_reason(arr, "apply: hashsize=%llu at module load sets "
-		       "nf_conntrack_max to %d x %llu = %llu until the sysctl.d "
-		       "line applies, and that line is skipped if the module is "
-		       "not loaded yet: the modules-load.d line loads it "
-		       "first%s",
-		       (unsigned long long)res->buckets, CTP_HASHSIZE_MAX_FACTOR,
-		       (unsigned long long)res->buckets,
-		       (unsigned long long)CTP_HASHSIZE_MAX_FACTOR *
-			       res->buckets,
-		       res->buckets_move == CTP_PLAN_RAISE ||
-				       res->buckets_move == CTP_PLAN_LOWER
-			       ? "; a live resize (the hashsize parameter) "
-				 "rehashes the whole table under a lock, so "
-				 "do it at a quiet time"
-			       : ""))
+	/* nothing changes: nothing to write, so no apply or where step */
+	if (!changes)
+		;
+	else if (kube_owns) {
+		if (add_reason(arr, "apply: the modprobe.d option sizes the "
+			       "table when the module loads (hashsize=%llu) and "
+			       "sets nf_conntrack_max to %d x %llu = %llu until "
+			       "kube-proxy starts and writes its own%s%s",
+			       (unsigned long long)res->buckets,
+			       CTP_HASHSIZE_MAX_FACTOR,
+			       (unsigned long long)res->buckets,
+			       (unsigned long long)CTP_HASHSIZE_MAX_FACTOR *
+				       res->buckets,
+			       ctp_plan_kube_write(in->kp_major, in->kp_minor) ==
+					       CTP_KUBE_WRITE_EXACT
+				       ? ""
+				       : " (a kube-proxy that only raises the "
+					 "max keeps the larger one)",
+			       res->buckets_move == CTP_PLAN_RAISE ||
+					       res->buckets_move ==
+						       CTP_PLAN_LOWER
+				       ? "; a live resize (the hashsize "
+					 "parameter) rehashes the whole table "
+					 "under a lock, so do it at a quiet "
+					 "time"
+				       : ""))
+			return CTP_EFAIL;
+	} else if (add_reason(arr, "apply: hashsize=%llu at module load sets "
+			      "nf_conntrack_max to %d x %llu = %llu until the "
+			      "sysctl.d line applies, and that line is skipped "
+			      "if the module is not loaded yet: the "
+			      "modules-load.d line loads it first%s",
+			      (unsigned long long)res->buckets,
+			      CTP_HASHSIZE_MAX_FACTOR,
+			      (unsigned long long)res->buckets,
+			      (unsigned long long)CTP_HASHSIZE_MAX_FACTOR *
+				      res->buckets,
+			      res->buckets_move == CTP_PLAN_RAISE ||
+					      res->buckets_move ==
+						      CTP_PLAN_LOWER
+				      ? "; a live resize (the hashsize "
+					"parameter) rehashes the whole table "
+					"under a lock, so do it at a quiet "
+					"time"
+				      : "")) {
 		return CTP_EFAIL;
+	}
 	if (in->slab_bytes)
 		snprintf(slab, sizeof(slab),
 			 "%u bytes from this host's /proc/slabinfo: "
@@ -648,7 +731,8 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 		snprintf(slab, sizeof(slab), "%u bytes by kernel version%s; "
 			 "no /proc/slabinfo in the input", cs->slab_bytes,
 			 cs->measured ? "" : ", the 6.1 layout assumed");
-	if (add_reason(arr, "where: %s; write them from the host's own "
+	if (changes &&
+	    add_reason(arr, "where: %s; write them from the host's own "
 		       "network namespace (in any other, max and buckets are "
 		       "read-only and hashsize fails with EOPNOTSUPP); if the "
 		       "initramfs loads nf_conntrack (lsinitramfs or lsinitrd "

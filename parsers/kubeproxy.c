@@ -17,7 +17,15 @@
  *     SetMax, klog.InfoS since the structured logs; older releases print
  *     "Setting nf_conntrack_max to N"), also inside the CRI log format of
  *     /var/log/containers and /var/log/pods (the EKS log collector copies
- *     them to var_log/).
+ *     them to var_log/);
+ *   - its version from the startup line: "Version info" version="v1.30.0"
+ *     (cmd/kube-proxy/app/server.go Run(), structured logs) or
+ *     "Version: v1.12.5" (older releases' klog.Infof); the write rule
+ *     of nf_conntrack_max depends on it (analyzer/planner.c);
+ *   - --config=FILE among the flags (a configuration file is in effect:
+ *     its values win over the flags) and the TCP established timeout it
+ *     sets at every start (--conntrack-tcp-timeout-established=24h0m0s,
+ *     conntrack.tcpEstablishedTimeout: 24h0m0s, a Go duration).
  *
  * Which files: any line once the file was recognised; a file whose path
  * names kube-proxy (a component "kube-proxy..." or "..._kube-proxy...");
@@ -25,6 +33,7 @@
  * files are counted as "other", never rejected: a log holds anything.
  */
 #define _GNU_SOURCE /* memmem */
+#include <stdio.h>
 #include <string.h>
 
 #include "cursor.h"
@@ -138,13 +147,114 @@ static int klog_line(const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * A Go duration ("24h0m0s", "86400s", "1h30m"): whole seconds into *out;
+ * 1 when read, 0 when the text is no such duration (left alone).
+ */
+static int go_duration(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t total = 0, v;
+	int any = 0;
+
+	(void)(ctp_cur_lit(&p, end, "\"") || ctp_cur_lit(&p, end, "'"));
+	while (p < end && (unsigned)(*p - '0') <= 9) {
+		if (ctp_cur_u64(&p, end, UINT32_MAX, &v) != CTP_NUM_OK ||
+		    p >= end)
+			return 0;
+		if (*p == 'h')
+			total += v * 3600;
+		else if (*p == 'm' && (p + 1 >= end || p[1] != 's'))
+			total += v * 60;
+		else if (*p == 's')
+			total += v;
+		else
+			return 0;
+		p++;
+		any = 1;
+	}
+	if (any)
+		*out = total;
+	return any;
+}
+
+/* "v1.30.0-eks-036c24b" at p: the numbers and the text into kp */
+static void version_at(ctp_kube_proxy *kp, const char *p, const char *end)
+{
+	uint64_t n[3] = { 0, 0, 0 };
+	const char *q = p;
+	size_t len;
+
+	if (!ctp_cur_lit(&q, end, "v"))
+		return;
+	for (int i = 0; i < 3; i++) {
+		if (ctp_cur_u64(&q, end, 9999, &n[i]) != CTP_NUM_OK)
+			return;
+		if (i < 2 && !ctp_cur_lit(&q, end, "."))
+			return;
+	}
+	for (len = 0; p + len < end && p[len] != '"' && p[len] != ' ' &&
+		      p[len] != '\t' && p[len] != ',' && p[len] != '}';
+	     len++)
+		;
+	kp->has_version = 1;
+	kp->ver_major = (unsigned)n[0];
+	kp->ver_minor = (unsigned)n[1];
+	kp->ver_patch = (unsigned)n[2];
+	snprintf(kp->version, sizeof(kp->version), "%.*s",
+		 ctp_cur_clip(len), p);
+}
+
+/* the startup line's version, the --config flag, the TCP timeout */
+static int kube_extra(ctp_kube_proxy *kp, const char *s, size_t len)
+{
+	const char *end = s + len, *at;
+	uint64_t v;
+	int got = 0;
+
+	if ((at = find(s, len, "\"Version info\""))) {
+		const char *k = find(at, (size_t)(end - at), "version=\"");
+		if (k) {
+			version_at(kp, k + 9, end);
+			got = kp->has_version;
+		}
+	} else if ((at = find(s, len, "] Version: "))) {
+		version_at(kp, at + 11, end);
+		got = kp->has_version;
+	}
+	if ((at = find(s, len, "--config="))) {
+		const char *p = at + 9, *q;
+		(void)(ctp_cur_lit(&p, end, "\"") || ctp_cur_lit(&p, end, "'"));
+		for (q = p; q < end && *q != '"' && *q != '\'' && *q != ' ' &&
+			    *q != '\t' && *q != '\r' && *q != '\n';
+		     q++)
+			;
+		if (q > p) {
+			kp->config_flag = 1;
+			snprintf(kp->config_path, sizeof(kp->config_path),
+				 "%.*s", ctp_cur_clip((size_t)(q - p)), p);
+			got = 1;
+		}
+	}
+	if ((at = find(s, len, "--conntrack-tcp-timeout-established=")) &&
+	    go_duration(at + 37, end, &v)) {
+		if (!(kp->has_tcp_established &&
+		      kp->tcp_established_from == CTP_KP_CONFIG)) {
+			kp->has_tcp_established = 1;
+			kp->tcp_established_s = v;
+			kp->tcp_established_from = CTP_KP_FLAGS;
+		}
+		got = 1;
+	}
+	return got;
+}
+
 int ctp_kube_proxy_line(ctp_pctx *ctx, const char *s, size_t len)
 {
 	ctp_kube_proxy *kp = ctp_snapshot_kube_proxy_mut(ctx->snap);
 	const char *t, *at;
 	size_t ind, tlen;
 	uint64_t v;
-	int rc, got = 0;
+	int rc, got = 0, extra;
 
 	if (kube_proxy_path(ctx->path) && !(kp->seen & CTP_KP_FILE))
 		kp->seen |= CTP_KP_FILE;
@@ -166,6 +276,16 @@ int ctp_kube_proxy_line(ctp_pctx *ctx, const char *s, size_t len)
 	}
 	if (ctx->kp_block) {
 		static const char *const keys[] = { "maxPerCore:", "min:" };
+		if (starts_at(t, tlen, "tcpEstablishedTimeout:")) {
+			const char *p = t + 22;
+			ctp_cur_blank(&p, t + tlen);
+			if (!go_duration(p, t + tlen, &v))
+				return CTP_LINE_OTHER; /* null: the default */
+			kp->has_tcp_established = 1;
+			kp->tcp_established_s = v;
+			kp->tcp_established_from = CTP_KP_CONFIG;
+			return CTP_LINE_RECORD;
+		}
 		for (size_t k = 0; k < 2; k++) {
 			if (!starts_at(t, tlen, keys[k]))
 				continue;
@@ -209,6 +329,7 @@ int ctp_kube_proxy_line(ctp_pctx *ctx, const char *s, size_t len)
 			got = 1;
 		}
 	}
+	extra = kube_extra(kp, s, len);
 	if (got && !(kp->seen & CTP_KP_FLAGS)) {
 		kp->flags_input = ctx->input;
 		kp->seen |= CTP_KP_FLAGS;
@@ -245,5 +366,5 @@ int ctp_kube_proxy_line(ctp_pctx *ctx, const char *s, size_t len)
 			got = 1;
 		}
 	}
-	return got ? CTP_LINE_RECORD : CTP_LINE_OTHER;
+	return got || extra ? CTP_LINE_RECORD : CTP_LINE_OTHER;
 }

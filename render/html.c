@@ -659,16 +659,47 @@ static void settings(FILE *out, json_t *root)
 		   json_is_string(json_object_get(kp, "config")) &&
 		   !json_is_true(json_object_get(kp, "leaves_max"));
 
-	if (json_array_size(json_object_get(rc, "sysctl"))) {
+	int change = json_is_true(json_object_get(rc, "change"));
+
+	if (json_array_size(json_object_get(rc, "sysctl")) && !change) {
+		/* no change: nothing to write (as in the text) */
+		fputs("<p>no change: the settings in force already hold the "
+		      "planned peak; nothing to write", out);
+		if (kube) {
+			fputs(" (Kubernetes node: kube-proxy writes "
+			      "nf_conntrack_max at every start, ", out);
+			esc(out, sval(kp, "max_write"));
+			fputs(")", out);
+		}
+		fputs(".</p>\n<ul>\n", out);
+		json_array_foreach(json_object_get(rc, "reasons"), i, v) {
+			fputs("<li>", out);
+			esc(out, json_string_value(v));
+			fputs("</li>\n", out);
+		}
+		fputs("</ul>\n", out);
+	} else if (json_array_size(json_object_get(rc, "sysctl"))) {
+		int cfile = kube && json_is_string(json_object_get(
+						kp, "config_file"));
 		fputs("<p>settings for the planned peak:</p>\n<pre>", out);
 		if (kube) {
 			fputs("# Kubernetes node (", out);
 			esc(out, sval(kp, "evidence"));
 			fputs("): kube-proxy writes nf_conntrack_max at every "
-			      "start; its KubeProxyConfiguration:\n", out);
+			      "start (", out);
+			esc(out, sval(kp, "max_write"));
+			fputs("); its KubeProxyConfiguration", out);
+			if (cfile) {
+				fputs(" (--config=", out);
+				esc(out, sval(kp, "config_file"));
+				fputs(", which wins over its flags)", out);
+			}
+			fputs(":\n", out);
 			esc(out, sval(kp, "config"));
-			fputs("\n# or its flags\n", out);
-			esc(out, sval(kp, "flags"));
+			if (!cfile) {
+				fputs("\n# or its flags\n", out);
+				esc(out, sval(kp, "flags"));
+			}
 			fputc('\n', out);
 		}
 		json_array_foreach(json_object_get(rc, "sysctl"), i, v) {

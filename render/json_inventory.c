@@ -156,6 +156,14 @@ json_t *ctp_json_table(const ctp_inventory *inv)
 		inv->has_headroom ? json_real(inv->headroom_pct)
 				  : json_null());
 
+	/* --to-kernel projections (docs/report.md) */
+	if (t && (json_object_set_new(t, "max_projected",
+				      json_boolean(inv->max_projected)) ||
+		  json_object_set_new(t, "buckets_projected",
+				      json_boolean(inv->buckets_projected)))) {
+		json_decref(t);
+		return NULL;
+	}
 	/* set_new steals the value */
 	if (t && json_object_set_new(t, "namespaces", ns_json(inv))) {
 		json_decref(t);

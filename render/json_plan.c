@@ -208,6 +208,14 @@ static json_t *kube_json(const ctp_plan_input *in, const ctp_plan_result *res)
 							    : "default")) ||
 	    put(k, "log_set_max", u64_or_null(in->kp_has_set_max,
 					      in->kp_set_max)) ||
+	    put(k, "version", in->kp_version[0] ? json_string(in->kp_version)
+						 : json_null()) ||
+	    put(k, "max_write",
+		json_string(ctp_plan_kube_write_name(
+			ctp_plan_kube_write(in->kp_major, in->kp_minor)))) ||
+	    put(k, "config_file", in->kp_config_flag
+					  ? json_string(in->kp_config_path)
+					  : json_null()) ||
 	    put(k, "leaves_max", ok ? json_boolean(res->kube_leaves)
 				    : json_null()) ||
 	    put(k, "max_now", u64_or_null(ok && !res->kube_leaves,
@@ -290,6 +298,10 @@ json_t *ctp_json_recommendation(const ctp_plan_section *s)
 					       : json_null()) ||
 	    put(rc, "buckets_current", in->cur_buckets ? u64(in->cur_buckets)
 						       : json_null()) ||
+	    put(rc, "max_current_projected",
+		json_boolean(in->cur_max_projected)) ||
+	    put(rc, "buckets_current_projected",
+		json_boolean(in->cur_buckets_projected)) ||
 	    put(rc, "max_move", json_string(ctp_plan_move_name(res->max_move))) ||
 	    put(rc, "buckets_move",
 		json_string(ctp_plan_move_name(res->buckets_move))) ||
@@ -351,14 +363,19 @@ static json_t *idle_json(const ctp_idle_class *c)
 			return NULL;
 		}
 	/* pack "o" steals arr (NULL fails it) */
-	return json_pack("{s:I, s:s, s:I, s:o, s:o}", "timeout_s",
+	return json_pack("{s:I, s:s, s:I, s:o, s:o, s:o}", "timeout_s",
 			 (json_int_t)c->timeout_s, "timeout_source",
 			 c->timeout_from_sysctl ? "sysctl" : "default",
 			 "entries", (json_int_t)c->entries, "idle_median_s",
 			 isfinite(c->idle_median_s)
 				 ? json_real(c->idle_median_s)
 				 : json_null(),
-			 "what_if", arr);
+			 "what_if", arr, "owner",
+			 c->owner ? json_pack("{s:s, s:I, s:s}", "name",
+					      c->owner, "timeout_s",
+					      (json_int_t)c->owner_timeout_s,
+					      "source", c->owner_source)
+				  : json_null());
 }
 
 /* entries by kind as {key: {entries, pct_of_max}} */

@@ -308,14 +308,34 @@ static void table(tctx *t, json_t *tab)
 	if (json_is_string(json_object_get(tab, "count_source")))
 		fprintf(t->out, "  (%s)",
 			json_string_value(json_object_get(tab, "count_source")));
+	/* --to-kernel: a setting that follows the new kernel's default is
+	 * a projection, said so on its line */
 	fprintf(t->out, "\n  %-12s ", "max");
 	ctp_text_scalar(t->out, json_object_get(tab, "max"));
+	if (json_is_true(json_object_get(tab, "max_projected")))
+		fprintf(t->out, "  projected: the new kernel's default "
+				"for this MemTotal");
 	fprintf(t->out, "\n  %-12s ", "buckets");
 	ctp_text_scalar(t->out, json_object_get(tab, "buckets"));
+	if (json_is_true(json_object_get(tab, "buckets_projected")))
+		fprintf(t->out, "  projected: the new kernel's default "
+				"for this MemTotal");
 	fprintf(t->out, "\n  %-12s ", "headroom");
-	ctp_text_scalar(t->out, json_object_get(tab, "headroom"));
-	if (json_is_number(pct))
-		fprintf(t->out, " (%.2f%% of max free)", json_number_value(pct));
+	if (json_is_number(pct) && json_number_value(pct) < 0) {
+		/* over max: how full, not a negative headroom */
+		fprintf(t->out, "none: %.0f%% full, %lld entries over the %smax",
+			100 - json_number_value(pct),
+			-(long long)json_integer_value(
+				json_object_get(tab, "headroom")),
+			json_is_true(json_object_get(tab, "max_projected"))
+				? "projected "
+				: "");
+	} else {
+		ctp_text_scalar(t->out, json_object_get(tab, "headroom"));
+		if (json_is_number(pct))
+			fprintf(t->out, " (%.2f%% of max free)",
+				json_number_value(pct));
+	}
 	fputc('\n', t->out);
 	namespaces(t, json_object_get(tab, "namespaces"));
 }

@@ -75,6 +75,23 @@ static void idle_line(tctx *t, const char *label, json_t *c)
 				json_object_get(w, "freed")),
 			num(w, "freed_pct"));
 	}
+	w = json_object_get(c, "owner");
+	if (json_is_object(w) && len < sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - len,
+			 ". On this node %s writes this timeout at every start "
+			 "(%lld s, its conntrack.tcpEstablishedTimeout, %s): "
+			 "change it there, not by sysctl; the %lld s above is "
+			 "what was in force at capture time",
+			 str(w, "name"),
+			 (long long)json_integer_value(
+				 json_object_get(w, "timeout_s")),
+			 !strcmp(str(w, "source"), "default")
+				 ? "its default"
+				 : !strcmp(str(w, "source"), "flags")
+					 ? "from its flags"
+					 : "from its configuration",
+			 (long long)json_integer_value(
+				 json_object_get(c, "timeout_s")));
 	fprintf(t->out, "  %-12s ", label);
 	wrap(t->out, buf, 15, 15);
 }
@@ -136,7 +153,17 @@ void ctp_text_headroom(tctx *t, json_t *h)
 	    strcmp(str(h, "max_source"), "sysctl") != 0)
 		fprintf(t->out, "  %-12s %s (no sysctl in the input)\n",
 			"max from", str(h, "max_source"));
-	if (isfinite(num(g, "headroom_pct_at_peak")))
+	if (isfinite(num(g, "headroom_pct_at_peak")) &&
+	    num(g, "headroom_pct_at_peak") < 0)
+		/* over max (a --to-kernel projection): how full */
+		fprintf(t->out, "  %-12s %lld entries (%s): %.0f%% of max, "
+				"over it\n",
+			"peak",
+			(long long)json_integer_value(json_object_get(g,
+								      "peak")),
+			str(g, "peak_source"),
+			100 - num(g, "headroom_pct_at_peak"));
+	else if (isfinite(num(g, "headroom_pct_at_peak")))
 		fprintf(t->out, "  %-12s %lld entries (%s): %.2f%% of max "
 				"free\n",
 			"peak",
@@ -166,20 +193,54 @@ void ctp_text_headroom(tctx *t, json_t *h)
 	idle_line(t, "idle udp", json_object_get(idle, "udp_stream"));
 }
 
+/* kube_block's verdicts */
+enum { KUBE_NONE, KUBE_OWNS_MAX, KUBE_NOTHING };
+
+/* what kube-proxy's write rule does to a larger max, by version
+ * (analyzer/planner.c ctp_plan_kube_write, near KUBE_PER_CORE) */
+static const char *kube_rule_words(const char *w)
+{
+	if (!strcmp(w, "raise-only"))
+		return "this version only raises it, a larger value stays "
+		       "(kubernetes #103174 in 1.22 - 1.28, #142035 from "
+		       "1.38)";
+	if (!strcmp(w, "exact"))
+		return "this version sets it exactly, LOWERING a larger "
+		       "value at every start (kubernetes #120448: 1.29 - "
+		       "1.35, and 1.36, 1.37 without #142035's cherry-pick; "
+		       "as before 1.22): a sysctl.d or sysctl -w value lasts "
+		       "only until its next start";
+	if (!strcmp(w, "depends-on-patch"))
+		return "in 1.36 and 1.37 the patch release decides whether "
+		       "it also lowers a larger value at every start: it "
+		       "does unless the release carries the cherry-pick of "
+		       "kubernetes #142035 (#142199, #142198)";
+	return "whether it also lowers a larger value at every start "
+	       "depends on its version, not in the input: 1.22 - 1.28 and "
+	       "1.38+ only raise it, 1.29 - 1.37 (before #142035's "
+	       "cherry-picks) and up to 1.21 set it exactly";
+}
+
 /*
  * On a Kubernetes node kube-proxy writes nf_conntrack_max at every
- * start: its configuration is the setting to change.  Returns 1 when
- * that replaces the sysctl.d lines (the node is one, the CPUs known).
+ * start: its configuration is the setting to change.  Returns
+ * KUBE_OWNS_MAX when that replaces the sysctl.d lines (the node is one,
+ * the CPUs known, maxPerCore not 0), KUBE_NOTHING when it also already
+ * gives what the peak needs (nothing to write), else KUBE_NONE.
  */
 static int kube_block(FILE *out, json_t *rc)
 {
 	json_t *k = json_object_get(rc, "kube_proxy"), *v;
 	int sure = json_is_object(k) && !strcmp(str(k, "node"), "yes");
-	char buf[1024];
+	int change = json_is_true(json_object_get(k, "change"));
+	const char *w = str(k, "max_write");
+	int raise = !strcmp(w, "raise-only");
+	int cfile = json_is_string(json_object_get(k, "config_file"));
+	char buf[1024], ver[64];
 	size_t i, used;
 
 	if (!json_is_object(k))
-		return 0;
+		return KUBE_NONE;
 	snprintf(buf, sizeof(buf), "%s: %s",
 		 sure ? "Kubernetes node" : "maybe a Kubernetes node",
 		 str(k, "evidence"));
@@ -190,54 +251,95 @@ static int kube_block(FILE *out, json_t *rc)
 		wrap(out, "kube-proxy sets nf_conntrack_max from the CPU "
 			  "count, unknown here: give --cores N (or a "
 			  "conntrack -S dump, one row per CPU)", 4, 2);
-		return 0;
+		return KUBE_NONE;
 	}
-	if (json_is_true(json_object_get(k, "leaves_max")))
+	if (json_is_string(json_object_get(k, "version")))
+		snprintf(ver, sizeof(ver), "kube-proxy %s (its log)",
+			 str(k, "version"));
+	else
+		snprintf(ver, sizeof(ver), "kube-proxy");
+	if (json_is_true(json_object_get(k, "leaves_max"))) {
 		snprintf(buf, sizeof(buf),
 			 "kube-proxy's conntrack.maxPerCore is 0 (%s): it "
 			 "leaves nf_conntrack_max as it is, so the sysctl.d "
-			 "line below applies; to let kube-proxy set it "
-			 "instead:",
-			 str(k, "max_per_core_source"));
-	else
-		snprintf(buf, sizeof(buf),
-			 "kube-proxy raises nf_conntrack_max at every start to "
-			 "maxPerCore x CPUs, at least min (%s: maxPerCore "
-			 "%.0f, min %.0f; here %.0f CPUs, so %.0f), and never "
-			 "lowers it; a sysctl.d line applies at boot, before "
-			 "kube-proxy starts, and holds only if it is larger. "
-			 "%s:",
+			 "line owns it%s",
 			 str(k, "max_per_core_source"),
+			 json_is_true(json_object_get(rc, "change"))
+				 ? "; to let kube-proxy set it instead:"
+				 : "");
+		fputs("  ", out);
+		wrap(out, buf, 4, 2);
+		if (!json_is_true(json_object_get(rc, "change")))
+			return KUBE_NONE;
+	} else {
+		snprintf(buf, sizeof(buf),
+			 "%s sets nf_conntrack_max at every start to "
+			 "maxPerCore x CPUs, at least min (%s: maxPerCore "
+			 "%.0f, min %.0f; here %.0f CPUs, so %.0f); %s.%s",
+			 ver, str(k, "max_per_core_source"),
 			 num(k, "max_per_core_current"),
 			 num(k, "min_current"), num(k, "cores"),
-			 num(k, "max_now"),
-			 json_is_true(json_object_get(k, "change"))
-				 ? "Set the max in kube-proxy's configuration"
-				 : "Its settings already give what the peak "
-				   "needs here; they are");
-	fputs("  ", out);
-	wrap(out, buf, 4, 2);
-	if (json_is_number(json_object_get(k, "log_set_max"))) {
-		snprintf(buf, sizeof(buf),
-			 "(its log says it last set nf_conntrack_max to %.0f)",
-			 num(k, "log_set_max"));
+			 num(k, "max_now"), kube_rule_words(w),
+			 raise ? ""
+			       : " Change the max only through kube-proxy's "
+				 "conntrack settings, or set "
+				 "conntrack.maxPerCore: 0 so that sysctl.d "
+				 "owns it");
 		fputs("  ", out);
 		wrap(out, buf, 4, 2);
+		if (json_is_number(json_object_get(k, "log_set_max"))) {
+			snprintf(buf, sizeof(buf),
+				 "(its log says it last set nf_conntrack_max "
+				 "to %.0f)",
+				 num(k, "log_set_max"));
+			fputs("  ", out);
+			wrap(out, buf, 4, 2);
+		}
+		if (json_is_number(json_object_get(k, "max_now")) &&
+		    num(rc, "max_current") > num(k, "max_now")) {
+			snprintf(buf, sizeof(buf),
+				 "the max in force, %.0f, is above "
+				 "kube-proxy's %.0f: %s",
+				 num(rc, "max_current"), num(k, "max_now"),
+				 raise ? "something else set it (sysctl -w, a "
+					 "sysctl.d file with the module loaded "
+					 "at boot); kube-proxy leaves it, and "
+					 "it holds after a reboot only if that "
+					 "runs again"
+				 : !strcmp(w, "exact")
+					 ? "something set it after kube-proxy's "
+					   "last start (sysctl -w, another "
+					   "agent); kube-proxy's next start "
+					   "sets it back"
+					 : "something else set it (sysctl -w, "
+					   "sysctl.d); kube-proxy's next start "
+					   "sets it back unless it only "
+					   "raises");
+			fputs("  ", out);
+			wrap(out, buf, 4, 2);
+		}
+		if (!change) {
+			snprintf(buf, sizeof(buf),
+				 "nothing to write: kube-proxy's %.0f holds "
+				 "the peak (it needs %.0f)",
+				 num(k, "max_now"), num(rc, "max_needed"));
+			fputs("  ", out);
+			wrap(out, buf, 4, 2);
+			return sure ? KUBE_NOTHING : KUBE_NONE;
+		}
 	}
-	if (json_is_number(json_object_get(k, "max_now")) &&
-	    num(rc, "max_current") > num(k, "max_now")) {
+	if (cfile) {
 		snprintf(buf, sizeof(buf),
-			 "the max in force, %.0f, is above kube-proxy's %.0f: "
-			 "something else set it (sysctl -w, a sysctl.d file "
-			 "with the module loaded at boot); kube-proxy leaves "
-			 "it, but after a reboot without that it is %.0f",
-			 num(rc, "max_current"), num(k, "max_now"),
-			 num(k, "max_now"));
+			 "# kube-proxy reads --config=%s: set these in that "
+			 "KubeProxyConfiguration (the kube-proxy ConfigMap's "
+			 "config.conf); its values win over the flag "
+			 "defaults its log lists as FLAG: lines",
+			 str(k, "config_file"));
 		fputs("  ", out);
 		wrap(out, buf, 4, 2);
-	}
-	fprintf(out, "  # KubeProxyConfiguration (the kube-proxy ConfigMap's "
-		     "config.conf)\n");
+	} else
+		fprintf(out, "  # KubeProxyConfiguration (the kube-proxy "
+			     "ConfigMap's config.conf)\n");
 	for (const char *p = str(k, "config"), *nl; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (!nl) {
@@ -246,7 +348,10 @@ static int kube_block(FILE *out, json_t *rc)
 		}
 		fprintf(out, "  %.*s\n", (int)(nl - p), p);
 	}
-	fprintf(out, "  # or its flags\n  %s\n", str(k, "flags"));
+	if (!cfile)
+		fprintf(out, "  # or, without a --config file, its flags\n"
+			     "  %s\n",
+			str(k, "flags"));
 	fprintf(out, "  # on this node (%.0f CPUs) it sets nf_conntrack_max = "
 		     "%.0f%s\n",
 		num(k, "cores"), num(k, "max"),
@@ -272,7 +377,9 @@ static int kube_block(FILE *out, json_t *rc)
 		used += (size_t)n;
 	}
 	fputc('\n', out);
-	return sure && !json_is_true(json_object_get(k, "leaves_max"));
+	return sure && !json_is_true(json_object_get(k, "leaves_max"))
+		       ? KUBE_OWNS_MAX
+		       : KUBE_NONE;
 }
 
 static void settings(FILE *out, json_t *rc, json_t *def)
@@ -281,6 +388,7 @@ static void settings(FILE *out, json_t *rc, json_t *def)
 	const char *floor = "";
 	json_t *v, *r;
 	size_t i;
+	int kmode;
 
 	if (json_is_string(json_object_get(rc, "skipped"))) {
 		snprintf(buf, sizeof(buf), "not computed: %s",
@@ -327,62 +435,116 @@ static void settings(FILE *out, json_t *rc, json_t *def)
 		snprintf(buf, sizeof(buf),
 			 "no change: the settings in force, nf_conntrack_max "
 			 "%.0f and nf_conntrack_buckets %.0f, already hold "
-			 "this peak; %s:",
+			 "this peak%s",
 			 num(rc, "max"), num(rc, "buckets"),
 			 json_is_object(json_object_get(rc, "kube_proxy"))
-				 ? "where they are set"
-				 : "as a sysctl.d file they are");
+				 ? "; where the max is set:"
+				 : "");
 		fputs("  ", out);
 		wrap(out, buf, 2, 2);
+		kmode = kube_block(out, rc);
+		if (kmode == KUBE_NONE) {
+			/* write nothing; one line on pinning them */
+			if (json_array_size(json_object_get(rc, "sysctl")) > 1)
+				snprintf(buf, sizeof(buf),
+					 "nothing to write. To pin today's "
+					 "values anyway, the lines \"%s\" and "
+					 "\"%s\" in a file under "
+					 "/etc/sysctl.d/ are enough (they "
+					 "apply only if nf_conntrack is "
+					 "loaded by then)",
+					 json_string_value(json_array_get(
+						 json_object_get(rc, "sysctl"),
+						 0)),
+					 json_string_value(json_array_get(
+						 json_object_get(rc, "sysctl"),
+						 1)));
+			else
+				snprintf(buf, sizeof(buf),
+					 "nothing to write. To pin today's "
+					 "values anyway: \"%s\" in a file "
+					 "under /etc/sysctl.d/ (applied only "
+					 "if nf_conntrack is loaded by then) "
+					 "and \"%s\" under /etc/modprobe.d/ "
+					 "(this kernel's buckets sysctl is "
+					 "read-only)",
+					 json_string_value(json_array_get(
+						 json_object_get(rc, "sysctl"),
+						 0)),
+					 str(rc, "modprobe"));
+			fputs("  ", out);
+			wrap(out, buf, 4, 2);
+		}
+		fputc('\n', out);
+		goto reasons;
 	} else if (json_is_string(json_object_get(rc, "max_move")) &&
 		   strcmp(str(rc, "max_move"), "set") != 0) {
 		char m[96], b[96];
 
+		/* --to-kernel: "projected" where today's value followed the
+		 * old kernel's default and the new one's is shown */
+		const char *pm = json_is_true(json_object_get(
+					 rc, "max_current_projected"))
+					 ? " (projected)"
+					 : "";
+		const char *pb = json_is_true(json_object_get(
+					 rc, "buckets_current_projected"))
+					 ? " (projected)"
+					 : "";
+
 		if (!strcmp(str(rc, "max_move"), "keep"))
-			snprintf(m, sizeof(m), "keep nf_conntrack_max %.0f",
-				 num(rc, "max"));
+			snprintf(m, sizeof(m), "keep nf_conntrack_max %.0f%s",
+				 num(rc, "max"), pm);
 		else
 			snprintf(m, sizeof(m),
-				 "%s nf_conntrack_max %.0f -> %.0f",
+				 "%s nf_conntrack_max %.0f%s -> %.0f",
 				 str(rc, "max_move"), num(rc, "max_current"),
-				 num(rc, "max"));
+				 pm, num(rc, "max"));
 		if (!strcmp(str(rc, "buckets_move"), "keep") ||
 		    !strcmp(str(rc, "buckets_move"), "set"))
-			snprintf(b, sizeof(b), "%s nf_conntrack_buckets %.0f",
-				 str(rc, "buckets_move"), num(rc, "buckets"));
+			snprintf(b, sizeof(b),
+				 "%s nf_conntrack_buckets %.0f%s",
+				 str(rc, "buckets_move"), num(rc, "buckets"),
+				 !strcmp(str(rc, "buckets_move"), "keep") ? pb
+									  : "");
 		else
 			snprintf(b, sizeof(b),
-				 "%s nf_conntrack_buckets %.0f -> %.0f",
+				 "%s nf_conntrack_buckets %.0f%s -> %.0f",
 				 str(rc, "buckets_move"),
-				 num(rc, "buckets_current"),
+				 num(rc, "buckets_current"), pb,
 				 num(rc, "buckets"));
 		snprintf(buf, sizeof(buf), "change: %s; %s", m, b);
 		fputs("  ", out);
 		wrap(out, buf, 2, 2);
 	}
-	if (kube_block(out, rc)) {
+	kmode = kube_block(out, rc);
+	if (kmode == KUBE_OWNS_MAX) {
 		/* kube-proxy owns the max; the buckets stay a module
-		 * parameter (it only raises hashsize to max / 4) */
-		fprintf(out, "  # /etc/sysctl.d/90-conntrack.conf: nothing "
-			     "for nf_conntrack_max (kube-proxy writes it)\n");
+		 * parameter (it only raises hashsize to max / 4): no
+		 * sysctl.d file, so no modules-load.d line for it */
+		fprintf(out, "  # /etc/modprobe.d/nf_conntrack.conf: the "
+			     "table's size (kube-proxy sets the max, not "
+			     "the buckets)\n  %s\n",
+			str(rc, "modprobe"));
 	} else {
 		fprintf(out, "  # /etc/sysctl.d/90-conntrack.conf\n");
 		json_array_foreach(json_object_get(rc, "sysctl"), i, v)
 			fprintf(out, "  %s\n", json_string_value(v));
+		fprintf(out, "  # /etc/modprobe.d/nf_conntrack.conf\n  %s\n",
+			str(rc, "modprobe"));
+		if (json_is_string(json_object_get(rc, "modules_load")))
+			fprintf(out, "  # /etc/modules-load.d/nf_conntrack.conf: "
+				     "load the module before the sysctl.d "
+				     "file applies\n  %s\n",
+				str(rc, "modules_load"));
 	}
-	fprintf(out, "  # /etc/modprobe.d/nf_conntrack.conf\n  %s\n",
-		str(rc, "modprobe"));
-	if (json_is_string(json_object_get(rc, "modules_load")))
-		fprintf(out, "  # /etc/modules-load.d/nf_conntrack.conf: load "
-			     "the module before the sysctl.d file applies\n"
-			     "  %s\n",
-			str(rc, "modules_load"));
 	if (json_array_size(json_object_get(rc, "apply_now"))) {
 		fprintf(out, "  # now, as root in the host's own namespace\n");
 		json_array_foreach(json_object_get(rc, "apply_now"), i, v)
 			fprintf(out, "  %s\n", json_string_value(v));
 	}
 	fputc('\n', out);
+reasons:
 	json_array_foreach(json_object_get(rc, "reasons"), i, v) {
 		fprintf(out, "  %2zu. ", i + 1);
 		wrap(out, json_string_value(v), 6, 6);

@@ -43,6 +43,9 @@ typedef struct ctp_inventory {
 	ctp_tallies family, protocol, state, zone;
 	/* "table" */
 	ctp_host_num count, max, buckets;
+	/* --to-kernel: max or buckets is the new kernel's default for this
+	 * host (a projection, not a value read) */
+	int max_projected, buckets_projected;
 	int has_headroom;
 	int64_t headroom;
 	double headroom_pct;  /* rounded to 2 decimals */

@@ -106,6 +106,20 @@ typedef struct ctp_plan_input {
 						    * "flags", "default" */
 	int kp_has_set_max;
 	uint64_t kp_set_max;
+	/* its version from its log (kp_version "" unknown), a --config
+	 * file in effect (its path), and the TCP established timeout it
+	 * sets at every start (kp_has_tcp_est: from its flags or
+	 * configuration; else its default, 86400 s) */
+	char kp_version[40];
+	unsigned kp_major, kp_minor;
+	int kp_config_flag;
+	char kp_config_path[128];
+	/* --to-kernel: cur_max / cur_buckets are the new kernel's default
+	 * (a projection: today's followed the old kernel's default) */
+	int cur_max_projected, cur_buckets_projected;
+	int kp_has_tcp_est;
+	uint64_t kp_tcp_est;
+	const char *kp_tcp_est_src; /* "configuration", "flags" */
 	/* --to-kernel: kernel is the one about to be rolled out and from
 	 * the one it replaces; the reasons say what changes (defaults for
 	 * mem_kb, hash, chain limit).  has_from 0: no upgrade */
@@ -183,11 +197,25 @@ typedef struct ctp_plan_result {
 /*
  * What kube-proxy writes to nf_conntrack_max on a node of `cores` CPUs
  * with conntrack.maxPerCore per_core and conntrack.min min: 0 when
- * per_core is 0 (it leaves the max alone).  It only ever raises the
- * max: a larger value in force stays.
+ * per_core is 0 (it leaves the max alone).  Whether it also lowers a
+ * larger value in force depends on its version: ctp_plan_kube_write.
  */
 uint64_t ctp_plan_kube_max(uint64_t per_core, uint64_t min,
 			   unsigned cores);
+
+/* How kube-proxy writes nf_conntrack_max at each start, by version */
+typedef enum ctp_kube_write {
+	CTP_KUBE_WRITE_UNKNOWN = 0, /* version unknown */
+	CTP_KUBE_WRITE_RAISE,       /* only when the value is lower */
+	CTP_KUBE_WRITE_EXACT,       /* whenever it differs: lowers too */
+	CTP_KUBE_WRITE_PATCH,       /* 1.36, 1.37: the patch release
+				     * decides (a cherry-pick) */
+} ctp_kube_write;
+
+/* major 0: unknown */
+ctp_kube_write ctp_plan_kube_write(unsigned major, unsigned minor);
+/* "unknown", "raise-only", "exact", "depends-on-patch" */
+const char *ctp_plan_kube_write_name(ctp_kube_write w);
 
 /*
  * Recommend.  max keeps the margin at the peak, and is never below the
@@ -247,6 +275,12 @@ typedef struct ctp_idle_class {
 		double freed_pct;
 	} what_if[2];
 	size_t nwhat;
+	/* on a Kubernetes node, kube-proxy writes the TCP established
+	 * timeout at every start: owner "kube-proxy" (NULL: none), the
+	 * value it writes and where that comes from ("flags",
+	 * "configuration", "default") */
+	const char *owner, *owner_source;
+	uint64_t owner_timeout_s;
 } ctp_idle_class;
 
 /* The "headroom" section (docs/report.md). */

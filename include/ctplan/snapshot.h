@@ -329,6 +329,21 @@ typedef struct ctp_kube_proxy {
 	uint64_t set_max, set_hashsize;
 	/* the input of each kind, for the report (first seen) */
 	uint16_t config_input, flags_input, log_input;
+	/* its version from the log's startup line ("Version info"
+	 * version="v1.30.0..." or "Version: v1.12.5"): has_version, the
+	 * numbers, the text as logged (the last start wins) */
+	int has_version;
+	unsigned ver_major, ver_minor, ver_patch;
+	char version[40];
+	/* a non-empty --config=FILE among its flags: that file's values
+	 * win over the flags (config_path, cut to fit) */
+	int config_flag;
+	char config_path[128];
+	/* conntrack.tcpEstablishedTimeout /
+	 * --conntrack-tcp-timeout-established, in seconds (0: leaves it) */
+	int has_tcp_established;
+	uint64_t tcp_established_s;
+	unsigned tcp_established_from;
 } ctp_kube_proxy;
 
 ctp_kube_proxy *ctp_snapshot_kube_proxy_mut(ctp_snapshot *snap);
