@@ -330,13 +330,14 @@ static int kube_block(FILE *out, json_t *rc)
 	}
 	if (cfile) {
 		snprintf(buf, sizeof(buf),
-			 "# kube-proxy reads --config=%s: set these in that "
-			 "KubeProxyConfiguration (the kube-proxy ConfigMap's "
-			 "config.conf); its values win over the flag "
-			 "defaults its log lists as FLAG: lines",
+			 "kube-proxy reads --config=%s: set these in that "
+			 "file (the kube-proxy ConfigMap's config.conf); its "
+			 "values win over the flag defaults its log lists as "
+			 "FLAG: lines",
 			 str(k, "config_file"));
 		fputs("  ", out);
 		wrap(out, buf, 4, 2);
+		fprintf(out, "  # KubeProxyConfiguration (--config)\n");
 	} else
 		fprintf(out, "  # KubeProxyConfiguration (the kube-proxy "
 			     "ConfigMap's config.conf)\n");
