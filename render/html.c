@@ -645,6 +645,20 @@ static void findings(FILE *out, json_t *arr)
 	fputs("</table>\n", out);
 }
 
+/* kube_proxy.max_write in words (render/text_plan.c says more) */
+static const char *kube_write_words(const char *w)
+{
+	if (w && !strcmp(w, "raise-only"))
+		return "this version only raises it";
+	if (w && !strcmp(w, "exact"))
+		return "this version sets it exactly, lowering a larger value";
+	if (w && !strcmp(w, "depends-on-patch"))
+		return "whether it lowers a larger value depends on its patch "
+		       "release";
+	return "whether it lowers a larger value depends on its version, "
+	       "not in the input";
+}
+
 /* the planner's settings ("recommendation") and "checks", if any */
 static void settings(FILE *out, json_t *root)
 {
@@ -667,8 +681,8 @@ static void settings(FILE *out, json_t *root)
 		      "planned peak; nothing to write", out);
 		if (kube) {
 			fputs(" (Kubernetes node: kube-proxy writes "
-			      "nf_conntrack_max at every start, ", out);
-			esc(out, sval(kp, "max_write"));
+			      "nf_conntrack_max at every start; ", out);
+			esc(out, kube_write_words(sval(kp, "max_write")));
 			fputs(")", out);
 		}
 		fputs(".</p>\n<ul>\n", out);
@@ -687,7 +701,7 @@ static void settings(FILE *out, json_t *root)
 			esc(out, sval(kp, "evidence"));
 			fputs("): kube-proxy writes nf_conntrack_max at every "
 			      "start (", out);
-			esc(out, sval(kp, "max_write"));
+			esc(out, kube_write_words(sval(kp, "max_write")));
 			fputs("); its KubeProxyConfiguration", out);
 			if (cfile) {
 				fputs(" (--config=", out);

@@ -46,6 +46,12 @@ assert r["peak_source"] == "count" and r["peak"] == 35, r
 "$ctplan" analyze -q "$lab/conntrack_-L" "$lab/sysctl_-a" >"$tmp/lab.txt"
 grep -q "no change: the settings in force, nf_conntrack_max 262144 and" \
 	"$tmp/lab.txt" || fail "a healthy host is told: no change"
+# no change writes nothing: no files, no apply or where steps, one line
+# on pinning today's values with sysctl.d
+grep -qE '^  # /etc/|^  options nf_conntrack|^  nf_conntrack$|^ +[0-9]+\. (apply|where):' \
+	"$tmp/lab.txt" && fail "no change: files to install or apply steps printed"
+grep -q '^  nothing to write. To pin today' "$tmp/lab.txt" ||
+	fail "no change: 'nothing to write' missing"
 # the EKS collector's file (-S then -L) with the sysctls, no meminfo
 report "$tmp/eks.json" "$lab/conntrack.txt" "$lab/sysctl_-a"
 json "$tmp/eks.json" 'assert r["max"] == 262144 and not r["change"], r' ||

@@ -151,6 +151,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 t, h, r = d["table"], d["hash"], d["recommendation"]
 assert (t["max"], t["buckets"]) == (8192, 8192), t
+assert t["max_projected"] and t["buckets_projected"], t
+assert r["max_current_projected"] and r["buckets_current_projected"], r
 assert h["kernel"] == "6.1.20" and h["kernel_source"] == "--to-kernel", h
 assert h["chain_limit"]["refuse_from"] == 52, h["chain_limit"]
 f = {x["code"]: x for x in d["findings"]}
@@ -162,6 +164,17 @@ assert "jhash2-netmix -> siphash48" in u and "5.14.21" in u, u
 assert r["max"] >= 16000 and r["kernel"] == "6.1.20", r
 assert any(x.startswith("upgrade 5.14.21 -> 6.1.20") for x in r["reasons"]), r["reasons"]
 PY
+# the text labels the projections and says how full, not a negative
+# headroom
+expect 0 "$ctplan" analyze --to-kernel 6.1 "$host"
+grep -qE "^  max +8192  projected: the new kernel's default" "$tmp/out" ||
+	fail "--to-kernel 6.1: max not labelled projected"
+grep -qE '^  headroom +none: 146% full, 3808 entries over the projected max' \
+	"$tmp/out" || fail "--to-kernel 6.1: fill over max not said as % full"
+grep -qE 'raise nf_conntrack_max 8192 \(projected\) -> ' "$tmp/out" ||
+	fail "--to-kernel 6.1: the change from a projected max not labelled"
+sed -n '/^Table and headroom/,/^Entries/p' "$tmp/out" | grep -q -- '-46\.4' &&
+	fail "--to-kernel 6.1: negative headroom in the table section"
 # a max that is set is kept across the upgrade
 sed 's/nf_conntrack_max = 32768/nf_conntrack_max = 50000/' "$host/sysctl_-a" \
 	>"$tmp/set_sysctl"
