@@ -390,6 +390,25 @@ static void test_report(void **state)
 	ctp_snapshot_free(snap);
 }
 
+/* kube-proxy's write rule of nf_conntrack_max by version
+ * (analyzer/planner.c, near KUBE_PER_CORE: #103174, #120448, #142035) */
+static void test_kube_write(void **state)
+{
+	(void)state;
+	assert_int_equal(ctp_plan_kube_write(0, 0), CTP_KUBE_WRITE_UNKNOWN);
+	assert_int_equal(ctp_plan_kube_write(1, 12), CTP_KUBE_WRITE_EXACT);
+	assert_int_equal(ctp_plan_kube_write(1, 21), CTP_KUBE_WRITE_EXACT);
+	assert_int_equal(ctp_plan_kube_write(1, 22), CTP_KUBE_WRITE_RAISE);
+	assert_int_equal(ctp_plan_kube_write(1, 28), CTP_KUBE_WRITE_RAISE);
+	assert_int_equal(ctp_plan_kube_write(1, 29), CTP_KUBE_WRITE_EXACT);
+	assert_int_equal(ctp_plan_kube_write(1, 35), CTP_KUBE_WRITE_EXACT);
+	assert_int_equal(ctp_plan_kube_write(1, 36), CTP_KUBE_WRITE_PATCH);
+	assert_int_equal(ctp_plan_kube_write(1, 37), CTP_KUBE_WRITE_PATCH);
+	assert_int_equal(ctp_plan_kube_write(1, 38), CTP_KUBE_WRITE_RAISE);
+	assert_string_equal(ctp_plan_kube_write_name(CTP_KUBE_WRITE_PATCH),
+			    "depends-on-patch");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_recommendation_holds),
 		cmocka_unit_test(test_compute_rules),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_kube_write),
 	};
 
 	return cmocka_run_group_tests_name("analyzer/planner", tests, NULL,

@@ -132,6 +132,61 @@ static void test_rows(void **state)
 	}
 }
 
+/* the startup line's version (both forms), --config, the TCP timeout
+ * from flags (a Go duration) and from a configuration (which wins) */
+static void test_version_config(void **state)
+{
+	fixture fx;
+	const ctp_kube_proxy *kp;
+
+	(void)state;
+	fx_open_path(&fx, "var_log/kube-proxy.log");
+	feed(&fx, "I1126 18:58:02.114316       1 flags.go:64] FLAG: "
+		  "--config=\"/var/lib/kube-proxy-config/config\"\n"
+		  "I1126 18:58:02.114334       1 flags.go:64] FLAG: "
+		  "--conntrack-tcp-timeout-established=\"24h0m0s\"\n"
+		  "I1126 18:58:02.161902       1 server.go:846] \"Version "
+		  "info\" version=\"v1.30.0-eks-036c24b\"\n");
+	kp = ctp_snapshot_kube_proxy(fx.snap);
+	assert_true(kp->has_version);
+	assert_int_equal(kp->ver_major, 1);
+	assert_int_equal(kp->ver_minor, 30);
+	assert_int_equal(kp->ver_patch, 0);
+	assert_string_equal(kp->version, "v1.30.0-eks-036c24b");
+	assert_true(kp->config_flag);
+	assert_string_equal(kp->config_path,
+			    "/var/lib/kube-proxy-config/config");
+	assert_true(kp->has_tcp_established);
+	assert_int_equal(kp->tcp_established_s, 86400);
+	assert_int_equal(kp->tcp_established_from, CTP_KP_FLAGS);
+	fx_close(&fx);
+
+	/* an old release's words; an empty --config is none */
+	fx_open_path(&fx, "var_log/kube-proxy.log");
+	feed(&fx, "I0322 02:18:37.187902       1 server.go:447] Version: "
+		  "v1.12.5\n"
+		  "I0322 02:18:37.114316       1 flags.go:64] FLAG: "
+		  "--config=\"\"\n");
+	kp = ctp_snapshot_kube_proxy(fx.snap);
+	assert_true(kp->has_version);
+	assert_int_equal(kp->ver_minor, 12);
+	assert_string_equal(kp->version, "v1.12.5");
+	assert_false(kp->config_flag);
+	fx_close(&fx);
+
+	fx_open_path(&fx, "var/lib/kube-proxy/config.conf");
+	feed(&fx, "apiVersion: kubeproxy.config.k8s.io/v1alpha1\n"
+		  "conntrack:\n"
+		  "  tcpEstablishedTimeout: 2h30m0s\n"
+		  "kind: KubeProxyConfiguration\n"
+		  "--conntrack-tcp-timeout-established=24h0m0s\n");
+	kp = ctp_snapshot_kube_proxy(fx.snap);
+	assert_int_equal(kp->tcp_established_s, 9000);
+	assert_int_equal(kp->tcp_established_from, CTP_KP_CONFIG);
+	assert_false(kp->has_version);
+	fx_close(&fx);
+}
+
 /* a file not named for kube-proxy is only taken from its first lines */
 static void test_sniff(void **state)
 {
@@ -192,6 +247,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_sniff),
+		cmocka_unit_test(test_version_config),
 		cmocka_unit_test(test_bad),
 	};
 	return cmocka_run_group_tests_name("kubeproxy", tests, NULL, NULL);
