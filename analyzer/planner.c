@@ -592,19 +592,32 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 	 * file then): a sure node, the CPUs known, maxPerCore not 0 */
 	int kube_owns = in->k8s_level == CTP_K8S_NODE && res->kube_known &&
 			!res->kube_leaves;
+	char kube_back[128] = "";
 
 	fmt_bytes(mem, sizeof(mem), (double)res->memory_bytes);
+	/* a kube-proxy that may lower a larger max in force at its next
+	 * start: say what it sets and whether that holds the peak */
+	if (kube_owns && res->kube_max_now && res->kube_max_now < res->max &&
+	    ctp_plan_kube_write(in->kp_major, in->kp_minor) !=
+		    CTP_KUBE_WRITE_RAISE)
+		snprintf(kube_back, sizeof(kube_back),
+			 "; on this node kube-proxy's next start may set it "
+			 "to %llu, which %s the peak",
+			 (unsigned long long)res->kube_max_now,
+			 res->kube_max_now >= res->max_needed ? "also holds"
+							       : "does not hold");
 	if (!strcmp(res->max_floor, "in force")) {
 		if (add_reason(arr, "nf_conntrack_max %llu (in force, kept): "
 			       "the peak of %s%llu entries (%s) needs %llu with "
 			       "the %.0f%% margin; it leaves %s%.2f%% free. A max "
 			       "is never lowered without --allow-shrink: a "
 			       "smaller one frees no memory until entries "
-			       "exist, and drops flows if the peak was missed",
+			       "exist, and drops flows if the peak was missed%s",
 			       (unsigned long long)res->max, least,
 			       (unsigned long long)in->peak, peak_src,
 			       (unsigned long long)res->max_needed,
-			       100 * o->margin, most, res->headroom_pct))
+			       100 * o->margin, most, res->headroom_pct,
+			       kube_back))
 			return CTP_EFAIL;
 	} else if (!strcmp(res->max_floor, "kernel default")) {
 		if (add_reason(arr, "nf_conntrack_max %llu: the kernel's own "

@@ -54,6 +54,9 @@ joined "$tmp/a.txt" | grep -q 'LOWERING a larger value' &&
 	grep -q 'conntrack.maxPerCore: 0 so that sysctl.d owns it' ||
 	fail "eks-node: 1.30's exact write rule and the robust way not said"
 grep -q 'never lowers' "$tmp/a.txt" && fail "eks-node: 'never lowers' on 1.30"
+joined "$tmp/a.txt" |
+	grep -q "kube-proxy's next start may set it to 131072, which also holds the peak" ||
+	fail "eks-node: the kept max does not say kube-proxy may lower it"
 # no change: nothing to write, and no step about a line not printed
 grep -q '^  nothing to write: kube-proxy' "$tmp/a.txt" ||
 	fail "eks-node: no 'nothing to write'"
