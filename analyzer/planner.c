@@ -593,6 +593,7 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 	int kube_owns = in->k8s_level == CTP_K8S_NODE && res->kube_known &&
 			!res->kube_leaves;
 	char kube_back[128] = "";
+	ctp_kube_write kw = ctp_plan_kube_write(in->kp_major, in->kp_minor);
 
 	fmt_bytes(mem, sizeof(mem), (double)res->memory_bytes);
 	/* a kube-proxy that may lower a larger max in force at its next
@@ -700,9 +701,13 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 			       (unsigned long long)res->buckets,
 			       (unsigned long long)CTP_HASHSIZE_MAX_FACTOR *
 				       res->buckets,
-			       ctp_plan_kube_write(in->kp_major, in->kp_minor) ==
-					       CTP_KUBE_WRITE_EXACT
-				       ? ""
+			       kw == CTP_KUBE_WRITE_EXACT ? ""
+			       : kw == CTP_KUBE_WRITE_RAISE
+				       ? "; this kube-proxy only raises the "
+					 "max, so that larger one stays (its "
+					 "entries take memory only as flows "
+					 "come, but the table may grow past the "
+					 "planned max)"
 				       : " (a kube-proxy that only raises the "
 					 "max keeps the larger one)",
 			       res->buckets_move == CTP_PLAN_RAISE ||
