@@ -271,8 +271,20 @@ static int ns_section(const ctp_analysis *a, ctp_inventory *inv,
 		return CTP_ENOMEM;
 	inv->shared_table =
 		ctp_kernel_hash_era_info(ctp_kernel_hash_era(&kv))->shared_table;
+	for (size_t i = 0; i < n; i++)
+		if (*ctp_host_ns_label(h, i))
+			inv->own_is_root = 1;
 	for (size_t i = 0; i < n; i++) {
-		struct ctp_inv_ns *r = &inv->ns[inv->nns++];
+		struct ctp_inv_ns *r;
+
+		/* the unlabelled inputs without a listing or a count (a
+		 * kernel log, counters) show no namespace of their own:
+		 * no row "0 listed" for a table nobody listed */
+		if (!*ctp_host_ns_label(h, i) &&
+		    !ctp_host_ns_entries(h, i) &&
+		    !ctp_host_has_listing(h) && !inv->count.known)
+			continue;
+		r = &inv->ns[inv->nns++];
 		r->ns = ctp_host_ns_label(h, i);
 		r->entries = ctp_host_ns_entries(h, i);
 		inv->entries_all += r->entries;
@@ -287,6 +299,10 @@ static int ns_section(const ctp_analysis *a, ctp_inventory *inv,
 					      (double)max
 				    : NAN;
 	}
+	/* a log's namespace is another one only if it cannot be one of
+	 * those listed: their inodes are never in the input */
+	inv->ns_min = inv->nns > ni ? inv->nns : ni;
+	inv->ns_max = inv->nns + ni;
 	for (size_t j = 0; j < ni; j++) {
 		struct ctp_inv_ns *r = &inv->ns[inv->nns++];
 		r->ns = NULL;

@@ -130,7 +130,10 @@ static json_t *ns_json(const ctp_inventory *inv)
 	if (!list)
 		return NULL;
 	/* pack "o" steals list */
-	o = json_pack("{s:b, s:I, s:o, s:o}", "shared_table",
+	o = json_pack("{s:I, s:I, s:b, s:b, s:I, s:o, s:o}", "count_min",
+		      (json_int_t)inv->ns_min, "count_max",
+		      (json_int_t)inv->ns_max, "own_is_root",
+		      inv->own_is_root, "shared_table",
 		      inv->shared_table, "entries_listed",
 		      (json_int_t)inv->entries_all, "load_all",
 		      isfinite(inv->load_all)

@@ -241,6 +241,8 @@ static void namespaces(tctx *t, json_t *ns)
 	json_t *r;
 	size_t i;
 	int w = 6;
+	const char *own;
+	long long nmin, nmax;
 
 	if (!json_is_object(ns))
 		return;
@@ -252,22 +254,37 @@ static void namespaces(tctx *t, json_t *ns)
 	}
 	if (w > 40)
 		w = 40;
+	own = json_is_true(json_object_get(ns, "own_is_root")) ? "(host)"
+								: "(captured)";
+	if ((int)strlen(own) > w)
+		w = (int)strlen(own);
+	/* a namespace the kernel log names may be one of those listed */
+	nmin = json_integer_value(json_object_get(ns, "count_min"));
+	nmax = json_integer_value(json_object_get(ns, "count_max"));
+	fprintf(t->out, "  %-12s ", "namespaces");
+	if (nmin == nmax)
+		fprintf(t->out, "%lld; ", nmin);
+	else
+		fprintf(t->out, "%lld %s %lld (the kernel log's may be %s)\n"
+				"  %-12s ",
+			nmin, nmax == nmin + 1 ? "or" : "to", nmax,
+			nmax - nmin == 1 && !strcmp(own, "(captured)")
+				? "the one captured"
+				: "one listed",
+			"");
 	if (json_is_true(json_object_get(ns, "shared_table"))) {
-		fprintf(t->out, "  %-12s %zu; one hash table shared by all "
-				"(4.7+): %lld entries listed",
-			"namespaces", json_array_size(json_object_get(ns,
-								    "list")),
-			(long long)json_integer_value(
-				json_object_get(ns, "entries_listed")));
+		fprintf(t->out, "one hash table shared by all (4.7+)");
+		if (json_integer_value(json_object_get(ns, "entries_listed")))
+			fprintf(t->out, ": %lld entries listed",
+				(long long)json_integer_value(json_object_get(
+					ns, "entries_listed")));
 		if (json_is_number(json_object_get(ns, "load_all")))
 			fprintf(t->out, ", %.3g nodes per bucket",
 				json_number_value(json_object_get(ns,
 								  "load_all")));
 		fputc('\n', t->out);
 	} else {
-		fprintf(t->out, "  %-12s %zu; one hash table each (< 4.7)\n",
-			"namespaces",
-			json_array_size(json_object_get(ns, "list")));
+		fprintf(t->out, "one hash table each (< 4.7)\n");
 	}
 	json_array_foreach(json_object_get(ns, "list"), i, r) {
 		json_t *pct = json_object_get(r, "pct_of_max");
@@ -283,8 +300,7 @@ static void namespaces(tctx *t, json_t *ns)
 					r, "table_full_messages")));
 			continue;
 		}
-		fprintf(t->out, "%-*.*s %8lld listed", w, w,
-			*l ? l : "(host)",
+		fprintf(t->out, "%-*.*s %8lld listed", w, w, *l ? l : own,
 			(long long)json_integer_value(
 				json_object_get(r, "entries_listed")));
 		if (json_is_number(json_object_get(r, "count")))

@@ -69,6 +69,15 @@ typedef struct ctp_inventory {
 		double pct_of_max;  /* NAN: max unknown */
 	} *ns;
 	size_t nns;
+	/* 1: the unlabelled namespace ("") is the host's own (root): the
+	 * input also holds dumps labelled with other namespaces, as a
+	 * bundle that ran each command in every namespace (sos); else it
+	 * is only the one the capture ran in, which may be any */
+	int own_is_root;
+	/* the namespaces the input proves, at least and at most: a
+	 * namespace the kernel log names may be one of those listed (their
+	 * inodes are not in the input) */
+	size_t ns_min, ns_max;
 	int shared_table;
 	uint64_t entries_all;   /* listed, all namespaces */
 	double load_all;        /* 2 x entries_all / buckets; NAN unknown */

@@ -58,6 +58,35 @@ got=$(q "[(r['inode'], r['table_full_messages']) for r in $n['list'] if r['names
 	<"$tmp/d.json")
 [ "$got" = "[(4026532567, 2)]" ] || fail "kernel log namespace: got '$got'"
 
+# sos ran each command in every namespace: its unlabelled dump is the
+# host's own (root) namespace
+[ "$(q "$n['own_is_root'], $n['count_min'], $n['count_max']" <"$tmp/a.json")" = \
+	"True 3 3" ] || fail "sos: the unlabelled dump is not the root's"
+grep -q '^               (host)  ' "$tmp/a.txt" || fail "sos: no (host) row"
+
+# a capture run inside one namespace (every command under ip netns exec)
+# whose kernel log names netns 4026532174: which namespace was captured
+# is unknown, so it is not "(host)", and the log's namespace may be the
+# one captured: 1 or 2 namespaces, not 2
+run --format json samples/lab-6.18-overflow 2>/dev/null >"$tmp/f.json"
+[ "$(q "$n['own_is_root'], $n['count_min'], $n['count_max'], \
+[(r['namespace'], r['inode']) for r in $n['list']]" <"$tmp/f.json")" = \
+	"False 1 2 [('', None), (None, 4026532174)]" ] ||
+	fail "overflow: namespaces $(q "$n" <"$tmp/f.json")"
+run samples/lab-6.18-overflow >"$tmp/f.txt" 2>/dev/null
+grep -q '^  namespaces   1 or 2 (the kernel log.s may be the one captured)$' \
+	"$tmp/f.txt" || fail "overflow: namespaces line"
+grep -q '^               (captured) ' "$tmp/f.txt" || fail "overflow: (captured) row"
+! grep -q '(host)' "$tmp/f.txt" || fail "overflow: a (host) namespace invented"
+# a kernel log and counters, no listing and no count: no row "0 listed"
+# for a table nobody listed, one namespace (the log's)
+run --format json samples/kmsg/lab-6.18/before-flush 2>/dev/null >"$tmp/g.json"
+[ "$(q "$n['count_min'], $n['count_max'], [r['inode'] for r in $n['list']]" \
+	<"$tmp/g.json")" = "1 1 [4026532177]" ] ||
+	fail "kmsg: namespaces $(q "$n" <"$tmp/g.json")"
+run samples/kmsg/lab-6.18/before-flush >"$tmp/g.txt" 2>/dev/null
+! grep -qE '\(host\)|0 listed' "$tmp/g.txt" || fail "kmsg: an empty namespace row"
+
 # one namespace only: no namespaces block
 run --format json samples/lab-6.18 2>/dev/null >"$tmp/e.json"
 [ "$(q "$n" <"$tmp/e.json")" = None ] || fail "one namespace: a namespaces block"
