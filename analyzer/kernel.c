@@ -534,6 +534,22 @@ static const ctp_gc_evict_rule gc_rules[] = {
 	  "entries not assured or TCP closing while count >= max / 100 * 95" },
 };
 
+/*
+ * [6.1] nf_conntrack_core.c: "#define GC_SCAN_INTERVAL_MAX (60ul * HZ)",
+ * "#define GC_SCAN_INTERVAL_MIN (1ul * HZ)"; gc_worker() ends with
+ * "next_run = clamp(next_run, GC_SCAN_INTERVAL_MIN, GC_SCAN_INTERVAL_MAX)"
+ * and "queue_delayed_work(..., &gc_work->dwork, next_run)";
+ * __nf_conntrack_alloc() only sets "conntrack_gc_work.early_drop = true"
+ * and queues nothing, so the armed pass runs when it was scheduled.
+ * Earlier releases tuned the interval otherwise and were not read.
+ */
+unsigned ctp_kernel_gc_pass_max_s(const ctp_kver *v)
+{
+	static const ctp_kver v61 = { 6, 1, 0 };
+
+	return ctp_kver_cmp(v, &v61) >= 0 ? 60 : 0;
+}
+
 const ctp_gc_evict_rule *ctp_kernel_gc_evict(const ctp_kver *v)
 {
 	static const ctp_kver v410 = { 4, 10, 0 }, v414 = { 4, 14, 0 };

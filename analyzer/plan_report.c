@@ -393,6 +393,9 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 	in->cores = ctp_host_cores(host)->known
 			    ? (unsigned)ctp_host_cores(host)->value
 			    : 0;
+	in->cores_given = ctp_host_cores(host)->known &&
+			  ctp_host_cores(host)->source &&
+			  !strcmp(ctp_host_cores(host)->source, "--cores");
 	{
 		const ctp_slab_info *sl = ctp_snapshot_slab(snap);
 		if (sl) {
@@ -466,6 +469,10 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 		in->ext_mask |= CTP_EXT_ECACHE;
 	in->evictable = m->total ? (double)m->evictable / (double)m->total
 				 : o->evictable;
+	in->evict_listed = m->total;
+	in->evict_counted = ctp_host_count(host)->known
+				    ? ctp_host_count(host)->value
+				    : 0;
 	in->gc_evictable = m->total ? (double)m->gc_evictable /
 					      (double)m->total
 				    : NAN;

@@ -259,6 +259,53 @@ double ctp_plan_full_drop_p(const ctp_evict_rule *r, double buckets,
 	return exp(2 * evictable * log1p(-w / buckets));
 }
 
+int ctp_plan_sample_small(uint64_t listed, uint64_t counted)
+{
+	return listed < 100 || (counted && listed < counted / 10);
+}
+
+const char *ctp_plan_fmt_share(char *buf, size_t size, double p,
+			       int small)
+{
+	double v = 100 * p;
+
+	if (!isfinite(v))
+		snprintf(buf, size, "-");
+	else if (v > 0 && v < 0.01)
+		snprintf(buf, size, "under 0.01%%");
+	else if (!small)
+		snprintf(buf, size, "%.3g%%", v);
+	else if (v >= 9.95)
+		snprintf(buf, size, "%.0f%%", v);
+	else if (v >= 0.995)
+		snprintf(buf, size, "%.1f%%", v);
+	else
+		snprintf(buf, size, "%.2g%%", v);
+	return buf;
+}
+
+/* Where the evictable share comes from, for the eviction reason: the
+ * entries listed (and the count they stand for, when a small sample of
+ * it), or the --evictable assumption without a listing. */
+static void evict_basis(const ctp_plan_input *in, char *buf, size_t size)
+{
+	if (!in->evict_listed)
+		snprintf(buf, size, ", assumed (--evictable): no listing to "
+				    "measure it on");
+	else if (in->evict_counted &&
+		 in->evict_listed < in->evict_counted / 10)
+		snprintf(buf, size, ", from %llu listed entries of %llu "
+				    "counted",
+			 (unsigned long long)in->evict_listed,
+			 (unsigned long long)in->evict_counted);
+	else if (ctp_plan_sample_small(in->evict_listed, in->evict_counted))
+		snprintf(buf, size, ", from %llu listed entr%s",
+			 (unsigned long long)in->evict_listed,
+			 in->evict_listed == 1 ? "y" : "ies");
+	else
+		buf[0] = '\0';
+}
+
 static double headroom_pct(uint64_t max, uint64_t peak)
 {
 	if (!max)
@@ -278,9 +325,16 @@ static const char *gc_clause(const ctp_plan_input *in)
 		       "finds nothing to evict here (no entry unassured or "
 		       "TCP closing), so a full table drops until entries "
 		       "expire";
+	if (ctp_kernel_gc_pass_max_s(&in->kernel))
+		return "; after the first drop the gc worker (4.14+) also "
+		       "evicts assured TCP entries in closing states, down to "
+		       "95% of max, at its next pass: the drop does not bring "
+		       "that pass forward, and this kernel runs it 1 to 60 s "
+		       "after the last, so the drops can last up to a minute";
 	return "; after the first drop the gc worker (4.14+) also evicts "
 	       "assured TCP entries in closing states, down to 95% of max, "
-	       "so the drops last until its next pass";
+	       "so the drops last until its next pass (the drop does not "
+	       "bring it forward)";
 }
 
 /* Why a rule has no figures here: each rule lacks its own input. */
@@ -338,9 +392,19 @@ static void judge_rule(ctp_plan_rule *r, const ctp_plan_input *in,
 		n = snprintf(p, left, "%.2g%% of entries in chains over %u "
 			     "at max (target %.2g%%)", 100 * r->long_share,
 			     o->max_chain, 100 * o->chain_share);
-	else
+	else {
+		char d[24];
+
+		/* as the eviction reason prints it: two digits from a
+		 * small sample or the --evictable assumption */
+		ctp_plan_fmt_share(d, sizeof(d), r->full_drop_p,
+				   !in->evict_listed ||
+					   ctp_plan_sample_small(
+						   in->evict_listed,
+						   in->evict_counted));
 		n = snprintf(p, left, "chains meet the target; a full table "
-			     "drops %.3g%% of new flows", 100 * r->full_drop_p);
+			     "drops %s of new flows", d);
+	}
 	(void)n;
 }
 
@@ -585,7 +649,9 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 	const char *most = in->peak_at_least ? "at most " : "";
 	const ctp_evict_rule *ev = ctp_kernel_early_drop(&in->kernel);
 	const ctp_conn_size *cs = ctp_kernel_conn_size(&in->kernel);
-	char mem[32], slab[160];
+	char mem[32], slab[160], basis[96], now[320], p_new[24], p_ev[24],
+		p_cur[24];
+	int small;
 	int changes = res->max_move != CTP_PLAN_KEEP ||
 		      res->buckets_move != CTP_PLAN_KEEP;
 	/* kube-proxy writes the max (render/text_plan.c prints no sysctl.d
@@ -612,8 +678,9 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 			       "the peak of %s%llu entries (%s) needs %llu with "
 			       "the %.0f%% margin; it leaves %s%.2f%% free. A max "
 			       "is never lowered without --allow-shrink: a "
-			       "smaller one frees no memory until entries "
-			       "exist, and drops flows if the peak was missed%s",
+			       "smaller one frees no memory (entries are "
+			       "allocated only as flows arrive), and drops "
+			       "flows if the peak was missed%s",
 			       (unsigned long long)res->max, least,
 			       (unsigned long long)in->peak, peak_src,
 			       (unsigned long long)res->max_needed,
@@ -622,7 +689,7 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 			return CTP_EFAIL;
 	} else if (!strcmp(res->max_floor, "kernel default")) {
 		if (add_reason(arr, "nf_conntrack_max %llu: the kernel's own "
-			       "default on this host, which keeps %s%.2f%% free "
+			       "default for this MemTotal, which keeps %s%.2f%% free "
 			       "at the peak of %s%llu entries (%s; margin "
 			       "%.0f%%); ctplan never goes below it without "
 			       "--allow-shrink",
@@ -674,17 +741,42 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 		       (unsigned long long)res->buckets_aim,
 		       chain_cost(&in->kernel)))
 		return CTP_EFAIL;
-	if (add_reason(arr, "if the table fills anyway, %.3g%% of new flows "
+	/* the drop share of a full table, set against today's settings:
+	 * more buckets per max put fewer evictable entries in the buckets
+	 * a new flow may evict from, so a full table drops more (item 8
+	 * of the review: the comparison is with what is in force) */
+	small = in->evict_listed == 0 ||
+		ctp_plan_sample_small(in->evict_listed, in->evict_counted);
+	evict_basis(in, basis, sizeof(basis));
+	ctp_plan_fmt_share(p_new, sizeof(p_new), res->full_drop_p, small);
+	ctp_plan_fmt_share(p_ev, sizeof(p_ev), in->evictable, small);
+	now[0] = '\0';
+	if (in->cur_max && in->cur_buckets &&
+	    (in->cur_max != res->max || in->cur_buckets != res->buckets)) {
+		double p_now = ctp_plan_full_drop_p(
+			ev, (double)in->cur_buckets, (double)in->cur_max,
+			in->evictable * (double)in->cur_max);
+		ctp_plan_fmt_share(p_cur, sizeof(p_cur), p_now, small);
+		snprintf(now, sizeof(now),
+			 "; today, with max %llu and %llu buckets, it is %s%s",
+			 (unsigned long long)in->cur_max,
+			 (unsigned long long)in->cur_buckets, p_cur,
+			 (double)res->buckets / (double)res->max >
+					 (double)in->cur_buckets /
+						 (double)in->cur_max &&
+				 res->full_drop_p > p_now &&
+				 strcmp(p_new, p_cur)
+			 ? ": more buckets per max shorten the chains but "
+			   "leave fewer entries in the buckets a new flow may "
+			   "evict from, so a full table drops more of them"
+			 : "");
+	} else if (in->cur_max && in->cur_buckets)
+		snprintf(now, sizeof(now), ", as today");
+	if (add_reason(arr, "if the table fills anyway, %s of new flows "
 		       "are dropped rather than admitted by evicting an "
-		       "unassured entry (%s, %.3g%% of entries evictable); "
-		       "with %llu buckets it would be %.3g%%: more buckets per "
-		       "max mean shorter chains but fewer entries near a new "
-		       "flow to evict, and the margin is what keeps the table "
-		       "from filling%s",
-		       100 * res->full_drop_p, ev->name, 100 * in->evictable,
-		       (unsigned long long)res->buckets_chain,
-		       100 * res->full_drop_p_chain,
-		       gc_clause(in)))
+		       "unassured entry (%s, %s of entries evictable%s)%s; "
+		       "the margin is what keeps the table from filling%s",
+		       p_new, ev->name, p_ev, basis, now, gc_clause(in)))
 		return CTP_EFAIL;
 	if (in->has_from && upgrade_reason(arr, in))
 		return CTP_EFAIL;

@@ -305,6 +305,7 @@ int cmd_plan(const cli_cmd *cmd, int argc, char **argv)
 	in.mem_kb = po.mem_kb;
 	in.bits = 64;
 	in.cores = po.cores;
+	in.cores_given = po.cores > 0;
 	if (ctp_plan_compute(&in, &po, &res, &err)) {
 		fprintf(stderr, "ctplan plan: %s\n", err.msg);
 		return CTP_EXIT_INPUT;

@@ -125,8 +125,11 @@ static const cli_opt plan_opts[] = {
 						"rolled out: plan for it and "
 						"show what changes from "
 						"--kernel's defaults" },
-	PLAN_OPT_MEM,
-	PLAN_OPT_CORES,
+	{ "mem", 0, CLI_VALUE, "SIZE", "MemTotal, e.g. 16G: gives the "
+				       "kernel's default max and the memory "
+				       "share (default: none, so neither)" },
+	{ "cores", 0, CLI_VALUE, "N", "CPUs: adds the kube-proxy rule "
+				      "(maxPerCore x N)" },
 	PLAN_OPT_GROWTH,
 	PLAN_OPT_MARGIN,
 	PLAN_OPT_MAX_CHAIN,
@@ -271,8 +274,13 @@ void cli_help(const cli_cmd *cmd, FILE *out)
 				 o->metavar ? o->metavar : "");
 		fprintf(out, "  %-24s %s\n", left, o->help);
 	}
-	fprintf(out, "\nexit status: 0 success, 1 a check failed, "
-		     "2 bad input or usage\n");
+	/* only check judges limits: the others never exit 1 */
+	if (cmd->run == cmd_check)
+		fprintf(out, "\nexit status: 0 success, 1 a check failed, "
+			     "2 bad input or usage\n");
+	else
+		fprintf(out, "\nexit status: 0 success, 2 bad input or "
+			     "usage\n");
 }
 
 static int find_opt(const cli_cmd *cmd, const char *arg, size_t n, int longp)

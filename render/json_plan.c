@@ -317,6 +317,13 @@ json_t *ctp_json_recommendation(const ctp_plan_section *s)
 	    put(rc, "buckets_min_chain", u64(res->buckets_chain)) ||
 	    put(rc, "buckets_default_aim", u64(res->buckets_aim)) ||
 	    put(rc, "evictable_share", real6(in->evictable)) ||
+	    put(rc, "evictable_listed", u64(in->evict_listed)) ||
+	    put(rc, "kube_proxy_rule_shown",
+		json_boolean(in->k8s_level > 0 || in->cores_given)) ||
+	    put(rc, "evictable_sample_small",
+		json_boolean(!in->evict_listed ||
+			     ctp_plan_sample_small(in->evict_listed,
+						   in->evict_counted))) ||
 	    put(rc, "full_drop_p", num_or_null(res->full_drop_p)) ||
 	    put(rc, "full_drop_p_min_chain",
 		num_or_null(res->full_drop_p_chain)) ||
@@ -442,10 +449,12 @@ json_t *ctp_json_headroom(const ctp_headroom_section *h)
 	    put(hr, "rate", rate) ||
 	    put(hr, "gc_eviction", gc_json(h)) ||
 	    put(hr, "full_table",
-		json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "rule",
-			  h->rule->name, "rule_versions", h->rule->versions,
-			  "namespace", h->ns, "entries",
-			  (json_int_t)h->ns_entries, "evictable",
+		json_pack("{s:s, s:s, s:s, s:I, s:b, s:I, s:I, s:o, s:o}",
+			  "rule", h->rule->name, "rule_versions",
+			  h->rule->versions, "namespace", h->ns, "entries",
+			  (json_int_t)h->ns_entries, "sample_small",
+			  ctp_plan_sample_small(h->ns_entries, h->count),
+			  "evictable",
 			  (json_int_t)h->ns_evictable, "range",
 			  (json_int_t)h->rule->range, "evictable_share",
 			  h->has_list ? real6(h->evictable_share)

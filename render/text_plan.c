@@ -99,9 +99,9 @@ static void idle_line(tctx *t, const char *label, json_t *c)
 /* Under "Table and headroom": the peak, idle entries, arrivals and what
  * a full table does. */
 /* what the gc worker does once the table was full (headroom.gc_eviction) */
-static void gc_line(FILE *out, json_t *gc)
+static void gc_line(FILE *out, json_t *gc, int small)
 {
-	char buf[512];
+	char buf[512], pe[24];
 
 	if (!json_is_object(gc))
 		return;
@@ -118,10 +118,11 @@ static void gc_line(FILE *out, json_t *gc)
 			 "after a drop, the gc worker's next pass evicts "
 			 "%.0f entries, down to %.0f (95%% of max): those not "
 			 "assured or TCP closing (FIN_WAIT, CLOSE_WAIT, "
-			 "LAST_ACK, TIME_WAIT, CLOSE), %.1f%% of entries here "
+			 "LAST_ACK, TIME_WAIT, CLOSE), %s of entries here "
 			 "(kernel %s)",
 			 num(gc, "frees"), num(gc, "threshold") - 1,
-			 100 * num(gc, "evictable_share"),
+			 ctp_plan_fmt_share(pe, sizeof(pe),
+					    num(gc, "evictable_share"), small),
 			 str(gc, "versions"));
 	else if (!strcmp(str(gc, "kernel"), "yes"))
 		snprintf(buf, sizeof(buf),
@@ -171,14 +172,25 @@ void ctp_text_headroom(tctx *t, json_t *h)
 								      "peak")),
 			str(g, "peak_source"), num(g, "headroom_pct_at_peak"));
 	if (isfinite(p)) {
+		/* a share from a handful of entries has two digits, and
+		 * says how many (review item 7) */
+		int small = json_is_true(json_object_get(full,
+							 "sample_small"));
+		char pd[24], pe[24], from[64] = "";
+
+		ctp_plan_fmt_share(pd, sizeof(pd), p, small);
+		ctp_plan_fmt_share(pe, sizeof(pe),
+				   num(full, "evictable_share"), small);
+		if (small)
+			snprintf(from, sizeof(from), ", from %.0f listed",
+				 num(full, "entries"));
 		snprintf(buf, sizeof(buf),
-			 "%.3g%% of new flows dropped, the rest admitted by "
-			 "evicting (%s; %.1f%% of entries evictable)",
-			 100 * p, str(full, "rule"),
-			 100 * num(full, "evictable_share"));
+			 "%s of new flows dropped, the rest admitted by "
+			 "evicting (%s; %s of entries evictable%s)",
+			 pd, str(full, "rule"), pe, from);
 		fprintf(t->out, "  %-12s ", "when full");
 		wrap(t->out, buf, 15, 15);
-		gc_line(t->out, json_object_get(h, "gc_eviction"));
+		gc_line(t->out, json_object_get(h, "gc_eviction"), small);
 	}
 	if (isfinite(num(rate, "new_per_s"))) {
 		snprintf(buf, sizeof(buf),
@@ -383,13 +395,29 @@ static int kube_block(FILE *out, json_t *rc)
 		       : KUBE_NONE;
 }
 
+/* The drop% cell of the rules table: as ctp_plan_fmt_share, without
+ * the sign, "<0.01" for "under 0.01%" */
+static const char *drop_cell(char *buf, size_t size, double p, int small)
+{
+	size_t n;
+
+	ctp_plan_fmt_share(buf, size, p, small);
+	if (!strncmp(buf, "under ", 6))
+		snprintf(buf, size, "<0.01");
+	n = strlen(buf);
+	if (n && buf[n - 1] == '%')
+		buf[n - 1] = '\0';
+	return buf;
+}
+
 static void settings(FILE *out, json_t *rc, json_t *def)
 {
-	char buf[256];
+	char buf[256], cell[24];
 	const char *floor = "";
 	json_t *v, *r;
 	size_t i;
 	int kmode;
+	int small;
 
 	if (json_is_string(json_object_get(rc, "skipped"))) {
 		snprintf(buf, sizeof(buf), "not computed: %s",
@@ -551,31 +579,38 @@ reasons:
 		wrap(out, json_string_value(v), 6, 6);
 	}
 	if (def && isfinite(num(def, "max")))
-		fprintf(out, "\n  kernel default on this host (%s, %s): max "
+		fprintf(out, "\n  kernel default for this MemTotal (%s, %s): max "
 			     "%.0f, buckets %.0f\n",
 			str(def, "rule"), str(def, "rule_versions"),
 			num(def, "max"), num(def, "buckets"));
+	small = json_is_true(json_object_get(rc, "evictable_sample_small"));
 	fprintf(out, "\n  %-18s %10s %10s %9s %9s %9s\n", "rule", "max",
 		"buckets", "free@pk%", "long%", "drop%");
 	json_array_foreach(json_object_get(rc, "rules"), i, r) {
+		/* kube-proxy's rule only where it may run: a node that
+		 * shows Kubernetes, or --cores asking for it */
+		if (!strcmp(str(r, "name"), "kube-proxy") &&
+		    json_is_false(json_object_get(rc, "kube_proxy_rule_shown")))
+			continue;
 		if (!isfinite(num(r, "max"))) {
 			fprintf(out, "  %-18s %s\n", str(r, "name"),
 				str(r, "note"));
 			continue;
 		}
-		fprintf(out, "  %-18s %10.0f %10.0f %9.2f %9.3g %9.3g\n",
+		fprintf(out, "  %-18s %10.0f %10.0f %9.2f %9.3g %9s\n",
 			str(r, "name"), num(r, "max"), num(r, "buckets"),
 			num(r, "headroom_pct_at_peak"),
 			100 * num(r, "long_chain_share_at_max"),
-			100 * num(r, "full_drop_p"));
+			drop_cell(cell, sizeof(cell), num(r, "full_drop_p"),
+				  small));
 		fprintf(out, "  %18s ", "");
 		wrap(out, str(r, "note"), 21, 21);
 	}
-	fprintf(out, "  %-18s %10.0f %10.0f %9.2f %9.3g %9.3g\n", "ctplan",
+	fprintf(out, "  %-18s %10.0f %10.0f %9.2f %9.3g %9s\n", "ctplan",
 		num(rc, "max"), num(rc, "buckets"),
 		num(rc, "headroom_pct_at_peak"),
 		100 * num(rc, "long_chain_share_at_max"),
-		100 * num(rc, "full_drop_p"));
+		drop_cell(cell, sizeof(cell), num(rc, "full_drop_p"), small));
 }
 
 /* Body of the "Recommendations" section (text.c prints the heading). */

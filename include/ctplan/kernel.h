@@ -397,6 +397,13 @@ typedef struct ctp_gc_evict_rule {
 
 const ctp_gc_evict_rule *ctp_kernel_gc_evict(const ctp_kver *v);
 
+/*
+ * The longest wait, in seconds, between two passes of the gc worker on
+ * kernel v (0: not read for that version): a full table's drops last
+ * until the next pass, which is not brought forward by the drop.
+ */
+unsigned ctp_kernel_gc_pass_max_s(const ctp_kver *v);
+
 /* nf_conntrack_max / 100 * 95, as the kernel computes it (unsigned) */
 uint64_t ctp_kernel_gc_threshold(uint64_t max);
 

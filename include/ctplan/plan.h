@@ -60,6 +60,22 @@ typedef struct ctp_plan_opts {
 double ctp_plan_full_drop_p(const ctp_evict_rule *r, double buckets,
 			    double entries, double evictable);
 
+/*
+ * Is a share measured on `listed` entries too thin a sample to print
+ * with three digits?  1 when fewer than 100 were listed, or when they
+ * are under a tenth of the `counted` entries they stand for (0: count
+ * unknown): 11 entries put one entry at 9%.
+ */
+int ctp_plan_sample_small(uint64_t listed, uint64_t counted);
+
+/*
+ * A share p (0..1) as a percentage for text, into buf: three
+ * significant digits ("0.366%"), or two from a small sample ("37%",
+ * "0.37%"); a share under 0.01% is "under 0.01%" (a figure like
+ * 4.82e-05% claims what no model of a full table can).  Returns buf.
+ */
+const char *ctp_plan_fmt_share(char *buf, size_t size, double p, int small);
+
 /* Share of nodes in chains longer than max_chain when nodes fall into
  * buckets like balls into bins at `load` nodes per bucket: a node's
  * chain is 1 + Poisson(load), so P(Poisson(load) >= max_chain). */
@@ -82,6 +98,10 @@ typedef struct ctp_plan_input {
 	 * "assumed: the newest known"; NULL: not said */
 	const char *kernel_source;
 	double evictable;     /* share of entries a full table may evict */
+	/* the entries listed that share is measured on (0: none, the
+	 * --evictable assumption) and the count they stand for (0:
+	 * unknown) */
+	uint64_t evict_listed, evict_counted;
 	/* share of entries the gc worker of a nearly full table may kill
 	 * (not assured, or TCP closing); NAN: no listing */
 	double gc_evictable;
@@ -91,6 +111,9 @@ typedef struct ctp_plan_input {
 	uint64_t cur_max;     /* current settings, 0 unknown */
 	uint64_t cur_buckets;
 	unsigned cores;       /* 0 unknown */
+	/* the CPU count came from --cores: the kube-proxy rule was asked
+	 * for, on a host that shows no Kubernetes too */
+	int cores_given;
 	/* /proc/slabinfo's nf_conntrack cache, when the input has it: the
 	 * object size, objects per slab and pages per slab; slab_bytes is
 	 * what one entry takes, the slab's pages shared by its objects

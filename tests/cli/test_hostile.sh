@@ -106,7 +106,11 @@ for c in "0  success" "1  a check failed" "2  bad input or usage"; do
 	grep -q "^  $c" "$tmp/help" || fail "--help lacks exit status '$c'"
 done
 want="exit status: 0 success, 1 a check failed, 2 bad input or usage"
-for cmd in analyze check fleet diff plan buckets; do
+"$ctplan" check --help | grep -qx "$want" ||
+	fail "check --help lacks the exit status"
+# the others never exit 1: their help does not promise a check
+want="exit status: 0 success, 2 bad input or usage"
+for cmd in analyze fleet diff plan buckets; do
 	"$ctplan" "$cmd" --help | grep -qx "$want" ||
 		fail "$cmd --help lacks the exit status"
 done
