@@ -396,21 +396,31 @@ static int gather_evidence(ctp_host *h, const ctp_analyze_opts *opts)
 			 h->count.source);
 	}
 	/* several listings of the same host: the largest wins */
+	const char *best_ns = "";
+
 	for (size_t i = 0; i < ctp_snapshot_input_count(s); i++) {
 		const ctp_input_info *in = ctp_snapshot_input(s, i);
-		if (in->flows > best)
+		if (in->flows > best) {
 			best = in->flows;
+			best_ns = in->ns;
+		}
 	}
 	if (h->count.known && best > h->count.value) {
 		size_t nl = 0;
 
+		/* every listing given, an empty one too */
 		for (size_t i = 0; i < ctp_snapshot_input_count(s); i++)
-			nl += ctp_snapshot_input(s, i)->flows > 0;
+			nl += (ctp_snapshot_input(s, i)->formats &
+			       (CTP_FMT_LIST | CTP_FMT_LIST_EXT |
+				CTP_FMT_PROC | CTP_FMT_XML | CTP_FMT_SAVE)) ||
+			      ctp_snapshot_input(s, i)->flows > 0;
 		e = add_ev(h, CTP_PEAK_SNAPSHOTS, best, 0);
 		snprintf(e->detail, sizeof(e->detail),
 			 "the largest of %zu listings given holds %llu "
-			 "entries, more than the %llu counted now",
+			 "entries%s%s%s, more than the %llu counted now",
 			 nl, (unsigned long long)best,
+			 *best_ns ? " (namespace '" : "", best_ns,
+			 *best_ns ? "')" : "",
 			 (unsigned long long)h->count.value);
 	}
 	if (po && po->peak) {

@@ -147,7 +147,9 @@ static int entries_section(const ctp_snapshot *snap, ctp_inventory *inv)
 	}
 	for (size_t i = 0; i < c->nproto; i++) {
 		uint8_t v = c->proto_order[i];
-		if (ctp_tallies_add(&inv->protocol, ctp_proto_name(v),
+		char pb[16];
+		if (ctp_tallies_add(&inv->protocol,
+				    ctp_proto_label(v, pb, sizeof(pb)),
 				    c->proto[v]))
 			goto done;
 	}

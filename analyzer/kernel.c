@@ -676,7 +676,9 @@ unsigned ctp_kernel_page_size(void)
  * 4.9, so the 6.1 figure is low for them; the report says so.
  */
 static const ctp_conn_size conn_sizes[] = {
-	{ 248, 256, 16, 128, 0, "<= 6.0 (not measured; the 6.1 layout)",
+	{ 248, 256, 16, 128, 0,
+	  "<= 6.0 (not measured: only 6.1's layout is known, older ones "
+	  "differ)",
 	  "[6.1] layout, taken for older kernels too" },
 	{ 248, 256, 16, 128, 1, "6.1 - 6.18",
 	  "[6.18m] BTF size 248, slab object 256; [6.1] same members" },
@@ -708,7 +710,7 @@ static unsigned kmalloc_size(unsigned n)
 	return n;
 }
 
-unsigned ctp_kernel_ext_bytes(const ctp_kver *v, unsigned ext_mask)
+unsigned ctp_kernel_ext_used(const ctp_kver *v, unsigned ext_mask)
 {
 	const ctp_conn_size *c = ctp_kernel_conn_size(v);
 	unsigned len = c->ext_header;
@@ -718,7 +720,32 @@ unsigned ctp_kernel_ext_bytes(const ctp_kver *v, unsigned ext_mask)
 	for (size_t i = 0; i < sizeof(ext_len); i++)
 		if (ext_mask & (1u << i))
 			len = (len + 7u) / 8u * 8u + ext_len[i];
+	return len;
+}
+
+/* [6.1] nf_ct_ext_add(): "alloc = max(newlen, NF_CT_EXT_PREALLOC)" and
+ * krealloc(), so the block is the size class of the larger */
+unsigned ctp_kernel_ext_bytes(const ctp_kver *v, unsigned ext_mask)
+{
+	const ctp_conn_size *c = ctp_kernel_conn_size(v);
+	unsigned len = ctp_kernel_ext_used(v, ext_mask);
+
+	if (!ext_mask)
+		return 0;
 	return kmalloc_size(len < c->ext_prealloc ? c->ext_prealloc : len);
+}
+
+const char *ctp_kernel_ext_name(unsigned bit)
+{
+	/* in CTP_EXT_* bit order, as ext_len[] */
+	static const char *const names[] = { "helper",	"nat",	   "seqadj",
+					     "acct",	"events",  "timestamp",
+					     "timeout", "labels",  "synproxy" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (bit == 1u << i)
+			return names[i];
+	return NULL;
 }
 
 /*

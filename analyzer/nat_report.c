@@ -70,8 +70,12 @@ static int findings(const ctp_snapshot *snap, const ctp_nat_result *r,
 
 	for (size_t i = 0; i < r->ngroups && !rc; i++) {
 		const ctp_nat_group *g = &r->groups[i];
-		int crit = g->p_fail_next >= P_CRIT;
-		char name[200];
+		/* a range inferred from the ports seen is full by
+		 * construction when the rule hands out few ports: until
+		 * the rule confirms it, the finding is a warning */
+		int inferred = g->range_src == CTP_NAT_RANGE_INFERRED;
+		int crit = g->p_fail_next >= P_CRIT && !inferred;
+		char name[200], why[240] = "";
 
 		if (g->p_fail_next < P_WARN)
 			break; /* sorted by risk */
@@ -81,17 +85,29 @@ static int findings(const ctp_snapshot *snap, const ctp_nat_result *r,
 		}
 		named++;
 		group_name(g, multi_ns, name, sizeof(name));
+		if (inferred && g->p_fail_next >= P_CRIT)
+			snprintf(why, sizeof(why),
+				 " (critical at p >= %.2g once the range "
+				 "%u-%u, inferred from the ports seen, is "
+				 "confirmed: iptables-save or nft list ruleset "
+				 "shows the rule's --to-ports, or give it with "
+				 "--nat-range)",
+				 P_CRIT, (unsigned)g->range_lo,
+				 (unsigned)g->range_hi);
 		rc = ctp_report_finding_act(
 			rep, crit ? CTP_FINDING_CRIT : CTP_FINDING_WARN,
-			crit ? "nat.ports_exhausted" : "nat.ports_low",
+			g->p_fail_next >= P_CRIT ? "nat.ports_exhausted"
+						 : "nat.ports_low",
 			g->p_fail_next, crit ? P_CRIT : P_WARN,
 			"give the NAT rule more source ports or addresses "
 			"(a wider --to-ports range, more SNAT addresses), or "
 			"make clients reuse connections",
-			"%s: %llu of %u ports taken, a new connection fails "
-			"with p=%.3g",
+			"%s: %llu of %u ports taken (%.0f%%), a new connection "
+			"fails with p=%.3g; the limit is on that probability, "
+			"ctplan check's nat_utilization on the share taken%s",
 			name, (unsigned long long)g->used,
-			g->range_hi - g->range_lo + 1, g->p_fail_next);
+			g->range_hi - g->range_lo + 1, 100 * g->utilization,
+			g->p_fail_next, why);
 	}
 	if (!rc && more)
 		rc = ctp_report_finding_act(rep, CTP_FINDING_WARN,

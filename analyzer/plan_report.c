@@ -478,6 +478,7 @@ int ctp_plan_prepare(ctp_analysis *a, ctp_error *err)
 				    : NAN;
 	in->cur_max = ctp_host_max(host)->value;
 	in->cur_buckets = ctp_host_buckets(host)->value;
+	in->namespaces = (unsigned)ctp_host_ns_count(host);
 	in->peak = ctp_host_peak(host, &win);
 	in->peak_source = win ? ctp_peak_kind_name(win->kind) : NULL;
 	in->peak_at_least = win && win->at_least_max;

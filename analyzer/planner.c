@@ -284,6 +284,38 @@ const char *ctp_plan_fmt_share(char *buf, size_t size, double p,
 	return buf;
 }
 
+/* The extension block of the memory reason: which extensions the
+ * entries carry (the settings turn on acct, timestamp and events; the
+ * listing shows NAT and helpers), the bytes they use and the block
+ * kmalloc'd for them. */
+static void ext_clause(const ctp_plan_input *in, char *buf, size_t size)
+{
+	unsigned used = ctp_kernel_ext_used(&in->kernel, in->ext_mask);
+	unsigned block = ctp_kernel_ext_bytes(&in->kernel, in->ext_mask);
+	size_t len;
+	int n = 0;
+
+	if (!in->ext_mask) {
+		snprintf(buf, size, "; no extensions");
+		return;
+	}
+	len = (size_t)snprintf(buf, size, "; plus a %u-byte extension "
+				       "block: ", block);
+	for (unsigned b = 1; b && len < size; b <<= 1) {
+		const char *name;
+
+		if (!(in->ext_mask & b) || !(name = ctp_kernel_ext_name(b)))
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+					n++ ? ", " : "", name);
+	}
+	if (len < size)
+		snprintf(buf + len, size - len, " use %u bytes of it%s", used,
+			 used < block ? ", the rest is the smallest block "
+					"the kernel allocates"
+				      : "");
+}
+
 /* Where the evictable share comes from, for the eviction reason: the
  * entries listed (and the count they stand for, when a small sample of
  * it), or the --evictable assumption without a listing. */
@@ -649,8 +681,8 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 	const char *most = in->peak_at_least ? "at most " : "";
 	const ctp_evict_rule *ev = ctp_kernel_early_drop(&in->kernel);
 	const ctp_conn_size *cs = ctp_kernel_conn_size(&in->kernel);
-	char mem[32], slab[160], basis[96], now[320], p_new[24], p_ev[24],
-		p_cur[24];
+	char mem[32], slab[200], basis[96], now[320], p_new[24], p_ev[24],
+		p_cur[24], ext[200], per_ns[320];
 	int small;
 	int changes = res->max_move != CTP_PLAN_KEEP ||
 		      res->buckets_move != CTP_PLAN_KEEP;
@@ -688,15 +720,32 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 			       kube_back))
 			return CTP_EFAIL;
 	} else if (!strcmp(res->max_floor, "kernel default")) {
-		if (add_reason(arr, "nf_conntrack_max %llu: the kernel's own "
-			       "default for this MemTotal, which keeps %s%.2f%% free "
-			       "at the peak of %s%llu entries (%s; margin "
-			       "%.0f%%); ctplan never goes below it without "
-			       "--allow-shrink",
-			       (unsigned long long)res->max, most,
-			       res->headroom_pct, least,
-			       (unsigned long long)in->peak, peak_src,
-			       100 * o->margin))
+		if (in->peak_at_least) {
+			/* a full table hid the rest of the demand: the
+			 * peak is a floor, the headroom a ceiling */
+			if (add_reason(arr, "nf_conntrack_max %llu: the "
+				       "kernel's own default for this "
+				       "MemTotal; the peak is at least %llu "
+				       "entries (%s: the table was full, so "
+				       "demand went past it by an unknown "
+				       "amount), which would leave at most "
+				       "%.2f%% of it free (margin %.0f%%); "
+				       "ctplan never goes below it without "
+				       "--allow-shrink",
+				       (unsigned long long)res->max,
+				       (unsigned long long)in->peak, peak_src,
+				       res->headroom_pct, 100 * o->margin))
+				return CTP_EFAIL;
+		} else if (add_reason(arr, "nf_conntrack_max %llu: the "
+				      "kernel's own default for this "
+				      "MemTotal, which keeps %.2f%% free at "
+				      "the peak of %llu entries (%s; margin "
+				      "%.0f%%); ctplan never goes below it "
+				      "without --allow-shrink",
+				      (unsigned long long)res->max,
+				      res->headroom_pct,
+				      (unsigned long long)in->peak, peak_src,
+				      100 * o->margin))
 			return CTP_EFAIL;
 	} else if (add_reason(arr, "nf_conntrack_max %llu: the peak of %s%llu "
 			      "entries (%s) leaves %s%.2f%% free, at least the "
@@ -837,10 +886,18 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 			 "%u-byte objects, %u per %u-page slab",
 			 in->slab_bytes, in->slab_objsize,
 			 in->slab_objperslab, in->slab_pages);
+	else if (cs->measured)
+		snprintf(slab, sizeof(slab), "%u bytes as measured on 6.18, "
+			 "whose struct has 6.1's members; no /proc/slabinfo "
+			 "in the input",
+			 cs->slab_bytes);
 	else
-		snprintf(slab, sizeof(slab), "%u bytes by kernel version%s; "
-			 "no /proc/slabinfo in the input", cs->slab_bytes,
-			 cs->measured ? "" : ", the 6.1 layout assumed");
+		snprintf(slab, sizeof(slab), "%u bytes: ctplan's size table "
+			 "holds only the 6.1 layout, not measured on this "
+			 "kernel (before 4.9 each entry also held a timer); "
+			 "/proc/slabinfo in the input gives the real size",
+			 cs->slab_bytes);
+	ext_clause(in, ext, sizeof(ext));
 	if (changes &&
 	    add_reason(arr, "where: %s; write them from the host's own "
 		       "network namespace (in any other, max and buckets are "
@@ -861,18 +918,45 @@ static int reasons_of(ctp_plan_section *arr, const ctp_plan_input *in,
 				 "the sysctl.d file has no buckets line"))
 		return CTP_EFAIL;
 	if (add_reason(arr, "memory: %llu entries x %llu bytes (slab object "
-		       "%s; plus extensions) + %llu bucket heads x %d bytes = "
-		       "%s%s",
+		       "%s%s) + %llu bucket heads x %d bytes = %s%s",
 		       (unsigned long long)res->max,
-		       (unsigned long long)res->entry_bytes, slab,
+		       (unsigned long long)res->entry_bytes, slab, ext,
 		       (unsigned long long)res->buckets, CTP_BUCKET_HEAD_BYTES,
 		       mem, isfinite(res->memory_share) ? "" : "; MemTotal "
 							       "unknown"))
 		return CTP_EFAIL;
-	if (isfinite(res->memory_share) &&
-	    add_reason(arr, "that is %.2f%% of MemTotal, and only when the "
-		       "table is full: entries are allocated as flows come",
-		       100 * res->memory_share))
+	/* nf_conntrack_max caps each namespace's own count
+	 * (__nf_conntrack_alloc(), [6.1]: "ct_count > nf_conntrack_max"
+	 * with cnet->count per namespace): the figure above is one
+	 * namespace's full table */
+	if (in->namespaces > 1) {
+		char all[32];
+
+		fmt_bytes(all, sizeof(all),
+			  (double)res->memory_bytes +
+				  (double)(in->namespaces - 1) *
+					  (double)res->max *
+					  (double)res->entry_bytes);
+		snprintf(per_ns, sizeof(per_ns),
+			 "; the max is per namespace, so the %u namespaces of "
+			 "the input may hold %u x %llu entries, %s at worst, "
+			 "and the shared hash table's chains grow past the "
+			 "load modelled here",
+			 in->namespaces, in->namespaces,
+			 (unsigned long long)res->max, all);
+	} else
+		snprintf(per_ns, sizeof(per_ns),
+			 "; this is one namespace's worst case: the max is per "
+			 "namespace, so a host with N namespaces (containers, "
+			 "routers) may hold N x max entries");
+	if (isfinite(res->memory_share)) {
+		if (add_reason(arr, "that is %.2f%% of MemTotal, and only "
+			       "when the table is full: entries are allocated "
+			       "as flows come%s",
+			       100 * res->memory_share, per_ns))
+			return CTP_EFAIL;
+	} else if (add_reason(arr, "entries are allocated as flows come%s",
+			      per_ns))
 		return CTP_EFAIL;
 	return 0;
 }

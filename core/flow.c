@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -24,6 +25,33 @@ const char *ctp_proto_name(uint8_t proto)
 		if (protos[i].num == proto)
 			return protos[i].name;
 	return "unknown";
+}
+
+/*
+ * Names of protocols conntrack tracks as "unknown" (the generic
+ * tracker), from the IANA protocol numbers registry, so a report says
+ * what it saw.  Never parsed: conntrack prints them as "unknown N".
+ */
+static const struct {
+	uint8_t num;
+	const char *name;
+} iana[] = {
+	{ 2, "igmp" },	  { 4, "ipip" },  { 41, "ipv6-in-ipv4" },
+	{ 50, "esp" },	  { 51, "ah" },	  { 89, "ospf" },
+	{ 103, "pim" },	  { 112, "vrrp" }, { 115, "l2tp" },
+};
+
+const char *ctp_proto_label(uint8_t proto, char *buf, size_t size)
+{
+	const char *n = ctp_proto_name(proto);
+
+	if (strcmp(n, "unknown"))
+		return n;
+	for (size_t i = 0; i < sizeof(iana) / sizeof(iana[0]); i++)
+		if (iana[i].num == proto)
+			return iana[i].name;
+	snprintf(buf, size, "proto-%u", (unsigned)proto);
+	return buf;
 }
 
 int ctp_proto_lookup(const char *name, size_t len)

@@ -362,14 +362,18 @@ static void counts(tctx *t, const char *label, json_t *obj)
 	const char *k;
 	json_t *v;
 	int col = 0;
+	/* zones are numbers too: "zone 0: 34" reads, "0 34" does not */
+	int zone = !strcmp(label, "zone");
 
 	fprintf(t->out, "  %-12s", label);
 	if (!json_object_size(obj))
 		fprintf(t->out, " -");
 	json_object_foreach(obj, k, v) {
 		char cell[64];
-		snprintf(cell, sizeof(cell), "%s %lld", k,
-			 (long long)json_integer_value(v));
+		snprintf(cell, sizeof(cell), zone ? "%s: %lld%s" : "%s %lld%s",
+			 k, (long long)json_integer_value(v),
+			 zone && json_object_iter_next(obj,
+				 json_object_key_to_iter(k)) ? "," : "");
 		if (col && col + strlen(cell) > 84) {
 			fprintf(t->out, "\n  %-12s", "");
 			col = 0;

@@ -204,14 +204,16 @@ void ctp_text_hash(tctx *t, json_t *h)
 		max = NULL;
 	ctp_text_heading(t, "Hash chains");
 	ksrc = json_string_value(json_object_get(h, "kernel_source"));
-	fprintf(t->out, "  kernel %s (%s%s): hash %s (%s, kernels %s)\n",
+	/* the algorithm first; the era is ctplan's name for how the
+	 * kernels of those versions feed it (hash.era in the JSON) */
+	fprintf(t->out, "  kernel %s (%s%s): hash %s (kernels %s; era %s)\n",
 		json_string_value(json_object_get(h, "kernel")),
 		ksrc && strcmp(ksrc, "newest known") ? "from " : "",
 		ksrc && strcmp(ksrc, "newest known") ? ksrc
 						     : "no uname: newest known",
-		json_string_value(json_object_get(h, "era")),
 		json_string_value(json_object_get(h, "algorithm")),
-		json_string_value(json_object_get(h, "era_versions")));
+		json_string_value(json_object_get(h, "era_versions")),
+		json_string_value(json_object_get(h, "era")));
 	if (json_is_object(lim))
 		fprintf(t->out, "  chain limit: a new flow may be refused once "
 				"its chain holds %lld nodes, always at %lld\n",

@@ -96,6 +96,28 @@ static void idle_line(tctx *t, const char *label, json_t *c)
 	wrap(t->out, buf, 15, 15);
 }
 
+/* A shorter timeout ends live connections too (review item 10): once,
+ * under the idle lines that offer one. */
+static void idle_caution(tctx *t, json_t *idle)
+{
+	const char *k;
+	json_t *c;
+
+	json_object_foreach(idle, k, c) {
+		if (!json_integer_value(json_object_get(c, "entries")) ||
+		    !json_array_size(json_object_get(c, "what_if")))
+			continue;
+		fprintf(t->out, "  %-12s ", "");
+		wrap(t->out,
+		     "caution: an idle connection whose entry expires is cut "
+		     "when it next sends through NAT or a stateful rule; "
+		     "shorten a timeout only where keepalives run more often "
+		     "than the new timeout",
+		     15, 15);
+		return;
+	}
+}
+
 /* Under "Table and headroom": the peak, idle entries, arrivals and what
  * a full table does. */
 /* what the gc worker does once the table was full (headroom.gc_eviction) */
@@ -195,7 +217,8 @@ void ctp_text_headroom(tctx *t, json_t *h)
 	if (isfinite(num(rate, "new_per_s"))) {
 		snprintf(buf, sizeof(buf),
 			 "%.3g new flows/s (%s, last %.0f s); %.0f entries if "
-			 "each lived to its timeout",
+			 "each lived to its full timeout (flows that close "
+			 "sooner hold fewer)",
 			 num(rate, "new_per_s"), str(rate, "source"),
 			 num(rate, "window_s"), num(rate, "steady_state"));
 		fprintf(t->out, "  %-12s ", "arrivals");
@@ -203,6 +226,7 @@ void ctp_text_headroom(tctx *t, json_t *h)
 	}
 	idle_line(t, "idle tcp", json_object_get(idle, "tcp_established"));
 	idle_line(t, "idle udp", json_object_get(idle, "udp_stream"));
+	idle_caution(t, idle);
 }
 
 /* kube_block's verdicts */

@@ -176,6 +176,10 @@ typedef enum ctp_state {
 
 /* Name conntrack prints for an l4 protocol: "tcp", ..., or "unknown". */
 const char *ctp_proto_name(uint8_t proto);
+/* For reports: ctp_proto_name, else the IANA name of a protocol
+ * conntrack calls "unknown" ("igmp" for 2), else "proto-N" written into
+ * buf (size at least 12).  Returns a static name or buf. */
+const char *ctp_proto_label(uint8_t proto, char *buf, size_t size);
 /* Protocol number for a name conntrack prints, or -1. */
 int ctp_proto_lookup(const char *name, size_t len);
 /* "ipv4", "ipv6", or "unknown". */

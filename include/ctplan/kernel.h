@@ -500,6 +500,15 @@ typedef struct ctp_conn_size {
 } ctp_conn_size;
 
 const ctp_conn_size *ctp_kernel_conn_size(const ctp_kver *v);
+
+/* Bytes the extensions of ext_mask use in their block (the header and
+ * each aligned extension), before the block is rounded up to
+ * ext_prealloc and a kmalloc size class; 0 for an empty mask. */
+unsigned ctp_kernel_ext_used(const ctp_kver *v, unsigned ext_mask);
+/* The name of one CTP_EXT_* bit: "helper", "nat", "seqadj", "acct",
+ * "events", "timestamp", "timeout", "labels", "synproxy"; NULL for
+ * another value. */
+const char *ctp_kernel_ext_name(unsigned bit);
 /* Bytes of the extension block of an entry with the extensions in
  * ext_mask (CTP_EXT_*), as kmalloc rounds it; 0 for none. */
 unsigned ctp_kernel_ext_bytes(const ctp_kver *v, unsigned ext_mask);

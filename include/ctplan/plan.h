@@ -106,6 +106,9 @@ typedef struct ctp_plan_input {
 	 * (not assured, or TCP closing); NAN: no listing */
 	double gc_evictable;
 	unsigned ext_mask;    /* CTP_EXT_* the entries carry */
+	/* network namespaces the input lists (0 or 1: one): the max caps
+	 * each one's own count, so N of them may hold N x max */
+	unsigned namespaces;
 	uint64_t mem_kb;      /* MemTotal, 0 unknown */
 	unsigned bits;        /* 32 or 64 */
 	uint64_t cur_max;     /* current settings, 0 unknown */
