@@ -206,14 +206,27 @@ void ctp_text_hash(tctx *t, json_t *h)
 	ksrc = json_string_value(json_object_get(h, "kernel_source"));
 	/* the algorithm first; the era is ctplan's name for how the
 	 * kernels of those versions feed it (hash.era in the JSON) */
-	fprintf(t->out, "  kernel %s (%s%s): hash %s (kernels %s; era %s)\n",
-		json_string_value(json_object_get(h, "kernel")),
-		ksrc && strcmp(ksrc, "newest known") ? "from " : "",
-		ksrc && strcmp(ksrc, "newest known") ? ksrc
-						     : "no uname: newest known",
-		json_string_value(json_object_get(h, "algorithm")),
-		json_string_value(json_object_get(h, "era_versions")),
-		json_string_value(json_object_get(h, "era")));
+	{
+		char k[160], hs[160];
+		int kl = snprintf(k, sizeof(k), "  kernel %s (%s%s): ",
+				  json_string_value(json_object_get(h, "kernel")),
+				  ksrc && strcmp(ksrc, "newest known") ? "from "
+								       : "",
+				  ksrc && strcmp(ksrc, "newest known")
+					  ? ksrc
+					  : "no uname: newest known");
+		int hl = snprintf(
+			hs, sizeof(hs), "hash %s (kernels %s; era %s)",
+			json_string_value(json_object_get(h, "algorithm")),
+			json_string_value(json_object_get(h, "era_versions")),
+			json_string_value(json_object_get(h, "era")));
+
+		/* no line over 100 columns: the hash goes below */
+		if (kl + hl > 100 && kl > 0 && (size_t)kl < sizeof(k))
+			k[kl - 1] = '\0';
+		fprintf(t->out, "%s%s%s\n", k, kl + hl > 100 ? "\n    " : "",
+			hs);
+	}
 	if (json_is_object(lim))
 		fprintf(t->out, "  chain limit: a new flow may be refused once "
 				"its chain holds %lld nodes, always at %lld\n",
