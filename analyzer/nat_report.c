@@ -98,7 +98,8 @@ static int findings(const ctp_snapshot *snap, const ctp_nat_result *r,
 			rep, crit ? CTP_FINDING_CRIT : CTP_FINDING_WARN,
 			g->p_fail_next >= P_CRIT ? "nat.ports_exhausted"
 						 : "nat.ports_low",
-			g->p_fail_next, crit ? P_CRIT : P_WARN,
+			g->p_fail_next,
+			g->p_fail_next >= P_CRIT ? P_CRIT : P_WARN,
 			"give the NAT rule more source ports or addresses "
 			"(a wider --to-ports range, more SNAT addresses), or "
 			"make clients reuse connections",

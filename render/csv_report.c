@@ -127,7 +127,13 @@ static int write_flows(FILE *out, const ctp_snapshot *snap)
 		memset(c, 0, sizeof(c));
 		snprintf(c[1], sizeof(c[1]), "%u", f->zone);
 		snprintf(c[2], sizeof(c[2]), "%s", ctp_family_name(f->family));
-		snprintf(c[3], sizeof(c[3]), "%s", ctp_proto_name(f->proto));
+		{
+			/* as entries.by_protocol keys it: igmp, proto-N */
+			char pb[16];
+
+			snprintf(c[3], sizeof(c[3]), "%s",
+				 ctp_proto_label(f->proto, pb, sizeof(pb)));
+		}
 		snprintf(c[4], sizeof(c[4]), "%s", ctp_state_name(f->state));
 		if (f->flags & CTP_F_HAS_TIMEOUT)
 			snprintf(c[5], sizeof(c[5]), "%" PRIu32, f->timeout);
