@@ -19,6 +19,8 @@ printing rules of libnetfilter_conntrack src/conntrack/snprintf_xml.c
 
 * <layer3 protonum> is the family (2 ipv4, 10 ipv6); <layer4 protoname> is
   the name conntrack prints, "unknown" for a protocol it does not name;
+  ctplan keys those by the IANA name of <layer4 protonum> (docs/report.md
+  entries.by_protocol), which the IANA table below gives;
 * <state> sits in <meta direction="independent">.  The library prints the
   state of sctp and dccp flows by looking the number up in its TCP name
   table, so the name is mapped back through the TCP index;
@@ -34,6 +36,12 @@ prints, instead, one line per entry counted in that bucket, for diffs.
 import json
 import sys
 import xml.etree.ElementTree as ET
+
+# IANA protocol numbers (protocol-numbers registry) of protocols conntrack
+# prints as "unknown"
+IANA = {"2": "igmp", "4": "ipip", "41": "ipv6-in-ipv4", "50": "esp",
+        "51": "ah", "89": "ospf", "103": "pim", "112": "vrrp",
+        "115": "l2tp"}
 
 FAMILIES = {"2": "ipv4", "10": "ipv6"}
 
@@ -104,6 +112,11 @@ def count(path, want=None):
         buckets = ["total"]
         fam = FAMILIES.get(l3.get("protonum"), "unknown")
         proto = l4.get("protoname")
+        if proto == "unknown":
+            # docs/report.md keys a protocol conntrack calls "unknown"
+            # by its IANA name (protocol-numbers registry), else proto-N
+            proto = IANA.get(l4.get("protonum"),
+                             "proto-%s" % l4.get("protonum"))
         buckets.append("by_family:" + fam)
         buckets.append("by_protocol:" + proto)
         state = text(ind, "state")
