@@ -147,6 +147,8 @@ static int klog_line(const char *s, size_t len)
 	return 0;
 }
 
+#define TCP_EST_FLAG "--conntrack-tcp-timeout-established="
+
 /*
  * A Go duration ("24h0m0s", "86400s", "1h30m"): whole seconds into *out;
  * 1 when read, 0 when the text is no such duration (left alone).
@@ -235,8 +237,8 @@ static int kube_extra(ctp_kube_proxy *kp, const char *s, size_t len)
 			got = 1;
 		}
 	}
-	if ((at = find(s, len, "--conntrack-tcp-timeout-established=")) &&
-	    go_duration(at + 37, end, &v)) {
+	if ((at = find(s, len, TCP_EST_FLAG)) &&
+	    go_duration(at + sizeof(TCP_EST_FLAG) - 1, end, &v)) {
 		if (!(kp->has_tcp_established &&
 		      kp->tcp_established_from == CTP_KP_CONFIG)) {
 			kp->has_tcp_established = 1;

@@ -185,6 +185,19 @@ static void test_version_config(void **state)
 	assert_int_equal(kp->tcp_established_from, CTP_KP_CONFIG);
 	assert_false(kp->has_version);
 	fx_close(&fx);
+
+	/* an unquoted flag value is read from its first digit (it was
+	 * read one byte late: 24h0m0s as 4h0m0s), and a flag that ends
+	 * the line is no value (fuzz_kube_proxy: a read past the line) */
+	fx_open_path(&fx, "var_log/kube-proxy.log");
+	feed(&fx, "I1126 18:58:02.114334       1 flags.go:64] FLAG: "
+		  "--conntrack-tcp-timeout-established=24h0m0s\n"
+		  "I1126 18:58:02.114335       1 flags.go:64] FLAG: "
+		  "--conntrack-tcp-timeout-established=\n");
+	kp = ctp_snapshot_kube_proxy(fx.snap);
+	assert_true(kp->has_tcp_established);
+	assert_int_equal(kp->tcp_established_s, 86400);
+	fx_close(&fx);
 }
 
 /* a file not named for kube-proxy is only taken from its first lines */
